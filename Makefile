@@ -1,0 +1,110 @@
+# pgbak: small programs that back PostgreSQL up into S3-compatible storage.
+# One portable Makefile.  Objects go under $(B) so that a sanitizer build
+# (make SANITIZE=1 ...) never mixes with the normal one.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pgbak
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS = libcurl libcrypto zlib yaml-0.1 expat
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto -lz -lyaml -lexpat)
+
+ifeq ($(SANITIZE),1)
+B = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B = build
+SANFLAGS =
+endif
+
+ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DPGBAK_VERSION='"$(VERSION)"' -Ilib -pthread $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+PROGS := $(patsubst %/main.c,%,$(wildcard pgbak-*/main.c))
+LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+UNIT := $(patsubst %.c,$(B)/%.t,$(wildcard tests/unit/*.c))
+MAN := $(wildcard man/*.[1-8])
+
+all: $(addprefix $(B)/,$(PROGS))
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libpgbak.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+define prog_rule
+$(B)/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)/*.c)) $(B)/libpgbak.a
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(B)/tests/unit/%.t: $(B)/tests/unit/%.o $(B)/libpgbak.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+unit: $(UNIT)
+
+# The whole suite: unit tests, program tests against a real PostgreSQL and
+# a real Ceph RGW (started once by tests/run), and the man page lint.
+check: all unit
+	PGBAK_BUILD=$(abspath $(B)) tests/run $(TESTS)
+
+check-valgrind: all unit
+	PGBAK_BUILD=$(abspath $(B)) PGBAK_VALGRIND=1 tests/run $(TESTS)
+
+lint-man:
+	@if [ -n "$(MAN)" ]; then mandoc -Tlint -Wwarning $(MAN); fi
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR)
+	for p in $(PROGS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MAN); do s=$${m##*.}; mkdir -p $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	mkdir -p $(DESTDIR)$(DOCDIR)/examples
+	for f in examples/*; do [ -f "$$f" ] && install -m 644 $$f $(DESTDIR)$(DOCDIR)/examples/; done; true
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MAN); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build
+
+# Debian packages for the build, the tests (PostgreSQL server, Ceph RGW,
+# awscli) and the demo.  Installs only what is missing; safe to re-run.
+DEB_PKGS = gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
+	libyaml-dev libexpat1-dev perl procps time mandoc gzip pigz python3 python3-boto3 \
+	postgresql-15 postgresql-client-15 radosgw ceph-mon ceph-osd ceph-common awscli \
+	curl iproute2 util-linux
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
+	sudo=; if [ "$$(id -u)" -ne 0 ]; then command -v sudo >/dev/null || \
+		{ echo "deps: not root and no sudo; install:$$missing" >&2; exit 100; }; sudo=sudo; fi; \
+	echo "deps: installing$$missing"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing
+
+demo: all
+	tests/demo $(abspath $(B))
+
+bench: all
+	bench/run $(abspath $(B))
+
+.PHONY: all unit check check-valgrind lint-man install uninstall clean deps demo bench
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

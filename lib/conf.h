@@ -1,0 +1,72 @@
+/*
+ * conf: the settings file (pgbak.yaml(5)), the tasks.postgres section of a
+ * YAML document, loaded with libyaml into plain structs.
+ *
+ * Inside tasks.postgres every key is known or an error naming the key and
+ * its line; keys outside it belong to other tasks of the same file and are
+ * ignored.  Errors are EXIT_USAGE with "FILE:LINE:COLUMN: problem".
+ */
+#ifndef PGBAK_CONF_H
+#define PGBAK_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+struct conf_db {
+	char *host;		/* NULL: libpq's default (PGHOST) */
+	int port;		/* 0: libpq's default (PGPORT) */
+	char *user;		/* NULL: libpq's default (PGUSER) */
+	char *password;		/* ${NAME} expanded; NULL: .pgpass, PGPASSFILE */
+	char *database;		/* required */
+	char *backup_file_prefix; /* NULL: see name_make() */
+	long timeout;		/* seconds; 0: the task's timeout */
+	int line;		/* line of the entry, for messages */
+};
+
+struct conf_s3 {
+	int enable;		/* default 1; 0: write to conf.local_dir */
+	char *endpoint;		/* "host[:port]" means https://; http:// allowed */
+	char *bucket;		/* required when enabled, unless PGBAK_BUCKET is set */
+	char *access_key;	/* ${NAME} expanded */
+	char *access_secret;	/* ${NAME} expanded */
+	char *region;		/* NULL: environment, then us-east-1 */
+	char *ca_file;		/* extra CA bundle; NULL: system store */
+	char *storage_class;	/* NULL: the bucket's default */
+	int path_style;		/* -1 automatic, 0 virtual-hosted, 1 path-style */
+	uint64_t part_size;	/* bytes; 0: the growing schedule */
+	int max_parts;		/* 0: 10000 */
+	int parallel;		/* parts in flight; 0: the default */
+	int present;		/* the file has an s3 section */
+};
+
+struct conf {
+	char *path;		/* the file it was read from */
+	int enable;		/* tasks.postgres.enable, default 1 */
+	long interval;		/* seconds between runs under --daemon, default 86400 */
+	long timeout;		/* per-database timeout, seconds, default 1800 */
+	int use_temp_file;	/* default 0: stream */
+	char *temp_dir;		/* NULL: $TMPDIR or /tmp */
+	char *local_dir;	/* s3.enable false: default "./backups" */
+	char *pg_dump;		/* NULL: "pg_dump" from PATH */
+	struct conf_s3 s3;
+	struct conf_db *dbs;
+	size_t ndbs;
+	int has_secret;		/* a password or secret is written in the file */
+	int others_can_read;	/* ...and the file is readable by group or others */
+};
+
+/* Read path into c (zeroed first).  On error c holds nothing to free. */
+int conf_load(struct conf *c, const char *path, struct log_err *e);
+
+/* Free everything, wiping passwords and secrets first. */
+void conf_free(struct conf *c);
+
+/* "90", "90s", "30m", "2h", "1d" -> seconds (> 0). */
+int conf_duration(const char *s, long *seconds);
+
+/* "8388608", "8M", "8MiB", "1G", "1GiB" -> bytes (> 0, binary units). */
+int conf_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,173 @@
+/* log: error reporting and the exit-status table (see log.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <yaml.h>
+#include <zlib.h>
+
+#include "log.h"
+
+const char *log_prog = "pgbak";
+int log_verbose;
+
+void
+log_init(const char *argv0)
+{
+	const char *s;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	s = strrchr(argv0, '/');
+	log_prog = s ? s + 1 : argv0;
+}
+
+static int
+vfail(struct log_err *e, int status, int errnum, const char *fmt, va_list ap)
+{
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	e->status = status;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	if (errnum) {
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(errnum));
+	}
+	return -1;
+}
+
+int
+log_fail(struct log_err *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(e, status, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+log_fail_sys(struct log_err *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int errnum = errno;
+
+	va_start(ap, fmt);
+	vfail(e, status, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* One write per message, so lines from parallel children do not interleave. */
+static void
+vlog(int errnum, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	size_t n;
+
+	n = (size_t)snprintf(buf, sizeof buf, "%s: ", log_prog);
+	if (n < sizeof buf)
+		vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	n = strlen(buf);
+	if (errnum && n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n, ": %s", strerror(errnum));
+	n = strlen(buf);
+	if (n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	fwrite(buf, 1, n, stderr);
+	fflush(stderr);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+warn_sys(const char *fmt, ...)
+{
+	va_list ap;
+	int errnum = errno;
+
+	va_start(ap, fmt);
+	vlog(errnum, fmt, ap);
+	va_end(ap);
+}
+
+void
+info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+die_sys(int status, const char *fmt, ...)
+{
+	va_list ap;
+	int errnum = errno;
+
+	va_start(ap, fmt);
+	vlog(errnum, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+die_err(const struct log_err *e)
+{
+	fprintf(stderr, "%s: %s\n", log_prog, e->msg);
+	exit(e->status ? e->status : EXIT_TEMP);
+}
+
+void
+log_version(void)
+{
+	int maj, min, pat;
+
+	yaml_get_version(&maj, &min, &pat);
+	printf("%s (pgbak) %s\n", log_prog, PGBAK_VERSION);
+	printf("libcurl %s, %s, zlib %s, libyaml %d.%d.%d\n",
+	    curl_version_info(CURLVERSION_NOW)->version,
+	    OpenSSL_version(OPENSSL_VERSION), zlibVersion(), maj, min, pat);
+	exit(fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TEMP);
+}
+
+int
+log_wait_status(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return EXIT_SIGNAL + WTERMSIG(ws);
+	return EXIT_TEMP;
+}

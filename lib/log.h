@@ -1,0 +1,65 @@
+/*
+ * log: the one way pgbak programs report errors and choose exit statuses.
+ *
+ * Exit statuses, the same for every program (see pgbak(7)):
+ *   0    success
+ *   1    a "no" answer: the object is absent, or exists under --if-absent
+ *   100  usage or configuration error: fix the command line or settings
+ *   111  system, network or remote failure: may work when retried
+ *   126  a program could not be run
+ *   127  a program was not found
+ *   128+N  a child was killed by signal N
+ *
+ * Libraries never print or exit: they fill a struct log_err and return -1.
+ * Only main() calls die().
+ */
+#ifndef PGBAK_LOG_H
+#define PGBAK_LOG_H
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_NO = 1,
+	EXIT_USAGE = 100,
+	EXIT_TEMP = 111,
+	EXIT_NOEXEC = 126,
+	EXIT_NOTFOUND = 127,
+	EXIT_SIGNAL = 128
+};
+
+/* An error a library function reports to its caller. */
+struct log_err {
+	int status;		/* exit status it maps to: EXIT_USAGE, EXIT_TEMP, ... */
+	char msg[1024];		/* one line, no program name, no trailing newline */
+};
+
+extern const char *log_prog;	/* program name, set by log_init */
+extern int log_verbose;		/* -v count */
+
+void log_init(const char *argv0);
+
+/* Fill e (if not NULL) and return -1, so that "return log_fail(...)" reads well. */
+int log_fail(struct log_err *e, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same, with ": strerror(errno)" appended. */
+int log_fail_sys(struct log_err *e, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "prog: message" on stderr. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, printed only with -v. */
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void die_sys(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void die_err(const struct log_err *e);
+
+/* Print "prog VERSION" and the libraries, exit 0: every program's --version. */
+noreturn void log_version(void);
+
+/* Map a wait(2) status to our exit table: exit code, or 128+signal. */
+int log_wait_status(int wstatus);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * name: the object key and local file name of one day's backup, from the
+ * backup_file_prefix and database of a settings entry (pgbak-name(1)).
+ */
+#ifndef PGBAK_NAME_H
+#define PGBAK_NAME_H
+
+#include "log.h"
+
+/* Parse YYYYMMDD or YYYY-MM-DD into ymd ("20250909"); a date that does not
+ * exist (20250230) is an EXIT_USAGE error. */
+int name_date(const char *s, char ymd[9], struct log_err *e);
+
+/* Today in local time (TZ honoured) as YYYYMMDD. */
+void name_today(char ymd[9]);
+
+/* Compute *key and *local (malloc'd, the caller frees) from prefix (NULL is
+ * ""), database (NULL is "") and ymd.  A ".." segment is an EXIT_USAGE
+ * error: a backup key must never climb. */
+int name_make(const char *prefix, const char *database, const char *ymd,
+    char **key, char **local, struct log_err *e);
+
+#endif

@@ -1,0 +1,105 @@
+# tests/lib.sh: a tiny TAP library for pgbak's shell tests (after mblaze's t/lib.sh).
+# Source it first thing:  . "$(dirname "$0")/lib.sh"
+# It puts the built programs first on PATH, gives each test a private $T
+# directory, and removes it (and stops whatever the test started) on exit.
+
+set -u
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+: "${PGBAK_BUILD:=$SRC_DIR/build}"
+export PGBAK_BUILD
+PATH=$PGBAK_BUILD:$PATH
+export PATH
+LC_ALL=C
+export LC_ALL
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pgbak-test.XXXXXX")
+chmod 755 "$T"
+export T
+_tap_n=0
+_tap_fail=0
+_tap_plan=
+_cleanup_cmds=
+
+# at_exit CMD: run CMD (a string for eval) when the test ends, newest first.
+at_exit() { _cleanup_cmds="$1
+$_cleanup_cmds"; }
+_tap_exit() {
+	rc=$?
+	set +e
+	printf '%s\n' "$_cleanup_cmds" | while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+	if [ -z "$_tap_plan" ]; then echo "1..$_tap_n"; fi
+	if [ "$_tap_fail" -gt 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+	exit "$rc"
+}
+trap _tap_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+plan() { _tap_plan=$1; echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; _tap_plan=0; exit 0; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /' >&2; }
+
+# ok COND DESC: COND is a shell status (use: ok $? "desc" after a command).
+ok() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_fail=$((_tap_fail + 1))
+	fi
+}
+
+# check DESC CMD...: CMD must exit 0.
+check() {
+	d=$1; shift
+	"$@"; ok $? "$d"
+}
+
+# check_status WANT DESC CMD...: CMD must exit WANT.
+check_status() {
+	want=$1 d=$2; shift 2
+	"$@"; got=$?
+	[ "$got" -eq "$want" ]; r=$?
+	[ $r -eq 0 ] || diag "$d: exit $got, wanted $want"
+	ok $r "$d"
+}
+
+# is GOT WANT DESC: string equality.
+is() {
+	[ "$1" = "$2" ]; r=$?
+	[ $r -eq 0 ] || diag "got:  '$1'" "wanted: '$2'"
+	ok $r "$3"
+}
+
+# like GOT PATTERN DESC: GOT matches the extended regex PATTERN.
+like() {
+	printf '%s' "$1" | grep -Eq -- "$2"; r=$?
+	[ $r -eq 0 ] || diag "got: '$1'" "does not match: '$2'"
+	ok $r "$3"
+}
+
+# unlike GOT PATTERN DESC: GOT must not match.
+unlike() {
+	printf '%s' "$1" | grep -Eq -- "$2"; r=$?
+	[ $r -ne 0 ]; r=$?
+	[ $r -eq 0 ] || diag "got: '$1'" "matches: '$2'"
+	ok $r "$3"
+}
+
+# lines TEXT: how many lines TEXT has.
+lines() { printf '%s' "$1" | grep -c ''; }
+
+# run CMD...: run a program under valgrind when PGBAK_VALGRIND=1.
+run() {
+	if [ "${PGBAK_VALGRIND:-0}" = 1 ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite "$@"
+	else
+		"$@"
+	fi
+}
