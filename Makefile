@@ -50,6 +50,7 @@ endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(B)/tests/unit/%.t: $(B)/obj/tests/unit/%.o $(B)/libpgbak.a
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 unit: $(UNIT)
