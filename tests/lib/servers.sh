@@ -64,3 +64,24 @@ s3_bucket() {
 		{ echo "Bail out! cannot create bucket $b" ; exit 1; }
 	echo "$b"
 }
+
+# start_proxy [--tls CERT KEY] [--rule KIND:N:ACTION]...: a fault-injecting
+# proxy in front of the test RGW (tests/lib/s3-proxy.py); sets PROXY_URL
+# and PROXY_LOG (one line per request: KIND N ACTION).  Stopped at exit.
+_proxies=0
+start_proxy() {
+	_proxies=$((_proxies + 1))
+	pf=$T/proxy$_proxies.port
+	PROXY_LOG=$T/proxy$_proxies.log
+	scheme=http
+	case "$*" in *--tls*) scheme=https ;; esac
+	python3 "$TESTS_DIR/lib/s3-proxy.py" --upstream "$PGBAK_TEST_S3_ENDPOINT" \
+		--port-file "$pf" --log "$PROXY_LOG" "$@" 2>>"$T/proxy.err" &
+	pid=$!
+	at_exit "kill $pid"
+	i=0
+	while [ ! -s "$pf" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$pf" ] || { echo "Bail out! s3-proxy did not start"; cat "$T/proxy.err" >&2; exit 1; }
+	PROXY_URL=$scheme://127.0.0.1:$(cat "$pf")
+	: >"$PROXY_LOG"
+}
