@@ -113,8 +113,8 @@ struct ld {
 	struct conf *c;
 	struct log_err *e;
 	int found;		/* tasks.postgres seen */
-	yaml_mark_t task_mark;	/* where it starts */
-	yaml_mark_t s3_mark;
+	yaml_mark_t task_mark;	/* the key "postgres" */
+	yaml_mark_t s3_mark;	/* the key "s3" */
 };
 
 /* A node's path for messages ("tasks.postgres.dbs[3].port"); short by construction. */
@@ -550,8 +550,10 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 	name_node(where, sizeof where, "%s.%s", s->where, f->name);
 	if (f->kind == K_DBS)
 		return read_dbs(l, where);
-	if (f->kind == K_S3)
+	if (f->kind == K_S3) {
+		l->s3_mark = km;
 		return read_s3(l, where);
+	}
 	if (next(l, &ev) == -1)
 		return -1;
 	if (ev.type == YAML_SCALAR_EVENT) {
@@ -591,7 +593,6 @@ read_s3(struct ld *l, const char *where)
 	if (open_node(l, where, YAML_MAPPING_START_EVENT, &ev, &empty) == -1)
 		return -1;
 	l->c->s3.present = 1;
-	l->s3_mark = ev.start_mark;
 	yaml_event_delete(&ev);
 	if (empty)
 		return 0;
@@ -655,7 +656,7 @@ read_dbs(struct ld *l, const char *where)
  */
 static int
 step(struct ld *l, const char *key, yaml_mark_t km, const char *want, const char *where,
-    size_t *seen, yaml_mark_t *start)
+    size_t *seen, yaml_mark_t *keymark)
 {
 	yaml_event_t ev;
 	int empty;
@@ -670,7 +671,7 @@ step(struct ld *l, const char *key, yaml_mark_t km, const char *want, const char
 	*seen = km.line + 1;
 	if (open_node(l, where, YAML_MAPPING_START_EVENT, &ev, &empty) == -1)
 		return -1;
-	*start = ev.start_mark;
+	*keymark = km;
 	yaml_event_delete(&ev);
 	return empty ? 1 : 2;
 }
@@ -918,7 +919,8 @@ leading_number(const char *s, uint64_t *v, const char **unit)
 	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (n > (UINT64_MAX - 9) / 10)
+		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && (uint64_t)(*s - '0') >
+		    UINT64_MAX % 10))
 			return -1;
 		n = n * 10 + (uint64_t)(*s - '0');
 	}
