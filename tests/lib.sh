@@ -69,6 +69,15 @@ check_status() {
 	ok $r "$d"
 }
 
+# fails DESC CMD...: CMD must exit non-zero (the negative twin of check).
+fails() {
+	d=$1; shift
+	"$@"; got=$?
+	[ "$got" -ne 0 ]; r=$?
+	[ $r -eq 0 ] || diag "$d: exit 0, wanted a failure"
+	ok $r "$d"
+}
+
 # is GOT WANT DESC: string equality.
 is() {
 	[ "$1" = "$2" ]; r=$?
@@ -103,3 +112,5 @@ run() {
 		"$@"
 	fi
 }
+
+. "$TESTS_DIR/lib/servers.sh"

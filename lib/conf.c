@@ -1,0 +1,976 @@
+/*
+ * conf: the tasks.postgres section of the settings file (see conf.h and
+ * pgbak.yaml(5)), read with libyaml's event parser.
+ *
+ * Events rather than libyaml's document API: an alias is then one event
+ * that we refuse (inside tasks.postgres) or skip (elsewhere), never a graph
+ * to expand, so a "billion laughs" file costs nothing.  The file itself is
+ * read whole because it is small by contract (CONF_FILE_MAX), which also
+ * lets a reader error's byte offset be turned into a line and column.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <yaml.h>
+
+#include "conf.h"
+
+#define CONF_FILE_MAX (1024 * 1024)	/* bytes in the settings file */
+#define CONF_DBS_MAX 10000		/* entries in tasks.postgres.dbs */
+#define CONF_DEPTH_MAX 64		/* nested mappings and lists */
+#define CONF_VALUE_MAX 4096		/* bytes in one string value */
+#define CONF_DURATION_MAX 2147483647L	/* seconds: fits an int */
+#define MiB (1024ULL * 1024)
+
+enum kind {
+	K_BOOL,		/* int: true/false/yes/no/on/off */
+	K_INT,		/* int in [min, max] */
+	K_DURATION,	/* long seconds, conf_duration */
+	K_SIZE,		/* uint64_t bytes, conf_size, in [min, max] MiB */
+	K_STR,		/* char * */
+	K_SECRET,	/* char *, ${NAME} expanded, counts as a written secret */
+	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
+	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
+	K_DBS,		/* the list of databases */
+	K_S3		/* the s3 mapping */
+};
+
+struct field {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	long min, max;
+};
+
+#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0 }
+#define R(st, name, kind, min, max) { #name, kind, offsetof(struct st, name), min, max }
+
+static const struct field task_fields[] = {
+	F(conf, enable, K_BOOL),
+	F(conf, interval, K_DURATION),
+	F(conf, timeout, K_DURATION),
+	{ "dbs", K_DBS, 0, 0, 0 },
+	{ "s3", K_S3, 0, 0, 0 },
+	F(conf, use_temp_file, K_BOOL),
+	F(conf, temp_dir, K_STR),
+	F(conf, local_dir, K_STR),
+	F(conf, pg_dump, K_STR),
+};
+
+static const struct field db_fields[] = {
+	F(conf_db, host, K_STR),
+	R(conf_db, port, K_INT, 1, 65535),
+	F(conf_db, user, K_STR),
+	F(conf_db, password, K_SECRET),
+	F(conf_db, database, K_STR),
+	F(conf_db, backup_file_prefix, K_STR),
+	F(conf_db, timeout, K_DURATION),
+};
+
+static const struct field s3_fields[] = {
+	F(conf_s3, enable, K_BOOL),
+	F(conf_s3, endpoint, K_STR),
+	F(conf_s3, bucket, K_STR),
+	F(conf_s3, access_key, K_KEY),
+	F(conf_s3, access_secret, K_SECRET),
+	F(conf_s3, region, K_STR),
+	F(conf_s3, path_style, K_PATH_STYLE),
+	F(conf_s3, ca_file, K_STR),
+	F(conf_s3, storage_class, K_STR),
+	R(conf_s3, part_size, K_SIZE, 5, 5 * 1024),
+	R(conf_s3, max_parts, K_INT, 1, 10000),
+	R(conf_s3, parallel, K_INT, 1, 64),
+};
+
+#define NFIELDS(a) (sizeof a / sizeof a[0])
+#define SECTION_FIELDS_MAX 16
+
+/* One mapping of known keys being read into base. */
+struct section {
+	const struct field *fields;
+	size_t nfields;
+	void *base;
+	char where[64];			/* "tasks.postgres.dbs[3]" */
+	size_t seen[SECTION_FIELDS_MAX]; /* line of each key's first use, 0: not yet */
+};
+
+/* The state of one conf_load. */
+struct ld {
+	yaml_parser_t yp;
+	const char *path;
+	const unsigned char *buf;
+	size_t len;
+	int depth;
+	struct conf *c;
+	struct log_err *e;
+	int found;		/* tasks.postgres seen */
+	yaml_mark_t task_mark;	/* the key "postgres" */
+	yaml_mark_t s3_mark;	/* the key "s3" */
+};
+
+/* A node's path for messages ("tasks.postgres.dbs[3].port"); short by construction. */
+static void
+name_node(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+name_node(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+typedef int key_fn(struct ld *l, const char *key, yaml_mark_t km, void *ctx);
+
+/* "FILE:LINE:COLUMN: problem", 1-based, as compilers print it. */
+static int
+at(struct ld *l, yaml_mark_t m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+at(struct ld *l, yaml_mark_t m, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return log_fail(l->e, EXIT_USAGE, "%s:%zu:%zu: %s", l->path, m.line + 1, m.column + 1,
+	    msg);
+}
+
+/* A value from the file, quoted for a message: printable, at most 48 bytes. */
+static const char *
+show(char out[64], const char *s)
+{
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (; *s && o < 48; s++)
+		out[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	if (*s) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/* Start of line n (0-based) in the buffer, or NULL. */
+static const unsigned char *
+line_start(struct ld *l, size_t n)
+{
+	const unsigned char *p = l->buf, *end = l->buf + l->len;
+
+	while (n > 0 && p < end) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p == NULL)
+			return NULL;
+		p++;
+		n--;
+	}
+	return p < end ? p : NULL;
+}
+
+/* Whether line n is indented with a tab, the commonest YAML mistake. */
+static int
+tab_indented(struct ld *l, size_t n)
+{
+	const unsigned char *p = line_start(l, n), *end = l->buf + l->len;
+
+	for (; p && p < end && (*p == ' ' || *p == '\t'); p++)
+		if (*p == '\t')
+			return 1;
+	return 0;
+}
+
+/* Report libyaml's error at libyaml's position, with a hint for tabs. */
+static int
+syntax(struct ld *l)
+{
+	yaml_parser_t *p = &l->yp;
+	yaml_mark_t m = p->problem_mark;
+	const unsigned char *s;
+	char ctx[128] = "";
+	const char *hint = "";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return log_fail(l->e, EXIT_TEMP, "%s: out of memory", l->path);
+	if (p->error == YAML_READER_ERROR) {
+		/* Only a byte offset: count lines and characters up to it. */
+		memset(&m, 0, sizeof m);
+		for (s = l->buf; s < l->buf + l->len && (size_t)(s - l->buf) < p->problem_offset;
+		    s++) {
+			if (*s == '\n') {
+				m.line++;
+				m.column = 0;
+			} else if ((*s & 0xc0) != 0x80) {
+				m.column++;
+			}
+		}
+	}
+	if (p->context != NULL && p->error != YAML_READER_ERROR && p->context_mark.line != m.line)
+		snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context,
+		    p->context_mark.line + 1);
+	if (tab_indented(l, m.line) ||
+	    (p->context != NULL && tab_indented(l, p->context_mark.line)))
+		hint = ": tabs are not allowed for indentation in YAML; use spaces";
+	return at(l, m, "%s%s%s", p->problem ? p->problem : "invalid YAML", ctx, hint);
+}
+
+/* The next event, counting nesting.  On error ev needs no yaml_event_delete. */
+static int
+next(struct ld *l, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&l->yp, ev)) {
+		memset(ev, 0, sizeof *ev);
+		return syntax(l);
+	}
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (++l->depth > CONF_DEPTH_MAX) {
+			at(l, ev->start_mark, "nested deeper than %d levels", CONF_DEPTH_MAX);
+			yaml_event_delete(ev);
+			return -1;
+		}
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		l->depth--;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Consume (and delete) the rest of the node that ev starts. */
+static int
+skip(struct ld *l, yaml_event_t *ev)
+{
+	int depth = l->depth;
+	int open = ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT;
+	yaml_event_t x;
+
+	yaml_event_delete(ev);
+	while (open && l->depth >= depth) {
+		if (next(l, &x) == -1)
+			return -1;
+		yaml_event_delete(&x);
+	}
+	return 0;
+}
+
+static const char *
+kind_of(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a list";
+	case YAML_ALIAS_EVENT:
+		return "an alias";
+	default:
+		return "a value";
+	}
+}
+
+static int
+is_null(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+
+	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (*v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0);
+}
+
+/*
+ * Read the pairs of a mapping whose MAPPING_START was consumed, calling fn
+ * for each key with the value's events still to be read.  Only in sections
+ * we own (strict) must keys be plain names.
+ */
+static int
+each_key(struct ld *l, const char *where, int strict, key_fn *fn, void *ctx)
+{
+	yaml_event_t ev;
+	int r;
+
+	for (;;) {
+		if (next(l, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (ev.type != YAML_SCALAR_EVENT) {
+			if (strict) {
+				r = at(l, ev.start_mark, "%s: expected a key name, found %s", where,
+				    kind_of(&ev));
+				yaml_event_delete(&ev);
+				return r;
+			}
+			if (skip(l, &ev) == -1 || next(l, &ev) == -1 || skip(l, &ev) == -1)
+				return -1;
+			continue;
+		}
+		r = fn(l, (const char *)ev.data.scalar.value, ev.start_mark, ctx);
+		yaml_event_delete(&ev);
+		if (r == -1)
+			return -1;
+	}
+}
+
+/* The start of a mapping or list value: null is an empty one. */
+static int
+open_node(struct ld *l, const char *where, yaml_event_type_t want, yaml_event_t *ev, int *empty)
+{
+	*empty = 0;
+	if (next(l, ev) == -1)
+		return -1;
+	if (ev->type == want)
+		return 0;
+	if (ev->type == YAML_SCALAR_EVENT && is_null(ev)) {
+		*empty = 1;
+		return 0;
+	}
+	at(l, ev->start_mark, ev->type == YAML_ALIAS_EVENT ?
+	    "%s: aliases are not supported in tasks.postgres, found %s" :
+	    "%s: expected %s, found %s", where,
+	    want == YAML_MAPPING_START_EVENT ? "a mapping" : "a list", kind_of(ev));
+	yaml_event_delete(ev);
+	return -1;
+}
+
+static int is_name(const char *s, size_t n);
+
+/* ${NAME} as a whole value: the environment's NAME; anything else as is. */
+static int
+expand(struct ld *l, const char *where, const char *key, yaml_event_t *ev, char **out,
+    int *literal)
+{
+	const char *v = (const char *)ev->data.scalar.value, *env;
+	size_t n = ev->data.scalar.length;
+	char name[CONF_VALUE_MAX];
+
+	*literal = 0;
+	if (n >= 3 && v[0] == '$' && v[1] == '{' && v[n - 1] == '}') {
+		if (!is_name(v + 2, n - 3))
+			return at(l, ev->start_mark, "%s.%s: ${...} must hold an environment "
+			    "variable name (letters, digits, _)", where, key);
+		memcpy(name, v + 2, n - 3);
+		name[n - 3] = '\0';
+		if ((env = getenv(name)) == NULL)
+			return at(l, ev->start_mark, "%s.%s: environment variable %s is not set",
+			    where, key, name);
+		if (strlen(env) > CONF_VALUE_MAX)
+			return at(l, ev->start_mark, "%s.%s: environment variable %s is longer "
+			    "than %d bytes", where, key, name, CONF_VALUE_MAX);
+		v = env;
+	} else {
+		*literal = 1;
+	}
+	if ((*out = strdup(v)) == NULL)
+		return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+	return 0;
+}
+
+static int
+is_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int
+parse_bool(const char *v, int *b)
+{
+	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *b = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *b = 0, 0;
+	}
+	return -1;
+}
+
+/* What a field accepts, for "expected ..." messages. */
+static const char *
+expected(const struct field *f, char *buf, size_t n)
+{
+	switch (f->kind) {
+	case K_BOOL:
+		return "true or false (or yes/no, on/off)";
+	case K_INT:
+		snprintf(buf, n, "an integer from %ld to %ld", f->min, f->max);
+		return buf;
+	case K_DURATION:
+		return "a duration in seconds, or with a unit as in 90s, 30m, 2h, 1d";
+	case K_SIZE:
+		snprintf(buf, n, "a size from %ldMiB to %ldGiB, as in 8MiB or 1GiB", f->min,
+		    f->max / 1024);
+		return buf;
+	case K_PATH_STYLE:
+		return "true, false or auto";
+	case K_DBS:
+		return "a list";
+	case K_S3:
+		return "a mapping";
+	default:
+		return "a string";
+	}
+}
+
+/* Store one scalar value of field f into base. */
+static int
+set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t *ev)
+{
+	char *p = (char *)s->base + f->off, vis[64], exp[96], **str = (char **)p;
+	const char *v = (const char *)ev->data.scalar.value;
+	int secret = f->kind == K_SECRET || f->kind == K_KEY, literal, b;
+	long n;
+	uint64_t z;
+	char *end;
+
+	if (ev->data.scalar.length > CONF_VALUE_MAX)
+		return at(l, ev->start_mark, "%s.%s: value longer than %d bytes", s->where, f->name,
+		    CONF_VALUE_MAX);
+	if (strlen(v) != ev->data.scalar.length)
+		return at(l, ev->start_mark, "%s.%s: value has a NUL byte", s->where, f->name);
+	if (is_null(ev))
+		return 0;	/* the default */
+	switch (f->kind) {
+	case K_BOOL:
+		if (parse_bool(v, &b) == -1)
+			break;
+		*(int *)p = b;
+		return 0;
+	case K_PATH_STYLE:
+		if (strcasecmp(v, "auto") == 0)
+			b = -1;
+		else if (parse_bool(v, &b) == -1)
+			break;
+		*(int *)p = b;
+		return 0;
+	case K_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || errno || n < f->min || n > f->max)
+			break;
+		*(int *)p = (int)n;
+		return 0;
+	case K_DURATION:
+		if (conf_duration(v, (long *)p) == -1)
+			break;
+		return 0;
+	case K_SIZE:
+		if (conf_size(v, &z) == -1 || z < (uint64_t)f->min * MiB ||
+		    z > (uint64_t)f->max * MiB)
+			break;
+		*(uint64_t *)p = z;
+		return 0;
+	case K_STR:
+		if (*v == '\0')
+			return 0;	/* "" is the default too */
+		if ((*str = strdup(v)) == NULL)
+			return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+		return 0;
+	case K_SECRET:
+	case K_KEY:
+		if (*v == '\0')
+			return 0;
+		if (expand(l, s->where, f->name, ev, str, &literal) == -1)
+			return -1;
+		if (literal && f->kind == K_SECRET)
+			l->c->has_secret = 1;
+		return 0;
+	default:
+		break;
+	}
+	if (secret)	/* never echo what might be a secret */
+		return at(l, ev->start_mark, "%s.%s: expected %s", s->where, f->name,
+		    expected(f, exp, sizeof exp));
+	return at(l, ev->start_mark, "%s.%s: expected %s, found %s", s->where, f->name,
+	    expected(f, exp, sizeof exp), show(vis, v));
+}
+
+static int read_dbs(struct ld *l, const char *where);
+static int read_s3(struct ld *l, const char *where);
+
+/* One key of a section we own: known, first use, value of the right type. */
+static int
+section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
+{
+	struct section *s = ctx;
+	const struct field *f = NULL;
+	char vis[64], exp[96], where[96];
+	yaml_event_t ev;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->nfields; i++)
+		if (strcmp(s->fields[i].name, key) == 0)
+			f = &s->fields[i];
+	if (f == NULL && strcmp(key, "<<") == 0)
+		return at(l, km, "%s: merge keys (<<) are not supported in tasks.postgres",
+		    s->where);
+	if (f == NULL)
+		return at(l, km, "unknown key %s in %s", show(vis, key), s->where);
+	i = (size_t)(f - s->fields);
+	if (s->seen[i])
+		return at(l, km, "duplicate key %s in %s (first at line %zu)", key, s->where,
+		    s->seen[i]);
+	s->seen[i] = km.line + 1;
+	name_node(where, sizeof where, "%s.%s", s->where, f->name);
+	if (f->kind == K_DBS)
+		return read_dbs(l, where);
+	if (f->kind == K_S3) {
+		l->s3_mark = km;
+		return read_s3(l, where);
+	}
+	if (next(l, &ev) == -1)
+		return -1;
+	if (ev.type == YAML_SCALAR_EVENT) {
+		r = set_scalar(l, s, f, &ev);
+		if (f->kind == K_SECRET || f->kind == K_KEY)
+			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
+	} else if (ev.type == YAML_ALIAS_EVENT) {
+		r = at(l, ev.start_mark, "%s: aliases are not supported in tasks.postgres", where);
+	} else {
+		r = at(l, ev.start_mark, "%s: expected %s, found %s", where,
+		    expected(f, exp, sizeof exp), kind_of(&ev));
+	}
+	yaml_event_delete(&ev);
+	return r;
+}
+
+/* Read a mapping of known keys (MAPPING_START already consumed). */
+static int
+read_section(struct ld *l, const struct field *fields, size_t n, void *base, const char *where)
+{
+	struct section s;
+
+	memset(&s, 0, sizeof s);
+	s.fields = fields;
+	s.nfields = n;
+	s.base = base;
+	name_node(s.where, sizeof s.where, "%s", where);
+	return each_key(l, where, 1, section_key, &s);
+}
+
+static int
+read_s3(struct ld *l, const char *where)
+{
+	yaml_event_t ev;
+	int empty;
+
+	if (open_node(l, where, YAML_MAPPING_START_EVENT, &ev, &empty) == -1)
+		return -1;
+	l->c->s3.present = 1;
+	yaml_event_delete(&ev);
+	if (empty)
+		return 0;
+	return read_section(l, s3_fields, NFIELDS(s3_fields), &l->c->s3, where);
+}
+
+static int
+read_dbs(struct ld *l, const char *where)
+{
+	struct conf *c = l->c;
+	struct conf_db *db;
+	yaml_event_t ev;
+	char name[64];
+	size_t cap = 0;
+	yaml_mark_t m;
+	int empty;
+
+	if (open_node(l, where, YAML_SEQUENCE_START_EVENT, &ev, &empty) == -1)
+		return -1;
+	yaml_event_delete(&ev);
+	if (empty)
+		return 0;
+	for (;;) {
+		if (next(l, &ev) == -1)
+			return -1;
+		m = ev.start_mark;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		name_node(name, sizeof name, "%s[%zu]", where, c->ndbs);
+		if (ev.type != YAML_MAPPING_START_EVENT) {
+			at(l, m, "%s: expected a mapping with database, host, port..., found %s",
+			    name, kind_of(&ev));
+			yaml_event_delete(&ev);
+			return -1;
+		}
+		yaml_event_delete(&ev);
+		if (c->ndbs == CONF_DBS_MAX)
+			return at(l, m, "%s: more than %d databases", where, CONF_DBS_MAX);
+		if (c->ndbs == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((db = realloc(c->dbs, cap * sizeof *db)) == NULL)
+				return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+			c->dbs = db;
+		}
+		db = &c->dbs[c->ndbs++];
+		memset(db, 0, sizeof *db);
+		db->line = (int)m.line + 1;
+		if (read_section(l, db_fields, NFIELDS(db_fields), db, name) == -1)
+			return -1;
+		if (db->database == NULL)
+			return at(l, m, "%s: missing database", name);
+	}
+}
+
+/*
+ * On the way down to tasks.postgres: skip the value of any key but want,
+ * open want's value (met once) as a mapping.  Returns -1 on error, 0 when
+ * skipped, 1 for an empty value, 2 when the mapping's pairs are next.
+ */
+static int
+step(struct ld *l, const char *key, yaml_mark_t km, const char *want, const char *where,
+    size_t *seen, yaml_mark_t *keymark)
+{
+	yaml_event_t ev;
+	int empty;
+
+	if (strcmp(key, want) != 0) {
+		if (next(l, &ev) == -1)
+			return -1;
+		return skip(l, &ev);
+	}
+	if (*seen)
+		return at(l, km, "duplicate key %s (first at line %zu)", where, *seen);
+	*seen = km.line + 1;
+	if (open_node(l, where, YAML_MAPPING_START_EVENT, &ev, &empty) == -1)
+		return -1;
+	*keymark = km;
+	yaml_event_delete(&ev);
+	return empty ? 1 : 2;
+}
+
+static int
+task_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
+{
+	int r = step(l, key, km, "postgres", "tasks.postgres", ctx, &l->task_mark);
+
+	if (r >= 1)
+		l->found = 1;
+	if (r != 2)
+		return r == -1 ? -1 : 0;
+	return read_section(l, task_fields, NFIELDS(task_fields), l->c, "tasks.postgres");
+}
+
+static int
+root_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
+{
+	size_t seen = 0;
+	yaml_mark_t start;
+	int r = step(l, key, km, "tasks", "tasks", ctx, &start);
+
+	if (r != 2)
+		return r == -1 ? -1 : 0;
+	return each_key(l, "tasks", 0, task_key, &seen);
+}
+
+/* The events of the whole file: one document whose top is a mapping. */
+static int
+read_stream(struct ld *l)
+{
+	yaml_event_t ev;
+	yaml_mark_t start = { 0, 0, 0 };
+	size_t seen = 0;
+	int r = 0;
+
+	while (r == 0) {
+		if (next(l, &ev) == -1)
+			return -1;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			yaml_event_delete(&ev);
+			if (!l->found)
+				return at(l, start, "no tasks.postgres section");
+			return 0;
+		case YAML_DOCUMENT_START_EVENT:
+			if (seen)
+				r = at(l, ev.start_mark, "more than one YAML document");
+			seen = 1;
+			start = ev.start_mark;
+			break;
+		case YAML_MAPPING_START_EVENT:
+			yaml_event_delete(&ev);
+			r = each_key(l, "the file", 0, root_key, &(size_t){ 0 });
+			continue;
+		case YAML_SCALAR_EVENT:
+			if (is_null(&ev))
+				break;	/* an empty document */
+			/* FALLTHROUGH */
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_ALIAS_EVENT:
+			r = at(l, ev.start_mark, "expected a mapping at the top of the file, "
+			    "found %s", kind_of(&ev));
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	return -1;
+}
+
+/* Rules that span keys, checked once the whole section is read. */
+static int
+check(struct ld *l)
+{
+	struct conf *c = l->c;
+	const char *env = getenv("PGBAK_BUCKET");
+
+	if (c->enable && c->s3.enable && c->s3.bucket == NULL && (env == NULL || *env == '\0'))
+		return at(l, c->s3.present ? l->s3_mark : l->task_mark,
+		    "tasks.postgres.s3.bucket is missing (and PGBAK_BUCKET is not set)");
+	if (!c->s3.enable && c->local_dir == NULL && (c->local_dir = strdup("./backups")) == NULL)
+		return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+	return 0;
+}
+
+/* Read at most CONF_FILE_MAX bytes of path into *buf (wiped and freed by the caller). */
+static int
+slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct log_err *e)
+{
+	unsigned char *b = NULL, *nb;
+	size_t cap = 0, n = 0;
+	struct stat st;
+	ssize_t r;
+	int fd, err;
+
+	*buf = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		err = errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP ||
+		    errno == ENAMETOOLONG;
+		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", path);
+	}
+	if (fstat(fd, &st) == -1) {
+		log_fail_sys(e, EXIT_TEMP, "unable to stat %s", path);
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		log_fail(e, EXIT_USAGE, "%s: is a directory, not a settings file", path);
+		goto fail;
+	}
+	c->others_can_read = (st.st_mode & 077) != 0;
+	for (;;) {
+		if (n == cap) {
+			if (cap > CONF_FILE_MAX) {
+				log_fail(e, EXIT_USAGE, "%s: larger than %d bytes, too large for a "
+				    "settings file", path, CONF_FILE_MAX);
+				goto fail;
+			}
+			cap = cap ? cap * 4 : 16384;
+			if (cap > CONF_FILE_MAX + 1)
+				cap = CONF_FILE_MAX + 1;
+			if ((nb = malloc(cap)) == NULL) {
+				log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+				goto fail;
+			}
+			if (n) {	/* not realloc: the old copy may hold secrets */
+				memcpy(nb, b, n);
+				OPENSSL_cleanse(b, n);
+			}
+			free(b);
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			log_fail_sys(e, errno == EISDIR ? EXIT_USAGE : EXIT_TEMP,
+			    "unable to read %s", path);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+fail:
+	if (b) {
+		OPENSSL_cleanse(b, n);
+		free(b);
+	}
+	close(fd);
+	return -1;
+}
+
+int
+conf_load(struct conf *c, const char *path, struct log_err *e)
+{
+	struct ld l;
+	unsigned char *buf;
+	size_t len = 0;
+	int r;
+
+	memset(c, 0, sizeof *c);
+	if (slurp(path, &buf, &len, c, e) == -1)
+		return -1;
+	memset(&l, 0, sizeof l);
+	l.path = path;
+	l.buf = buf;
+	l.len = len;
+	l.c = c;
+	l.e = e;
+	c->enable = 1;
+	c->interval = 86400;
+	c->timeout = 1800;
+	c->s3.enable = 1;
+	c->s3.path_style = -1;
+	if ((c->path = strdup(path)) == NULL) {
+		r = log_fail_sys(e, EXIT_TEMP, "%s", path);
+	} else if (!yaml_parser_initialize(&l.yp)) {
+		r = log_fail(e, EXIT_TEMP, "%s: out of memory", path);
+	} else {
+		yaml_parser_set_input_string(&l.yp, buf, len);
+		r = read_stream(&l);
+		if (r == 0)
+			r = check(&l);
+		yaml_parser_delete(&l.yp);
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	if (r == -1) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+wipe(char **s)
+{
+	if (*s) {
+		OPENSSL_cleanse(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++) {
+		free(c->dbs[i].host);
+		free(c->dbs[i].user);
+		wipe(&c->dbs[i].password);
+		free(c->dbs[i].database);
+		free(c->dbs[i].backup_file_prefix);
+	}
+	free(c->dbs);
+	free(c->s3.endpoint);
+	free(c->s3.bucket);
+	wipe(&c->s3.access_key);
+	wipe(&c->s3.access_secret);
+	free(c->s3.region);
+	free(c->s3.ca_file);
+	free(c->s3.storage_class);
+	free(c->path);
+	free(c->temp_dir);
+	free(c->local_dir);
+	free(c->pg_dump);
+	memset(c, 0, sizeof *c);
+}
+
+/* Digits then an optional unit; *unit points past the digits. */
+static int
+leading_number(const char *s, uint64_t *v, const char **unit)
+{
+	uint64_t n = 0;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && (uint64_t)(*s - '0') >
+		    UINT64_MAX % 10))
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*v = n;
+	*unit = s;
+	return 0;
+}
+
+int
+conf_duration(const char *s, long *seconds)
+{
+	static const struct { const char *u; uint64_t mul; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	const char *u;
+	uint64_t n;
+	size_t i;
+
+	if (leading_number(s, &n, &u) == -1)
+		return -1;
+	for (i = 0; i < NFIELDS(units); i++) {
+		if (strcmp(u, units[i].u) != 0)
+			continue;
+		if (n == 0 || n > (uint64_t)CONF_DURATION_MAX / units[i].mul)
+			return -1;
+		*seconds = (long)(n * units[i].mul);
+		return 0;
+	}
+	return -1;
+}
+
+int
+conf_size(const char *s, uint64_t *bytes)
+{
+	static const char shifts[] = "KMGT";
+	const char *u, *p;
+	uint64_t n;
+	int shift = 0;
+
+	if (leading_number(s, &n, &u) == -1)
+		return -1;
+	if (*u) {
+		if ((p = strchr(shifts, *u & ~0x20)) == NULL || (*u & ~0x20) == 0)
+			return -1;
+		shift = 10 * (int)(p - shifts + 1);
+		if (strcmp(u + 1, "") != 0 && strcmp(u + 1, "iB") != 0)
+			return -1;
+	}
+	if (n == 0 || n > UINT64_MAX >> shift)
+		return -1;
+	*bytes = n << shift;
+	return 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * name: object keys and local file names (see name.h and pgbak-name(1)).
+ *
+ * The prefix is normalized segment by segment, so that whatever a settings
+ * file holds, the key has no empty, "." or climbing segments: S3 treats
+ * "a//b" and "a/./b" as distinct keys that no file browser can reach, and a
+ * ".." would make a restore script write outside its directory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "name.h"
+
+#define NAME_FALLBACK "pg-backup"
+#define NAME_KEY_MAX 1024	/* S3's limit on an object key, in bytes */
+#define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
+
+static int
+is_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int
+num(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (month < 1 || month > 12)
+		return 0;
+	return days[month - 1] + (month == 2 && leap);
+}
+
+int
+name_date(const char *s, char ymd[9], struct log_err *e)
+{
+	char d[9];
+	size_t n = s ? strlen(s) : 0;
+	int y, m, dd;
+
+	if (n == 8 && is_digits(s, 8)) {
+		memcpy(d, s, 8);
+	} else if (n == 10 && s[4] == '-' && s[7] == '-' && is_digits(s, 4) &&
+	    is_digits(s + 5, 2) && is_digits(s + 8, 2)) {
+		memcpy(d, s, 4);
+		memcpy(d + 4, s + 5, 2);
+		memcpy(d + 6, s + 8, 2);
+	} else {
+		return log_fail(e, EXIT_USAGE,
+		    "invalid date \"%.32s\": expected YYYYMMDD or YYYY-MM-DD", s ? s : "");
+	}
+	d[8] = '\0';
+	y = num(d, 4);
+	m = num(d + 4, 2);
+	dd = num(d + 6, 2);
+	if (y < 1 || dd < 1 || dd > days_in_month(y, m))
+		return log_fail(e, EXIT_USAGE, "invalid date \"%s\": no such day", s);
+	memcpy(ymd, d, 9);
+	return 0;
+}
+
+void
+name_today(char ymd[9])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	tzset();
+	if (localtime_r(&now, &tm) == NULL || strftime(ymd, 9, "%Y%m%d", &tm) != 8)
+		memcpy(ymd, "19700101", 9);
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * Normalize prefix into out (at least strlen(prefix) + 1 bytes): segments
+ * joined by single slashes, no leading or trailing slash.  *dirlike tells
+ * whether the prefix names a directory (ends with "/" or a "." segment).
+ */
+static int
+normalize(const char *prefix, char *out, int *dirlike, struct log_err *e)
+{
+	const char *p = prefix, *seg;
+	size_t n, o = 0;
+
+	*dirlike = 0;
+	while (*p) {
+		seg = p;
+		while (*p && *p != '/' && *p != '\\')
+			p++;
+		n = (size_t)(p - seg);
+		if (*p)
+			p++;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.')
+			return log_fail(e, EXIT_USAGE, "backup_file_prefix \"%.200s\" has a \"..\" "
+			    "segment: a backup key must never climb", prefix);
+		if (n == 0 || (n == 1 && seg[0] == '.')) {
+			*dirlike = 1;
+			continue;
+		}
+		*dirlike = 0;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, seg, n);
+		o += n;
+	}
+	if (p > prefix && (p[-1] == '/' || p[-1] == '\\'))
+		*dirlike = 1;
+	out[o] = '\0';
+	return 0;
+}
+
+int
+name_make(const char *prefix, const char *database, const char *ymd,
+    char **key, char **local, struct log_err *e)
+{
+	char *norm, *base, *k, *l;
+	const char *dir;
+	int dirlike;
+	size_t dn, bn;
+
+	*key = *local = NULL;
+	if (prefix == NULL)
+		prefix = "";
+	if (database == NULL)
+		database = "";
+	if (ymd == NULL || strlen(ymd) != 8 || !is_digits(ymd, 8))
+		return log_fail(e, EXIT_USAGE, "invalid date \"%.32s\": expected YYYYMMDD",
+		    ymd ? ymd : "");
+	if (has_control(prefix))
+		return log_fail(e, EXIT_USAGE, "backup_file_prefix has a control character");
+	if (has_control(database))
+		return log_fail(e, EXIT_USAGE, "database name has a control character");
+	if ((norm = malloc(strlen(prefix) + 1)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
+	if (normalize(prefix, norm, &dirlike, e) == -1) {
+		free(norm);
+		return -1;
+	}
+	/* Split into dir and base; the database names directory-like prefixes. */
+	if (dirlike || *norm == '\0') {
+		dir = norm;
+		base = NULL;
+	} else if ((base = strrchr(norm, '/')) != NULL) {
+		*base++ = '\0';
+		dir = norm;
+	} else {
+		base = norm;
+		dir = "";
+	}
+	if (base == NULL) {
+		if (strchr(database, '/') || strchr(database, '\\')) {
+			log_fail(e, EXIT_USAGE, "database name \"%.200s\" has a slash: set a "
+			    "file-like backup_file_prefix to name its backups", database);
+			free(norm);
+			return -1;
+		}
+		base = *database ? (char *)database : NAME_FALLBACK;
+	}
+	dn = strlen(dir);
+	bn = strlen(base);
+	if (bn + sizeof "-YYYYMMDD.gz" - 1 > NAME_LOCAL_MAX ||
+	    dn + 1 + bn + sizeof "-YYYYMMDD.gz" - 1 > NAME_KEY_MAX) {
+		log_fail(e, EXIT_USAGE, "backup name for \"%.64s\" is too long: keys are limited "
+		    "to %d bytes, file names to %d", *prefix ? prefix : database,
+		    NAME_KEY_MAX, NAME_LOCAL_MAX);
+		free(norm);
+		return -1;
+	}
+	k = malloc(dn + bn + 16);
+	l = malloc(bn + 16);
+	if (k == NULL || l == NULL) {
+		free(k);
+		free(l);
+		free(norm);
+		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
+	}
+	snprintf(l, bn + 16, "%s-%s.gz", base, ymd);
+	snprintf(k, dn + bn + 16, "%s%s%s", dir, dn ? "/" : "", l);
+	free(norm);
+	*key = k;
+	*local = l;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * pgbak-name: print the object key (or the local file name) of one day's
+ * backup of a database, as pgbak-run would compute it.
+ *
+ * Naming is the one rule every other program must agree on, so it lives in
+ * lib/name.c and this program only exposes it: scripts that restore, prune
+ * or check backups ask it for the key instead of re-implementing the rules.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "name.h"
+
+#define USAGE "usage: pgbak-name [-f] [-D DATE] PREFIX DATABASE"
+
+static noreturn void
+usage(void)
+{
+	printf("%s\n"
+	    "Print the object key of a backup of DATABASE under PREFIX.\n"
+	    "  -f, --file       print the local file name instead\n"
+	    "  -D, --date DATE  the backup's day, YYYYMMDD or YYYY-MM-DD (default today)\n"
+	    "      --help       print this help\n"
+	    "      --version    print the version\n", USAGE);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	exit(EXIT_OK);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", no_argument, NULL, 'f' },
+		{ "date", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *date = NULL;
+	char ymd[9], *key, *local;
+	struct log_err e;
+	int ch, file = 0;
+
+	log_init(argv[0]);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":fD:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			file = 1;
+			break;
+		case 'D':
+			date = optarg;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			log_version();
+		case ':':
+			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1], USAGE);
+		default:
+			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt == 0)
+				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
+			die(EXIT_USAGE, "invalid option -%c; %s", optopt, USAGE);
+		}
+	}
+	if (argc - optind != 2)
+		die(EXIT_USAGE, "%s; %s", argc - optind < 2 ? "missing PREFIX or DATABASE" :
+		    "too many arguments", USAGE);
+
+	if (date == NULL)
+		name_today(ymd);
+	else if (name_date(date, ymd, &e) == -1)
+		die_err(&e);
+	if (name_make(argv[optind], argv[optind + 1], ymd, &key, &local, &e) == -1)
+		die_err(&e);
+	if (printf("%s\n", file ? local : key) < 0 || fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	free(key);
+	free(local);
+	return EXIT_OK;
+}

@@ -1,0 +1,87 @@
+# tests/lib/servers.sh: the real servers a test needs, sourced by tests/lib.sh.
+#
+# Under tests/run one PostgreSQL and one RGW serve the whole suite (their
+# addresses come in PGBAK_TEST_* variables); a test run on its own starts
+# its own and stops them when it exits.  Either way each test gets a fresh
+# bucket and makes its own databases, so tests never see each other's data.
+
+# need_pg: PGHOST, PGPORT, PGUSER (trusted superuser), PGBAK_PW_USER and
+# PGBAK_PW_PASS (a role that must give its password over TCP).
+need_pg() {
+	if [ -z "${PGBAK_TEST_PG_PORT:-}" ]; then
+		"$TESTS_DIR/lib/pg-server" start "$T/pg" >&2 || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
+		at_exit "'$TESTS_DIR/lib/pg-server' stop '$T/pg'"
+		. "$T/pg/env"
+	fi
+	PGHOST=127.0.0.1 PGPORT=$PGBAK_TEST_PG_PORT PGUSER=postgres PGDATABASE=postgres
+	PGBAK_PW_USER=pgbak_pw PGBAK_PW_PASS=pgbak-pw-S3cret
+	unset PGPASSWORD PGPASSFILE PGSERVICE
+	PGCONNECT_TIMEOUT=10
+	export PGHOST PGPORT PGUSER PGDATABASE PGBAK_PW_USER PGBAK_PW_PASS PGCONNECT_TIMEOUT
+}
+
+# psql_q SQL...: psql, quiet, stop on the first error.
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# need_s3: the AWS_* variables for the test RGW and PGBAK_BUCKET, a fresh
+# empty bucket for this test.
+need_s3() {
+	if [ -z "${PGBAK_TEST_S3_ENDPOINT:-}" ]; then
+		"$TESTS_DIR/lib/s3-server" start "$T/s3" >&2 || { echo "Bail out! cannot start Ceph RGW"; exit 1; }
+		at_exit "'$TESTS_DIR/lib/s3-server' stop '$T/s3'"
+		. "$T/s3/env"
+	fi
+	AWS_ACCESS_KEY_ID=$PGBAK_TEST_S3_ACCESS_KEY
+	AWS_SECRET_ACCESS_KEY=$PGBAK_TEST_S3_SECRET_KEY
+	AWS_ENDPOINT_URL=$PGBAK_TEST_S3_ENDPOINT
+	AWS_REGION=us-east-1
+	AWS_DEFAULT_REGION=us-east-1
+	# Nothing of the user's own AWS setup may leak into a test.
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+	AWS_PAGER= AWS_EC2_METADATA_DISABLED=true
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE
+	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_REGION \
+		AWS_DEFAULT_REGION AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_PAGER \
+		AWS_EC2_METADATA_DISABLED
+	PGBAK_BUCKET=$(s3_bucket "$(basename "$0" .t)")
+	export PGBAK_BUCKET
+}
+
+# awsref ARGS...: the independent S3 client that checks what we wrote
+# (Debian's awscli, the one "make deps" installs, before any other on PATH).
+AWSCLI=/usr/bin/aws
+[ -x "$AWSCLI" ] || AWSCLI=aws
+awsref() {
+	"$AWSCLI" --endpoint-url "$AWS_ENDPOINT_URL" --cli-connect-timeout 5 \
+		--cli-read-timeout 60 "$@"
+}
+
+# s3_bucket HINT: create a new, empty bucket and print its name.
+s3_bucket() {
+	b=$(printf '%s' "$1" | tr 'A-Z_.' 'a-z--' | tr -cd 'a-z0-9-' | cut -c1-40)
+	b="t-$b-$$-$(date +%s%N | cut -c10-16)"
+	awsref s3api create-bucket --bucket "$b" >/dev/null 2>&1 ||
+		{ echo "Bail out! cannot create bucket $b" ; exit 1; }
+	echo "$b"
+}
+
+# start_proxy [--tls CERT KEY] [--rule KIND:N:ACTION]...: a fault-injecting
+# proxy in front of the test RGW (tests/lib/s3-proxy.py); sets PROXY_URL
+# and PROXY_LOG (one line per request: KIND N ACTION).  Stopped at exit.
+_proxies=0
+start_proxy() {
+	_proxies=$((_proxies + 1))
+	pf=$T/proxy$_proxies.port
+	PROXY_LOG=$T/proxy$_proxies.log
+	scheme=http
+	case "$*" in *--tls*) scheme=https ;; esac
+	python3 "$TESTS_DIR/lib/s3-proxy.py" --upstream "$PGBAK_TEST_S3_ENDPOINT" \
+		--port-file "$pf" --log "$PROXY_LOG" "$@" 2>>"$T/proxy.err" &
+	pid=$!
+	at_exit "kill $pid"
+	i=0
+	while [ ! -s "$pf" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$pf" ] || { echo "Bail out! s3-proxy did not start"; cat "$T/proxy.err" >&2; exit 1; }
+	PROXY_URL=$scheme://127.0.0.1:$(cat "$pf")
+	: >"$PROXY_LOG"
+}

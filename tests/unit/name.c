@@ -1,0 +1,220 @@
+/* Unit tests of lib/name: every naming rule, the seed's examples, dates. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "name.h"
+#include "tap.h"
+
+struct ok_case {
+	const char *why, *prefix, *db, *key, *local;
+};
+
+static const struct ok_case good[] = {
+	{ "seed: directory-like prefix", "backup/postgre/prod/oneapi/", "oneapi",
+	    "backup/postgre/prod/oneapi/oneapi-20250909.gz", "oneapi-20250909.gz" },
+	{ "seed: file-like prefix", "backup/postgre/prod/oneapi/oneapi", "oneapi",
+	    "backup/postgre/prod/oneapi/oneapi-20250909.gz", "oneapi-20250909.gz" },
+	{ "file-like basename wins over the database", "backups/nightly", "appdb",
+	    "backups/nightly-20250909.gz", "nightly-20250909.gz" },
+	{ "file-like without a directory", "dump", "appdb",
+	    "dump-20250909.gz", "dump-20250909.gz" },
+	{ "backslashes are slashes", "backup\\postgre\\x", "db",
+	    "backup/postgre/x-20250909.gz", "x-20250909.gz" },
+	{ "trailing backslash is directory-like", "backup\\", "db",
+	    "backup/db-20250909.gz", "db-20250909.gz" },
+	{ "leading slashes removed", "///backup/x/", "db",
+	    "backup/x/db-20250909.gz", "db-20250909.gz" },
+	{ "leading backslash removed", "\\backup", "db",
+	    "backup-20250909.gz", "backup-20250909.gz" },
+	{ "runs of slashes collapse", "a//b///c", "db",
+	    "a/b/c-20250909.gz", "c-20250909.gz" },
+	{ "runs of mixed separators collapse", "a/\\/b/", "db",
+	    "a/b/db-20250909.gz", "db-20250909.gz" },
+	{ ". segments dropped", "./a/./b/.", "db",
+	    "a/b/db-20250909.gz", "db-20250909.gz" },
+	{ "trailing . is directory-like", "a/b/.", "db",
+	    "a/b/db-20250909.gz", "db-20250909.gz" },
+	{ "dots inside a name are kept", "a.b/..c/d..", "db",
+	    "a.b/..c/d..-20250909.gz", "d..-20250909.gz" },
+	{ "empty prefix: database", "", "appdb",
+	    "appdb-20250909.gz", "appdb-20250909.gz" },
+	{ "NULL prefix: database", NULL, "appdb",
+	    "appdb-20250909.gz", "appdb-20250909.gz" },
+	{ "only slashes: database", "///", "appdb",
+	    "appdb-20250909.gz", "appdb-20250909.gz" },
+	{ "only . segments: database", "./.", "appdb",
+	    "appdb-20250909.gz", "appdb-20250909.gz" },
+	{ "empty prefix and database: pg-backup", "", "",
+	    "pg-backup-20250909.gz", "pg-backup-20250909.gz" },
+	{ "NULL prefix and database: pg-backup", NULL, NULL,
+	    "pg-backup-20250909.gz", "pg-backup-20250909.gz" },
+	{ "directory-like, empty database: pg-backup", "a/b/", "",
+	    "a/b/pg-backup-20250909.gz", "pg-backup-20250909.gz" },
+	{ "file-like ignores a database with a slash", "a/b", "x/y",
+	    "a/b-20250909.gz", "b-20250909.gz" },
+	{ "spaces and unicode are kept", "my backups/é", "db",
+	    "my backups/é-20250909.gz", "é-20250909.gz" },
+};
+
+struct bad_case {
+	const char *why, *prefix, *db, *needle;
+};
+
+static const struct bad_case bad[] = {
+	{ ".. segment", "a/../b", "db", "\"a/../b\" has a \"..\" segment" },
+	{ "leading ..", "../a", "db", "\"..\" segment" },
+	{ "trailing ..", "a/..", "db", "\"..\" segment" },
+	{ "only ..", "..", "db", "\"..\" segment" },
+	{ ".. after backslash", "a\\..\\b", "db", "\"..\" segment" },
+	{ "database with a slash under a directory-like prefix", "a/", "x/y", "has a slash" },
+	{ "database with a slash and no prefix", "", "../etc", "has a slash" },
+	{ "database with a backslash", "", "x\\y", "has a slash" },
+	{ "control character in the prefix", "a\nb", "db", "control character" },
+	{ "control character in the database", "", "a\tb", "control character" },
+};
+
+static void
+test_make(void)
+{
+	struct log_err e;
+	char *key, *local;
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (!ok(name_make(good[i].prefix, good[i].db, "20250909", &key, &local, &e) == 0,
+		    "%s: accepted", good[i].why)) {
+			diag("%s", e.msg);
+			continue;
+		}
+		is_str(key, good[i].key, "%s: key", good[i].why);
+		is_str(local, good[i].local, "%s: local name", good[i].why);
+		free(key);
+		free(local);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		e.status = 0;
+		key = local = (char *)"untouched";
+		ok(name_make(bad[i].prefix, bad[i].db, "20250909", &key, &local, &e) == -1 &&
+		    e.status == EXIT_USAGE && key == NULL && local == NULL,
+		    "%s: usage error, nothing returned", bad[i].why);
+		ok(strstr(e.msg, bad[i].needle) != NULL && strchr(e.msg, '\n') == NULL,
+		    "%s: one line naming it", bad[i].why);
+	}
+}
+
+/* A prefix of dirlen 'a's, a slash and baselen 'b's; the return of name_make. */
+static int
+make_long(size_t dirlen, size_t baselen, char **key, char **local, struct log_err *e)
+{
+	char prefix[2048];
+
+	memset(prefix, 'a', dirlen);
+	prefix[dirlen] = '/';
+	memset(prefix + dirlen + 1, 'b', baselen);
+	prefix[dirlen + 1 + baselen] = '\0';
+	return name_make(prefix, "db", "20250909", key, local, e);
+}
+
+static void
+test_limits(void)
+{
+	char *key = NULL, *local = NULL;
+	struct log_err e;
+
+	/* 811 + 1 + 200 + strlen("-20250909.gz") = 1024, S3's limit on keys. */
+	ok(make_long(811, 200, &key, &local, &e) == 0 && strlen(key) == 1024,
+	    "a key of exactly 1024 bytes is accepted");
+	free(key);
+	free(local);
+	ok(make_long(812, 200, &key, &local, &e) == -1 && e.status == EXIT_USAGE &&
+	    strstr(e.msg, "too long") != NULL, "a key of 1025 bytes is refused");
+	ok(make_long(1, 243, &key, &local, &e) == 0 && strlen(local) == 255,
+	    "a local name of exactly 255 bytes is accepted");
+	free(key);
+	free(local);
+	ok(make_long(1, 244, &key, &local, &e) == -1 && e.status == EXIT_USAGE &&
+	    strstr(e.msg, "too long") != NULL, "a local name of 256 bytes is refused");
+	ok(name_make("x/", "db", "2025090", &key, &local, &e) == -1 && e.status == EXIT_USAGE,
+	    "name_make refuses a malformed ymd");
+	ok(name_make("x/", "db", NULL, &key, &local, &e) == -1 && e.status == EXIT_USAGE,
+	    "name_make refuses a NULL ymd");
+}
+
+static void
+test_date(void)
+{
+	static const struct { const char *in, *want; } good_dates[] = {
+		{ "20250909", "20250909" }, { "2025-09-09", "20250909" },
+		{ "20240229", "20240229" }, { "2000-02-29", "20000229" },
+		{ "20251231", "20251231" }, { "00010101", "00010101" },
+		{ "99991231", "99991231" }, { "2025-01-31", "20250131" },
+	};
+	static const char *const bad_dates[] = {
+		"20250230", "2025-02-30", "20250229", "19000229", "21000229",
+		"20250431", "20251301", "20250001", "20250100", "00000101",
+		"2025-9-9", "2025-09-9", "202509091", "2025090", "2025/09/09",
+		"2025-0909", "202509-09", " 20250909", "20250909 ", "2025-09-09T00",
+		"+2025090", "yyyymmdd", "", "2025-09-0a", "２０２５0909",
+	};
+	struct log_err e;
+	char ymd[9];
+	size_t i;
+
+	for (i = 0; i < sizeof good_dates / sizeof good_dates[0]; i++) {
+		memset(ymd, 0, sizeof ymd);
+		ok(name_date(good_dates[i].in, ymd, &e) == 0, "date %s accepted", good_dates[i].in);
+		is_str(ymd, good_dates[i].want, "date %s is %s", good_dates[i].in,
+		    good_dates[i].want);
+	}
+	for (i = 0; i < sizeof bad_dates / sizeof bad_dates[0]; i++) {
+		e.status = 0;
+		ok(name_date(bad_dates[i], ymd, &e) == -1 && e.status == EXIT_USAGE &&
+		    strstr(e.msg, "invalid date") != NULL, "date \"%s\" refused", bad_dates[i]);
+	}
+	ok(name_date(NULL, ymd, &e) == -1 && e.status == EXIT_USAGE, "NULL date refused");
+}
+
+/* Today in zone tz, through name_today. */
+static void
+today_in(const char *tz, char ymd[9])
+{
+	setenv("TZ", tz, 1);
+	name_today(ymd);
+}
+
+static void
+test_today(void)
+{
+	char utc[9], east[9], west[9], want[9];
+	struct tm tm;
+	time_t now;
+	int tries;
+
+	/* Retry if midnight UTC passes between the two readings. */
+	for (tries = 0; tries < 3; tries++) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(want, sizeof want, "%Y%m%d", &tm);
+		today_in("UTC0", utc);
+		if (strcmp(utc, want) == 0)
+			break;
+	}
+	is_str(utc, want, "name_today in UTC is today's UTC date");
+	/* UTC+14 and UTC-12 are 26 hours apart: never the same date. */
+	today_in("XXX-14", east);
+	today_in("YYY+12", west);
+	ok(strlen(east) == 8 && strlen(west) == 8 && strcmp(east, west) > 0,
+	    "TZ is honoured (%s east of %s)", east, west);
+	ok(name_date(east, want, NULL) == 0, "name_today gives a valid date");
+	unsetenv("TZ");
+}
+
+int
+main(void)
+{
+	test_make();
+	test_limits();
+	test_date();
+	test_today();
+	return tap_done();
+}
