@@ -15,6 +15,7 @@
  * the run every interval until SIGTERM/SIGINT, and re-reads the settings
  * on SIGHUP.
  */
+#define _GNU_SOURCE 1		/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -140,11 +141,16 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e
 	size_t i;
 
 	memset(t, 0, sizeof *t);
-	if ((t->pg_dump = spawn_which(dump, NULL)) == NULL && dry)
+	if ((t->pg_dump = spawn_which(dump, NULL)) != NULL && access(t->pg_dump, X_OK) < 0) {
+		free(t->pg_dump);
+		t->pg_dump = NULL;
+	}
+	if (t->pg_dump == NULL && dry)
 		t->pg_dump = strdup(dump);
 	if (t->pg_dump == NULL) {
 		tools_free(t);
-		return log_fail(e, EXIT_NOTFOUND, "%s: %s not found in PATH", c->path, dump);
+		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dump %s not found or not executable",
+		    c->path, dump);
 	}
 	for (i = 0; i < 3; i++) {
 		if ((*slot[i] = sibling(names[i])) == NULL && dry)
