@@ -1,0 +1,92 @@
+/*
+ * pgbak-exists: does an object exist?  One HEAD request.
+ *
+ * The answer has three values, not two: 0 it exists, 1 it does not (the
+ * bucket answered 404 and the bucket itself exists), 111 we could not tell
+ * (403, no such bucket, network, TLS).  pgbak-run skips a database whose
+ * backup of the day exists, so "could not tell" must never read as "absent"
+ * nor as "exists".
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "s3.h"
+
+static noreturn void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: %s [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY | s3://BUCKET/KEY\n",
+	    log_prog);
+	exit(status);
+}
+
+/* -v: size, ETag and modification time of the object, one per line. */
+static void
+describe(const struct s3_resp *r)
+{
+	char when[32] = "";
+	time_t t = curl_getdate(r->last_modified, NULL);
+	struct tm tm;
+
+	if (t != (time_t)-1 && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("size: %llu\netag: %s\nlast-modified: %s\n",
+	    (unsigned long long)r->length, r->etag, when);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "bucket", required_argument, NULL, 'b' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct s3_flags flags = { 0 };
+	struct s3_cfg cfg;
+	struct log_err e;
+	struct s3 s;
+	int c, rc;
+
+	log_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "c:b:e:r:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': flags.file = optarg; break;
+		case 'b': flags.bucket = optarg; break;
+		case 'e': flags.endpoint = optarg; break;
+		case 'r': flags.region = optarg; break;
+		case 'v': log_verbose++; break;
+		case 'h': usage(EXIT_OK);
+		case 'V': log_version();
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		usage(EXIT_USAGE);
+	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+		die_err(&e);
+	if (s3_init(&s, &cfg, &e) < 0)
+		die_err(&e);
+
+	rc = s3_head(&s, cfg.key, &e);
+	if (rc > 0 && log_verbose)
+		describe(&s.x.resp);
+	s3_free(&s);
+	s3_cfg_free(&cfg);
+	if (rc < 0)
+		die_err(&e);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	return rc > 0 ? EXIT_OK : EXIT_NO;
+}
