@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""bench.py: measuring and judging for bench/run (stdlib only).
+
+    bench.py measure --out G.json [--runs N] [--warmup N] [--prepare CMD]
+                     --cmd NAME=CMD [--cmd NAME=CMD ...]
+    bench.py verdict --records R.jsonl --case ID --title TEXT
+                     --metric time|rss|bytes
+                     (--subject G.json:NAME | --subject-value X)
+                     [--baseline G.json:NAME | --baseline-value X]
+                     [--le T | --within LO HI] [--note TEXT]
+    bench.py skip|error --records R.jsonl --case ID --title TEXT --note TEXT
+    bench.py finish --records R.jsonl --out results.json [--meta KEY=VALUE ...]
+    bench.py gen BYTES
+
+measure runs the commands in rounds, interleaved (A B C, then C B A, ...)
+so that a change of load on the machine during the run hits subject and
+baseline alike; each command runs under "bash -c 'set -o pipefail; CMD'"
+with stdout on /dev/null unless it redirects, after the untimed prepare
+command.  It keeps each run's wall time and peak RSS (ru_maxrss of the
+reaped child, the number "/usr/bin/time -f %M" prints; for a pipeline the
+largest process).  A command that exits non-zero stops the measurement
+with its last stderr lines: a broken case is an error, not a slow one.
+
+verdict turns two measurements into a ratio of medians (subject/baseline),
+judges it against the target from issue 7 (PASS or MISS; INFO when the
+number has no target) and appends one record; finish
+prints the table and writes results.json.  gen writes BYTES incompressible
+bytes to stdout at pipe speed (a 16 MiB random block, repeated).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def stats(xs):
+    xs = list(xs)
+    return {
+        "n": len(xs),
+        "median": statistics.median(xs),
+        "min": min(xs),
+        "max": max(xs),
+        "stdev": statistics.stdev(xs) if len(xs) > 1 else 0.0,
+        "values": xs,
+    }
+
+
+def run_one(cmd, log, timeout):
+    """Run CMD once; (seconds, peak RSS KiB).  Raises on a failure."""
+    with open(log, "ab") as err:
+        err.write(("=== %s\n" % cmd).encode())
+        err.flush()
+        t0 = time.perf_counter()
+        p = subprocess.Popen(["bash", "-c", "set -o pipefail; " + cmd],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=err, start_new_session=True)
+        deadline = t0 + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                os.killpg(p.pid, 9)
+                os.wait4(p.pid, 0)
+                raise RuntimeError("timed out after %d s: %s" % (timeout, cmd))
+            time.sleep(0.002)
+        t1 = time.perf_counter()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        with open(log, "rb") as f:
+            tail = f.read().decode(errors="replace").splitlines()[-6:]
+        raise RuntimeError("exit %d: %s\n  %s" % (p.returncode, cmd, "\n  ".join(tail)))
+    return t1 - t0, ru.ru_maxrss
+
+
+def measure(a):
+    cmds = []
+    for c in a.cmd:
+        name, _, cmd = c.partition("=")
+        if not name or not cmd:
+            sys.exit("bench.py: --cmd wants NAME=CMD, not %r" % c)
+        cmds.append((name, cmd))
+    log = a.out + ".log"
+    open(log, "w").close()
+    res = {name: {"cmd": cmd, "time": [], "rss": []} for name, cmd in cmds}
+    try:
+        for i in range(a.warmup):
+            for name, cmd in cmds:
+                if a.prepare:
+                    run_one(a.prepare, log, a.timeout)
+                run_one(cmd, log, a.timeout)
+        for r in range(a.runs):
+            order = cmds if r % 2 == 0 else list(reversed(cmds))
+            for name, cmd in order:
+                if a.prepare:
+                    run_one(a.prepare, log, a.timeout)
+                s, rss = run_one(cmd, log, a.timeout)
+                res[name]["time"].append(s)
+                res[name]["rss"].append(rss)
+                print("    %-14s run %d/%d: %8.3f s  %8.1f MiB" %
+                      (name, r + 1, a.runs, s, rss / 1024), flush=True)
+    except RuntimeError as e:
+        print("bench.py: %s" % e, file=sys.stderr)
+        sys.exit(1)
+    out = {}
+    for name, r in res.items():
+        out[name] = {"cmd": r["cmd"], "time": stats(r["time"]), "rss": stats(r["rss"])}
+    with open(a.out, "w") as f:
+        json.dump(out, f, indent=1)
+
+
+def load_metric(ref, metric):
+    path, _, name = ref.rpartition(":")
+    with open(path) as f:
+        m = json.load(f)[name]
+    return name, m["time" if metric == "time" else "rss"], m["cmd"]
+
+
+UNITS = {"time": "s", "rss": "KiB", "bytes": "bytes"}
+
+
+def append(records, rec):
+    with open(records, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def verdict(a):
+    rec = {"case": a.case, "title": a.title, "metric": a.metric,
+           "unit": UNITS[a.metric], "note": a.note or ""}
+    if a.subject:
+        name, s, cmd = load_metric(a.subject, a.metric)
+        rec["subject"] = dict(s, label=name, cmd=cmd)
+    else:
+        rec["subject"] = {"label": "subject", "median": a.subject_value, "n": 1,
+                          "min": a.subject_value, "max": a.subject_value, "stdev": 0.0}
+    if a.baseline:
+        name, b, cmd = load_metric(a.baseline, a.metric)
+        rec["baseline"] = dict(b, label=name, cmd=cmd)
+    elif a.baseline_value is not None:
+        rec["baseline"] = {"label": "baseline", "median": a.baseline_value, "n": 1,
+                           "min": a.baseline_value, "max": a.baseline_value, "stdev": 0.0}
+    s = rec["subject"]
+    b = rec.get("baseline")
+    if b:
+        if not b["median"]:
+            rec["verdict"] = "ERROR"
+            rec["note"] += " (baseline is zero)"
+            append(a.records, rec)
+            return
+        value = s["median"] / b["median"]
+        rec["ratio"] = value
+        # the worst and best pairing of the runs: how far the ratio may move
+        rec["ratio_range"] = [s["min"] / b["max"] if b["max"] else None,
+                              s["max"] / b["min"] if b["min"] else None]
+    else:
+        value = s["median"]
+        rec["value"] = value
+    if a.le is not None:
+        rec["target"] = "<= %g" % a.le
+        rec["verdict"] = "PASS" if value <= a.le else "MISS"
+    elif a.within:
+        lo, hi = a.within
+        rec["target"] = "%g..%g" % (lo, hi)
+        rec["verdict"] = "PASS" if lo <= value <= hi else "MISS"
+    else:
+        rec["target"] = "-"
+        rec["verdict"] = "INFO"
+    append(a.records, rec)
+    print(line(rec), flush=True)
+
+
+def fmt(x, metric):
+    if metric == "time":
+        return "%.3f s" % x
+    if metric == "rss":
+        return "%.1f MiB" % (x / 1024)
+    return "%d B" % x
+
+
+def line(rec):
+    m = rec["metric"]
+    if rec["verdict"] in ("SKIP", "ERROR"):
+        return "%-4s %-52s %-5s  %s" % (rec["case"], rec["title"][:52], rec["verdict"],
+                                        rec["note"])
+    s = rec["subject"]
+    sv = fmt(s["median"], m)
+    if s.get("n", 1) > 1:
+        sv += " [%s..%s]" % (fmt(s["min"], m).split()[0], fmt(s["max"], m).split()[0])
+    if "ratio" in rec:
+        b = rec["baseline"]
+        bv = fmt(b["median"], m)
+        if b.get("n", 1) > 1:
+            bv += " [%s..%s]" % (fmt(b["min"], m).split()[0], fmt(b["max"], m).split()[0])
+        val = "%.3f" % rec["ratio"]
+        detail = "%s vs %s" % (sv, bv)
+    else:
+        val = fmt(rec["value"], m).split()[0]
+        detail = sv
+    return "%-4s %-52s %-5s %8s  %-10s %s" % (rec["case"], rec["title"][:52], rec["verdict"],
+                                               val, rec["target"], detail)
+
+
+def mark(a, what):
+    rec = {"case": a.case, "title": a.title, "metric": "none", "unit": "",
+           "verdict": what, "note": a.note}
+    append(a.records, rec)
+    print(line(rec), flush=True)
+
+
+def finish(a):
+    recs = []
+    if os.path.exists(a.records):
+        with open(a.records) as f:
+            recs = [json.loads(x) for x in f if x.strip()]
+    meta = {}
+    for kv in a.meta or []:
+        k, _, v = kv.partition("=")
+        meta[k] = v
+    out = dict(meta, cases=recs)
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, a.out)
+    print()
+    print("%-4s %-52s %-5s %8s  %-10s %s" % ("case", "what (subject / baseline)", "", "ratio",
+                                             "target", "subject vs baseline: median [min..max]"))
+    for r in recs:
+        print(line(r))
+    n = {}
+    for r in recs:
+        n[r["verdict"]] = n.get(r["verdict"], 0) + 1
+    print("\n" + ", ".join("%d %s" % (v, k) for k, v in sorted(n.items())) +
+          "; written to %s" % a.out)
+    sys.exit(1 if n.get("ERROR") else 0)
+
+
+def gen(a):
+    n = a.bytes
+    block = memoryview(os.urandom(1 << 24))
+    fd = sys.stdout.fileno()
+    try:
+        while n > 0:
+            n -= os.write(fd, block[:min(n, len(block))])
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+def main():
+    p = argparse.ArgumentParser(prog="bench.py")
+    sub = p.add_subparsers(dest="verb", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--out", required=True)
+    m.add_argument("--runs", type=int, default=3)
+    m.add_argument("--warmup", type=int, default=0)
+    m.add_argument("--prepare")
+    m.add_argument("--timeout", type=int, default=1800)
+    m.add_argument("--cmd", action="append", required=True)
+    v = sub.add_parser("verdict")
+    v.add_argument("--records", required=True)
+    v.add_argument("--case", required=True)
+    v.add_argument("--title", required=True)
+    v.add_argument("--metric", choices=["time", "rss", "bytes"], required=True)
+    g = v.add_mutually_exclusive_group(required=True)
+    g.add_argument("--subject")
+    g.add_argument("--subject-value", type=float)
+    g = v.add_mutually_exclusive_group()
+    g.add_argument("--baseline")
+    g.add_argument("--baseline-value", type=float)
+    g = v.add_mutually_exclusive_group()
+    g.add_argument("--le", type=float)
+    g.add_argument("--within", type=float, nargs=2)
+    v.add_argument("--note")
+    for verb in ("skip", "error"):
+        s = sub.add_parser(verb)
+        s.add_argument("--records", required=True)
+        s.add_argument("--case", required=True)
+        s.add_argument("--title", required=True)
+        s.add_argument("--note", required=True)
+    f = sub.add_parser("finish")
+    f.add_argument("--records", required=True)
+    f.add_argument("--out", required=True)
+    f.add_argument("--meta", action="append")
+    s = sub.add_parser("gen")
+    s.add_argument("bytes", type=int)
+    a = p.parse_args()
+    if a.verb == "measure":
+        measure(a)
+    elif a.verb == "verdict":
+        verdict(a)
+    elif a.verb in ("skip", "error"):
+        mark(a, a.verb.upper())
+    elif a.verb == "gen":
+        gen(a)
+    else:
+        finish(a)
+
+
+if __name__ == "__main__":
+    main()
