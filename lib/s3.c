@@ -177,11 +177,11 @@ on_write(char *p, size_t size, size_t nmemb, void *data)
 	struct s3_xfer *x = data;
 	struct s3_resp *r = &x->resp;
 	size_t n = size * nmemb, keep;
-	long status = 0;
 	char *b;
 
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status / 100 == 2 && x->req->sink) {
+	/* the sink may look at the status and headers of the answer it takes */
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status / 100 == 2 && x->req->sink) {
 		if (x->req->sink(x->req->sink_ctx, p, n) < 0) {
 			x->sink_errno = errno ? errno : EIO;
 			return 0;

@@ -44,7 +44,8 @@ struct s3_resp {
 	uint64_t sunk;		/* bytes given to the sink */
 };
 
-/* Takes a 2xx response body; 0, or -1 with errno set (the transfer ends). */
+/* Takes a 2xx response body (resp.status and headers are set by then);
+ * 0, or -1 with errno set (the transfer ends). */
 typedef int s3_sink_fn(void *ctx, const char *p, size_t n);
 
 struct s3_req {

@@ -181,7 +181,7 @@ env_int(const char *name, long min, long max, long def, long *out, struct log_er
 	return 0;
 }
 
-/* Host, base URL and signed path prefix from endpoint, bucket and style. */
+/* Host header and the path before the key, from endpoint, bucket and style. */
 static int
 address(struct s3_cfg *c, size_t auth_at, struct log_err *e)
 {
@@ -189,17 +189,14 @@ address(struct s3_cfg *c, size_t auth_at, struct log_err *e)
 	size_t n = strlen(c->endpoint) + strlen(c->bucket) + 2;
 
 	c->host = malloc(n);
-	c->base = malloc(n);
-	c->base_path = malloc(strlen(c->bucket) + 2);
-	if (c->host == NULL || c->base == NULL || c->base_path == NULL)
+	c->base_path = malloc(n);
+	if (c->host == NULL || c->base_path == NULL)
 		return log_fail_sys(e, EXIT_TEMP, "unable to read the s3 settings");
 	if (c->path_style) {
 		snprintf(c->host, n, "%s", auth);
-		snprintf(c->base, n, "%s/%s", c->endpoint, c->bucket);
-		snprintf(c->base_path, strlen(c->bucket) + 2, "/%s", c->bucket);
+		snprintf(c->base_path, n, "/%s", c->bucket);
 	} else {
 		snprintf(c->host, n, "%s.%s", c->bucket, auth);
-		snprintf(c->base, n, "%.*s%s.%s", (int)auth_at, c->endpoint, c->bucket, auth);
 		c->base_path[0] = '\0';
 	}
 	return 0;
@@ -283,6 +280,18 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 }
 
 int
+s3_flags_set(struct s3_flags *f, int c, const char *arg)
+{
+	switch (c) {
+	case 'c': f->file = arg; return 1;
+	case 'b': f->bucket = arg; return 1;
+	case 'e': f->endpoint = arg; return 1;
+	case 'r': f->region = arg; return 1;
+	default: return 0;
+	}
+}
+
+int
 s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
     struct log_err *e)
 {
@@ -327,7 +336,6 @@ s3_cfg_free(struct s3_cfg *c)
 	}
 	free(c->endpoint);
 	free(c->host);
-	free(c->base);
 	free(c->base_path);
 	free(c->bucket);
 	free(c->key);

@@ -31,8 +31,7 @@ struct s3_flags {
 struct s3_cfg {
 	char *endpoint;		/* "scheme://host[:port]", no trailing slash */
 	char *host;		/* the Host header (with the bucket when virtual-hosted) */
-	char *base;		/* URL up to the key: "http://h:p/bucket" or "https://b.h" */
-	char *base_path;	/* its path, "/bucket" or "", for signing */
+	char *base_path;	/* the path before the key: "/bucket" or "" (virtual-hosted) */
 	char *bucket;
 	char *key;		/* the KEY argument (without s3://BUCKET/), or NULL */
 	char *region;
@@ -49,6 +48,17 @@ struct s3_cfg {
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
 	const char *file;	/* the settings file read, or NULL (for messages) */
 };
+
+/* The flags every S3 program takes, for getopt_long (which the user includes). */
+#define S3_FLAGS_SHORT "c:b:e:r:"
+#define S3_FLAGS_LONG \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "bucket", required_argument, NULL, 'b' }, \
+	{ "endpoint", required_argument, NULL, 'e' }, \
+	{ "region", required_argument, NULL, 'r' }
+
+/* Keep option c's argument in f when c is one of those: 1, else 0. */
+int s3_flags_set(struct s3_flags *f, int c, const char *arg);
 
 /* Resolve c from flags f, the settings file f->file and the environment.
  * keyarg (NULL: none) is "KEY" or "s3://BUCKET/KEY".  Errors are

@@ -17,13 +17,23 @@
 #include "log.h"
 #include "s3.h"
 
+#define USAGE "usage: pgbak-exists [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY"
+
 static noreturn void
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: %s [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY | s3://BUCKET/KEY\n",
-	    log_prog);
-	exit(status);
+	printf("%s\n"
+	    "Exit 0 when the object KEY exists, 1 when it does not, 111 when that cannot be told.\n"
+	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
+	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
+	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
+	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    "  -v, --verbose             print its size, ETag and modification time\n"
+	    "      --help                print this help\n"
+	    "      --version             print the version\n", USAGE);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	exit(EXIT_OK);
 }
 
 /* -v: size, ETag and modification time of the object, one per line. */
@@ -44,10 +54,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "bucket", required_argument, NULL, 'b' },
-		{ "endpoint", required_argument, NULL, 'e' },
-		{ "region", required_argument, NULL, 'r' },
+		S3_FLAGS_LONG,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -60,20 +67,22 @@ main(int argc, char **argv)
 	int c, rc;
 
 	log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:b:e:r:vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': flags.file = optarg; break;
-		case 'b': flags.bucket = optarg; break;
-		case 'e': flags.endpoint = optarg; break;
-		case 'r': flags.region = optarg; break;
 		case 'v': log_verbose++; break;
-		case 'h': usage(EXIT_OK);
+		case 'h': usage();
 		case 'V': log_version();
-		default: usage(EXIT_USAGE);
+		case ':':
+			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1], USAGE);
+		default:
+			if (!s3_flags_set(&flags, c, optarg))
+				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
 		}
 	}
 	if (argc - optind != 1)
-		usage(EXIT_USAGE);
+		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
+		    USAGE);
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
 	if (s3_init(&s, &cfg, &e) < 0)
