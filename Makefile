@@ -28,13 +28,13 @@ ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
 PROGS := $(patsubst %/main.c,%,$(wildcard pgbak-*/main.c))
-LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard lib/*.c))
 UNIT := $(patsubst %.c,$(B)/%.t,$(wildcard tests/unit/*.c))
 MAN := $(wildcard man/*.[1-8])
 
 all: $(addprefix $(B)/,$(PROGS))
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -43,12 +43,13 @@ $(B)/libpgbak.a: $(LIB_OBJ)
 	$(AR) rcs $@ $(LIB_OBJ)
 
 define prog_rule
-$(B)/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)/*.c)) $(B)/libpgbak.a
+$(B)/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(1)/*.c)) $(B)/libpgbak.a
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-$(B)/tests/unit/%.t: $(B)/tests/unit/%.o $(B)/libpgbak.a
+$(B)/tests/unit/%.t: $(B)/obj/tests/unit/%.o $(B)/libpgbak.a
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 unit: $(UNIT)
