@@ -44,7 +44,7 @@ cleanup() {
 	rc=$?
 	set +e
 	trap - EXIT INT TERM
-	[ -n "${NETNS:-}" ] && netns_down
+	. "$BENCH_DIR/netns.sh" && netns_down
 	[ -f "$W/s3/env" ] || [ -d "$W/s3/run" ] && "$TESTS_DIR/lib/s3-server" stop "$W/s3" >/dev/null 2>&1
 	[ -n "${pg_started:-}" ] && "$BENCH_DIR/pg-cache" stop "$CACHE/pg" >/dev/null 2>&1
 	rm -rf "$W"
