@@ -2,9 +2,10 @@
 """bench.py: measuring and judging for bench/run (stdlib only).
 
     bench.py measure --out G.json [--runs N] [--warmup N] [--prepare CMD]
+                     [--watch PID ...]
                      --cmd NAME=CMD [--cmd NAME=CMD ...]
     bench.py verdict --records R.jsonl --case ID --title TEXT
-                     --metric time|rss|bytes
+                     --metric time|rss|cpu|allcpu|bytes
                      (--subject G.json:NAME | --subject-value X)
                      [--baseline G.json:NAME | --baseline-value X]
                      [--le T | --within LO HI] [--note TEXT]
@@ -16,9 +17,13 @@ measure runs the commands in rounds, interleaved (A B C, then C B A, ...)
 so that a change of load on the machine during the run hits subject and
 baseline alike; each command runs under "bash -c 'set -o pipefail; CMD'"
 with stdout on /dev/null unless it redirects, after the untimed prepare
-command.  It keeps each run's wall time and peak RSS (ru_maxrss of the
+command.  It keeps each run's wall time, peak RSS (ru_maxrss of the
 reaped child, the number "/usr/bin/time -f %M" prints; for a pipeline the
-largest process).  A command that exits non-zero stops the measurement
+largest process), CPU seconds (user + system of the command and every
+process it waited for) and that plus the CPU the --watch'ed server
+processes (postmaster with its reaped backends, radosgw, ceph-osd) spent
+meanwhile: on a loaded machine the CPU it took says more than the wall
+clock about where the work went.  A command that exits non-zero stops the measurement
 with its last stderr lines: a broken case is an error, not a slow one.
 
 verdict turns two measurements into a ratio of medians (subject/baseline),
@@ -48,8 +53,22 @@ def stats(xs):
     }
 
 
+def proc_cpu(pid):
+    """CPU seconds of pid, its threads and the children it reaped."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def servers_cpu(watch):
+    return sum(proc_cpu(pid) for pid in watch)
+
+
 def run_one(cmd, log, timeout):
-    """Run CMD once; (seconds, peak RSS KiB).  Raises on a failure."""
+    """Run CMD once; (seconds, peak RSS KiB, CPU seconds).  Raises on a failure."""
     with open(log, "ab") as err:
         err.write(("=== %s\n" % cmd).encode())
         err.flush()
@@ -73,7 +92,7 @@ def run_one(cmd, log, timeout):
         with open(log, "rb") as f:
             tail = f.read().decode(errors="replace").splitlines()[-6:]
         raise RuntimeError("exit %d: %s\n  %s" % (p.returncode, cmd, "\n  ".join(tail)))
-    return t1 - t0, ru.ru_maxrss
+    return t1 - t0, ru.ru_maxrss, ru.ru_utime + ru.ru_stime
 
 
 def measure(a):
@@ -85,7 +104,14 @@ def measure(a):
         cmds.append((name, cmd))
     log = a.out + ".log"
     open(log, "w").close()
-    res = {name: {"cmd": cmd, "time": [], "rss": []} for name, cmd in cmds}
+    watch = []
+    for w in a.watch or []:
+        try:
+            watch.append(int(w))
+        except ValueError:
+            sys.exit("bench.py: --watch wants a pid, not %r" % w)
+    res = {name: {"cmd": cmd, "time": [], "rss": [], "cpu": [], "allcpu": []}
+           for name, cmd in cmds}
     try:
         for i in range(a.warmup):
             for name, cmd in cmds:
@@ -97,17 +123,23 @@ def measure(a):
             for name, cmd in order:
                 if a.prepare:
                     run_one(a.prepare, log, a.timeout)
-                s, rss = run_one(cmd, log, a.timeout)
+                c0 = servers_cpu(watch)
+                s, rss, cpu = run_one(cmd, log, a.timeout)
+                srv = servers_cpu(watch) - c0
                 res[name]["time"].append(s)
                 res[name]["rss"].append(rss)
-                print("    %-14s run %d/%d: %8.3f s  %8.1f MiB" %
-                      (name, r + 1, a.runs, s, rss / 1024), flush=True)
+                res[name]["cpu"].append(cpu)
+                res[name]["allcpu"].append(cpu + srv)
+                print("    %-14s run %d/%d: %8.3f s %7.1f MiB  cpu %6.2f + servers %6.2f s"
+                      "  load %.1f" % (name, r + 1, a.runs, s, rss / 1024, cpu, srv,
+                                       os.getloadavg()[0]), flush=True)
     except RuntimeError as e:
         print("bench.py: %s" % e, file=sys.stderr)
         sys.exit(1)
     out = {}
     for name, r in res.items():
-        out[name] = {"cmd": r["cmd"], "time": stats(r["time"]), "rss": stats(r["rss"])}
+        out[name] = {"cmd": r["cmd"], "time": stats(r["time"]), "rss": stats(r["rss"]),
+                     "cpu": stats(r["cpu"]), "allcpu": stats(r["allcpu"])}
     with open(a.out, "w") as f:
         json.dump(out, f, indent=1)
 
@@ -116,10 +148,10 @@ def load_metric(ref, metric):
     path, _, name = ref.rpartition(":")
     with open(path) as f:
         m = json.load(f)[name]
-    return name, m["time" if metric == "time" else "rss"], m["cmd"]
+    return name, m[metric], m["cmd"]
 
 
-UNITS = {"time": "s", "rss": "KiB", "bytes": "bytes"}
+UNITS = {"time": "s", "rss": "KiB", "cpu": "s", "allcpu": "s", "bytes": "bytes"}
 
 
 def append(records, rec):
@@ -173,7 +205,7 @@ def verdict(a):
 
 
 def fmt(x, metric):
-    if metric == "time":
+    if metric in ("time", "cpu", "allcpu"):
         return "%.3f s" % x
     if metric == "rss":
         return "%.1f MiB" % (x / 1024)
@@ -259,11 +291,12 @@ def main():
     m.add_argument("--prepare")
     m.add_argument("--timeout", type=int, default=1800)
     m.add_argument("--cmd", action="append", required=True)
+    m.add_argument("--watch", action="append")
     v = sub.add_parser("verdict")
     v.add_argument("--records", required=True)
     v.add_argument("--case", required=True)
     v.add_argument("--title", required=True)
-    v.add_argument("--metric", choices=["time", "rss", "bytes"], required=True)
+    v.add_argument("--metric", choices=["time", "rss", "cpu", "allcpu", "bytes"], required=True)
     g = v.add_mutually_exclusive_group(required=True)
     g.add_argument("--subject")
     g.add_argument("--subject-value", type=float)

@@ -11,9 +11,18 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 bench() {
 	v=$1; shift
 	case $v in
-	measure) "$PY" "$BENCH_DIR/bench.py" measure "$@" ;;
+	measure) "$PY" "$BENCH_DIR/bench.py" measure $(watch_pids) "$@" ;;
 	*) "$PY" "$BENCH_DIR/bench.py" "$v" --records "$RECORDS" "$@" ;;
 	esac
+}
+
+# watch_pids: --watch for the servers' processes, whose CPU a case adds to
+# its clients' (the postmaster's counts its reaped backends).
+watch_pids() {
+	for f in "$CACHE/pg/data/postmaster.pid" "$W/s3/run/client.rgw.test.pid" \
+		"$W/s3/run/osd.0.pid" "$W/s3/run/mon.a.pid"; do
+		[ -s "$f" ] && echo "--watch $(head -n 1 "$f")"
+	done
 }
 
 # What the benchmark needs beyond the build: "make deps" (PostgreSQL with
@@ -88,9 +97,10 @@ use_servers() {
 build_db() {
 	t0=$(date +%s)
 	psql -X -q -v ON_ERROR_STOP=1 -c "create database bench" || return 1
-	pgbench -i -q -s "$BENCH_SCALE" bench || return 1
+	PGOPTIONS='-c client_min_messages=warning' pgbench -i -q -s "$BENCH_SCALE" bench ||
+		return 1
 	psql -X -q -v ON_ERROR_STOP=1 -d bench <<SQL || return 1
-select setseed(0.25);
+do \$\$ begin perform setseed(0.25); end \$\$;
 create table events (id bigint primary key, at timestamptz not null, doc jsonb not null);
 insert into events
 select i, timestamptz '2024-01-01 00:00:00+00' + i * interval '13 seconds',
@@ -191,6 +201,14 @@ measure_run6() {
 	bench measure --out "$W/g12.json" --runs "$BENCH_RUNS" --prepare "$PREP" "$@"
 }
 
+# cpu_info ID GROUP SUBJECT BASELINE: the CPU seconds of both, clients and
+# servers, as information: on a loaded machine it shows where the work
+# went when the wall clock cannot (bench.py measure --watch).
+cpu_info() {
+	bench verdict --case "$1" --title "  CPU s incl. servers, $3 / $4" --metric allcpu \
+		--subject "$W/$2.json:$3" --baseline "$W/$2.json:$4"
+}
+
 case_1() {
 	t="pgbak-run -6 / pg_dump|gzip -6|aws s3 cp"
 	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
@@ -198,6 +216,7 @@ case_1() {
 	measure_run6 || return 1
 	bench verdict --case 1 --title "$t (wall)" --metric time \
 		--subject "$W/g12.json:pgbak-run" --baseline "$W/g12.json:gzip|aws" --le 0.75
+	cpu_info 1c g12 pgbak-run "gzip|aws"
 }
 
 case_2() {
@@ -207,6 +226,7 @@ case_2() {
 	measure_run6 || return 1
 	bench verdict --case 2 --title "$t (wall)" --metric time \
 		--subject "$W/g12.json:pgbak-run" --baseline "$W/g12.json:pigz" --le 1.05
+	cpu_info 2c g12 pgbak-run pigz
 }
 
 case_3() {
@@ -219,6 +239,7 @@ case_3() {
 	bench verdict --case 3 --title "$t (wall)" --metric time \
 		--subject "$W/g3.json:pgbak-run-1" --baseline "$W/g3.json:pg_dump" --le 1.35 \
 		--note "level 1 through a pgbak-gzip -1 wrapper: pgbak-run has no level setting"
+	cpu_info 3c g3 pgbak-run-1 pg_dump
 }
 
 # gen_cmd BYTES: a command writing that many incompressible bytes at GB/s
@@ -238,6 +259,7 @@ case_4() {
 		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.6
 	bench verdict --case 4b --title "$t (peak RSS)" --metric rss \
 		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.25
+	cpu_info 4c g4 pgbak-put aws-cp
 	big=$BENCH_BIG
 	if [ "$big" = auto ]; then
 		# 8 GiB stored in the RGW's memstore take about 14 GiB of RAM
@@ -247,7 +269,7 @@ case_4() {
 		fi
 	fi
 	if [ "$big" != 1 ]; then
-		bench skip --case 4c --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" \
+		bench skip --case 4d --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" \
 			--note "BENCH_BIG=$BENCH_BIG${why:+ ($why)}"
 		return 0
 	fi
@@ -257,9 +279,9 @@ case_4() {
 		--cmd "put-1g-pipe=exec $(q "$B/pgbak-put") bench/pipe-1g < <($(gen_cmd $GIB))" \
 		--cmd "put-8g-pipe=exec $(q "$B/pgbak-put") bench/pipe-8g < <($(gen_cmd $((8 * GIB))))" ||
 		return 1
-	bench verdict --case 4c --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" --metric rss \
+	bench verdict --case 4d --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" --metric rss \
 		--subject "$W/g4c.json:put-8g-pipe" --baseline "$W/g4c.json:put-1g-pipe" --within 0.9 1.1
-	bench verdict --case 4d --title "pgbak-put peak RSS at 8 GiB (KiB)" --metric rss \
+	bench verdict --case 4e --title "pgbak-put peak RSS at 8 GiB (KiB)" --metric rss \
 		--subject "$W/g4c.json:put-8g-pipe" --le 65536
 }
 

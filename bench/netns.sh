@@ -69,4 +69,5 @@ netns_case() {
 	bench verdict --case 7 --title "$1 (wall)" --metric time \
 		--subject "$W/g7.json:pgbak-put" --baseline "$W/g7.json:aws-cp" --le 0.8 \
 		--note "$NS_HOW; GET / on a new connection ${rt:-?} s"
+	cpu_info 7c g7 pgbak-put aws-cp
 }
