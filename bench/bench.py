@@ -67,6 +67,28 @@ def servers_cpu(watch):
     return sum(proc_cpu(pid) for pid in watch)
 
 
+def children(watch):
+    """How many processes the watched ones have (a backend per session)."""
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            n += ppid in watch
+    return n
+
+
+def settle(watch, before):
+    """Wait (2 s at most) until the backends a command opened are reaped:
+    only then does the postmaster's counter hold their CPU."""
+    end = time.monotonic() + 2
+    while children(watch) > before and time.monotonic() < end:
+        time.sleep(0.02)
+
+
 def run_one(cmd, log, timeout):
     """Run CMD once; (seconds, peak RSS KiB, CPU seconds).  Raises on a failure."""
     with open(log, "ab") as err:
@@ -123,8 +145,11 @@ def measure(a):
             for name, cmd in order:
                 if a.prepare:
                     run_one(a.prepare, log, a.timeout)
+                k0 = children(watch) if watch else 0
                 c0 = servers_cpu(watch)
                 s, rss, cpu = run_one(cmd, log, a.timeout)
+                if watch:
+                    settle(watch, k0)
                 srv = servers_cpu(watch) - c0
                 res[name]["time"].append(s)
                 res[name]["rss"].append(rss)
