@@ -515,6 +515,8 @@ step(struct run *r)
 	long long now;
 	int t;
 
+	for (i = 0; i < n; i++)		/* a commit may be due before anything moves */
+		commit_step(r, i);
 	if (pf == NULL || kind == NULL || idx == NULL) {
 		free(pf), free(kind), free(idx);
 		(void)poll(NULL, 0, 20);
