@@ -223,7 +223,9 @@ syntax(struct ld *l)
 			}
 		}
 	}
-	if (p->context != NULL && p->error != YAML_READER_ERROR && p->context_mark.line != m.line)
+	if (p->error == YAML_READER_ERROR && p->problem_value != -1)
+		snprintf(ctx, sizeof ctx, " (byte 0x%02X)", (unsigned)p->problem_value & 0xff);
+	else if (p->context != NULL && p->context_mark.line != m.line)
 		snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context,
 		    p->context_mark.line + 1);
 	if (tab_indented(l, m.line) ||
@@ -321,8 +323,8 @@ each_key(struct ld *l, const char *where, int strict, key_fn *fn, void *ctx)
 		}
 		if (ev.type != YAML_SCALAR_EVENT) {
 			if (strict) {
-				r = at(l, ev.start_mark, "%s: expected a key name, found %s", where,
-				    kind_of(&ev));
+				r = at(l, ev.start_mark, "%s: expected a key name, found %s",
+				    where, kind_of(&ev));
 				yaml_event_delete(&ev);
 				return r;
 			}
@@ -350,15 +352,28 @@ open_node(struct ld *l, const char *where, yaml_event_type_t want, yaml_event_t 
 		*empty = 1;
 		return 0;
 	}
-	at(l, ev->start_mark, ev->type == YAML_ALIAS_EVENT ?
-	    "%s: aliases are not supported in tasks.postgres, found %s" :
-	    "%s: expected %s, found %s", where,
-	    want == YAML_MAPPING_START_EVENT ? "a mapping" : "a list", kind_of(ev));
+	if (ev->type == YAML_ALIAS_EVENT)
+		at(l, ev->start_mark, "%s: aliases are not supported in tasks.postgres", where);
+	else
+		at(l, ev->start_mark, "%s: expected %s, found %s", where,
+		    want == YAML_MAPPING_START_EVENT ? "a mapping" : "a list", kind_of(ev));
 	yaml_event_delete(ev);
 	return -1;
 }
 
-static int is_name(const char *s, size_t n);
+static int
+is_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return 0;
+	return 1;
+}
 
 /* ${NAME} as a whole value: the environment's NAME; anything else as is. */
 static int
@@ -392,23 +407,10 @@ expand(struct ld *l, const char *where, const char *key, yaml_event_t *ev, char 
 }
 
 static int
-is_name(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
-			return 0;
-	return 1;
-}
-
-static int
 parse_bool(const char *v, int *b)
 {
-	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -459,8 +461,8 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 	char *end;
 
 	if (ev->data.scalar.length > CONF_VALUE_MAX)
-		return at(l, ev->start_mark, "%s.%s: value longer than %d bytes", s->where, f->name,
-		    CONF_VALUE_MAX);
+		return at(l, ev->start_mark, "%s.%s: value longer than %d bytes", s->where,
+		    f->name, CONF_VALUE_MAX);
 	if (strlen(v) != ev->data.scalar.length)
 		return at(l, ev->start_mark, "%s.%s: value has a NUL byte", s->where, f->name);
 	if (is_null(ev))
@@ -788,8 +790,8 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 	for (;;) {
 		if (n == cap) {
 			if (cap > CONF_FILE_MAX) {
-				log_fail(e, EXIT_USAGE, "%s: larger than %d bytes, too large for a "
-				    "settings file", path, CONF_FILE_MAX);
+				log_fail(e, EXIT_USAGE, "%s: larger than %d bytes, too large "
+				    "for a settings file", path, CONF_FILE_MAX);
 				goto fail;
 			}
 			cap = cap ? cap * 4 : 16384;
@@ -831,6 +833,17 @@ fail:
 	return -1;
 }
 
+/* libyaml keeps raw and decoded copies of the input, secrets included. */
+static void
+parser_wipe(yaml_parser_t *p)
+{
+	if (p->raw_buffer.start != NULL)
+		OPENSSL_cleanse(p->raw_buffer.start,
+		    (size_t)(p->raw_buffer.end - p->raw_buffer.start));
+	if (p->buffer.start != NULL)
+		OPENSSL_cleanse(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
+}
+
 int
 conf_load(struct conf *c, const char *path, struct log_err *e)
 {
@@ -862,6 +875,7 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 		r = read_stream(&l);
 		if (r == 0)
 			r = check(&l);
+		parser_wipe(&l.yp);
 		yaml_parser_delete(&l.yp);
 	}
 	OPENSSL_cleanse(buf, len);

@@ -118,8 +118,8 @@ normalize(const char *prefix, char *out, int *dirlike, struct log_err *e)
 		if (*p)
 			p++;
 		if (n == 2 && seg[0] == '.' && seg[1] == '.')
-			return log_fail(e, EXIT_USAGE, "backup_file_prefix \"%.200s\" has a \"..\" "
-			    "segment: a backup key must never climb", prefix);
+			return log_fail(e, EXIT_USAGE, "backup_file_prefix \"%.200s\" has a "
+			    "\"..\" segment: a backup key must never climb", prefix);
 		if (n == 0 || (n == 1 && seg[0] == '.')) {
 			*dirlike = 1;
 			continue;

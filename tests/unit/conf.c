@@ -287,15 +287,19 @@ test_bad_fixtures(void)
 		{ "wrong-type-port.yml", 6, 15, "tasks.postgres.dbs[0].port: expected an integer "
 		    "from 1 to 65535, found \"70000\"" },
 		{ "wrong-type-bool.yml", 3, 13, "tasks.postgres.enable: expected true or false" },
-		{ "wrong-type-dbs.yml", 4, 7, "tasks.postgres.dbs: expected a list, found a mapping" },
-		{ "wrong-type-part-size.yml", 6, 18, "part_size: expected a size from 5MiB to 5GiB" },
+		{ "wrong-type-dbs.yml", 4, 7, "tasks.postgres.dbs: expected a list, found a "
+		    "mapping" },
+		{ "wrong-type-part-size.yml", 6, 18, "part_size: expected a size from 5MiB to "
+		    "5GiB" },
 		{ "wrong-type-secret.yml", 5, 19, "password: expected a string, found a mapping" },
 		{ "missing-database.yml", 6, 9, "tasks.postgres.dbs[1]: missing database" },
 		{ "missing-section.yml", 2, 1, "no tasks.postgres section" },
 		{ "alias.yml", 8, 15, "dbs[0].host: aliases are not supported in tasks.postgres" },
+		{ "alias-section.yml", 4, 9, "tasks.postgres.s3: aliases are not supported in "
+		    "tasks.postgres" },
 		{ "merge-key.yml", 6, 9, "merge keys (<<) are not supported" },
-		{ "duplicate-key.yml", 7, 9, "duplicate key port in tasks.postgres.dbs[0] (first at "
-		    "line 6)" },
+		{ "duplicate-key.yml", 7, 9, "duplicate key port in tasks.postgres.dbs[0] "
+		    "(first at line 6)" },
 		{ "duplicate-section.yml", 5, 1, "duplicate key tasks (first at line 1)" },
 		{ "deep.yml", 6, 72, "nested deeper than 64 levels" },
 		{ "two-documents.yml", 4, 1, "more than one YAML document" },
@@ -328,7 +332,7 @@ test_generated(void)
 	struct conf c;
 
 	bad_file(gen("junk.yml", junk, sizeof junk - 1, 0644), 3, 24,
-	    "invalid leading UTF-8 octet");
+	    "invalid leading UTF-8 octet (byte 0xFF)");
 	bad_file(gen("nul.yml", nul, sizeof nul - 1, 0644), 3, 15,
 	    "control characters are not allowed");
 	bad_file(gen("escaped-nul.yml", esc, sizeof esc - 1, 0644), 4, 22, "has a NUL byte");

@@ -162,7 +162,8 @@ test_date(void)
 
 	for (i = 0; i < sizeof good_dates / sizeof good_dates[0]; i++) {
 		memset(ymd, 0, sizeof ymd);
-		ok(name_date(good_dates[i].in, ymd, &e) == 0, "date %s accepted", good_dates[i].in);
+		ok(name_date(good_dates[i].in, ymd, &e) == 0, "date %s accepted",
+		    good_dates[i].in);
 		is_str(ymd, good_dates[i].want, "date %s is %s", good_dates[i].in,
 		    good_dates[i].want);
 	}
