@@ -362,6 +362,7 @@ dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
 	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_bare);
 	pipe_init(x, &p, st, 2, deadline);
 	p.out_fd = fd;
+	p.out_name = where;
 	p.count_out = 1;
 	snprintf(tail, sizeof tail, " > %s", where);
 	show_line(r->key, &p, d, tail);

@@ -4,7 +4,7 @@
 # after success and after failure.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 14
+plan 18
 need_pg
 need_s3
 
@@ -50,4 +50,21 @@ is "$st" 111 "a temp_dir that does not exist: exit 111"
 like "$out" "failed: unable to create a temporary file in $T/no/such/dir" \
 	"the summary names the directory"
 ! has_object "tnodir/$D-$TODAY.gz"; ok $? "and nothing was uploaded"
+# A full temp_dir (a 1 MiB tmpfs, when we may mount one).
+mkdir "$T/small"
+if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
+	at_exit "umount '$T/small'"
+	settings "$T/full.yml" "use_temp_file: true
+temp_dir: $T/small
+pg_dump: $T/half" "" "$(db_yaml "$D" tfull/)"
+	sed -i 's/exit 1$/exit 0/' "$T/half"	# a dump that succeeds, but does not fit
+	out=$(run pgbak-run "$T/full.yml" 2>"$T/err"); st=$?
+	is "$st" 111 "a full temp_dir: exit 111"
+	like "$out" "failed: unable to write $T/small/$D-$TODAY\.gz\.[A-Za-z0-9]{6}: No space left on device" \
+		"the summary names the file and the cause"
+	is "$(ls -A "$T/small")" "" "the full temp_dir is left empty"
+	! has_object "tfull/$D-$TODAY.gz"; ok $? "and nothing was uploaded"
+else
+	for i in 1 2 3 4; do _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip cannot mount a tmpfs"; done
+fi
 psql_q -d postgres -c "drop database $D" >/dev/null 2>&1
