@@ -405,6 +405,8 @@ static const char *
 status_name(long status)
 {
 	switch (status) {
+	case 301: return "Moved Permanently";
+	case 307: return "Temporary Redirect";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -420,7 +422,7 @@ status_name(long status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
-	default: return "";
+	default: return "Error";
 	}
 }
 
@@ -528,7 +530,7 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 			return fail_req(s, &r, e, "HTTP 404 NoSuchBucket");
 		return -1;
 	}
-	if (s->x.resp.status / 100 == 4) {
+	if (s->x.resp.status / 100 == 3 || s->x.resp.status / 100 == 4) {
 		/* a HEAD reply has no body: a one-byte GET tells the S3 error code */
 		if (s3_call(s, &probe, &pe) < 0 && s->x.resp.code[0] && e)
 			*e = pe;
@@ -683,7 +685,9 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 {
 	struct s3_req r = { .what = "list the uploads of", .method = "GET", .key = NULL };
 	struct listing *l;
-	struct sigv4_param p[4] = { { "uploads", "" }, { "prefix", prefix } };
+	/* 100 a page: even with 1024-byte keys a page fits in S3_BODY_MAX */
+	struct sigv4_param p[5] = { { "uploads", "" }, { "prefix", prefix },
+	    { "max-uploads", "100" } };
 	char *q;
 	int page, rc = 0;
 
@@ -692,7 +696,7 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 	l->fn = fn;
 	l->ctx = ctx;
 	for (page = 0; page < LIST_PAGES_MAX && rc == 0; page++) {
-		size_t np = 2;
+		size_t np = 3;
 
 		if (page > 0) {
 			p[np++] = (struct sigv4_param){ "key-marker", l->next_key };

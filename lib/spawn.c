@@ -366,7 +366,10 @@ relay_step(struct run *r, size_t i)
 			s->broken = 1;
 		} else {
 			rl->failed = 1;
-			if (r->p->err.status == 0)
+			if (r->p->err.status == 0 && !rl->own_dst && r->p->out_name)
+				log_fail_sys(&r->p->err, EXIT_TEMP, "unable to write %s",
+				    r->p->out_name);
+			else if (r->p->err.status == 0)
 				log_fail_sys(&r->p->err, EXIT_TEMP,
 				    "unable to pass on the output of %s", s->name);
 		}
@@ -515,6 +518,8 @@ step(struct run *r)
 	long long now;
 	int t;
 
+	for (i = 0; i < n; i++)		/* a commit may be due before anything moves */
+		commit_step(r, i);
 	if (pf == NULL || kind == NULL || idx == NULL) {
 		free(pf), free(kind), free(idx);
 		(void)poll(NULL, 0, 20);

@@ -60,6 +60,7 @@ struct spawn_pipe {
 	int in_fd;		/* stdin of the first stage; -1: /dev/null */
 	int out_fd;		/* stdout of the last stage; -1: /dev/null */
 	int count_out;		/* relay the last stage's stdout into out_fd, counted */
+	const char *out_name;	/* out_fd's name for messages ("unable to write NAME") */
 	int cancel_fd;		/* when readable, stop every stage; -1: none */
 	long timeout_ms;	/* from spawn_run's start; 0: none */
 	long grace_ms;		/* from SIGTERM to SIGKILL; 0: 5000 */

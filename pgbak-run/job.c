@@ -34,7 +34,7 @@ struct dump {
 	char *argv[12];
 	char port[16];
 	char *gz_argv[2];
-	char **env;		/* pg_dump's: env_nos3 plus PGPASSWORD */
+	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
 };
@@ -68,10 +68,19 @@ name_is(const char *entry, const char *name)
 	return strncmp(entry, name, n) == 0 && entry[n] == '=';
 }
 
-/* environ without PGPASSWORD and without any variable holding a database
- * password (password: ${NAME}), and optionally without the S3 secrets. */
+/*
+ * The environments of the stages, built from ours:
+ *   pgbak-put, pgbak-exists: without PGPASSWORD.  They re-read the settings
+ *     file (for the S3 section), and conf_load expands every ${NAME} in it,
+ *     the databases' passwords included, so the variables a password names
+ *     must stay; PGPASSWORD itself stays only when its value is one of the
+ *     passwords, that is when the file may say password: ${PGPASSWORD}.
+ *   pgbak-gzip: also without any variable holding a database password and
+ *     without the S3 secrets: it reads nothing but its input.
+ *   pg_dump: as pgbak-gzip, plus PGPASSWORD of its database (dump_prepare).
+ */
 static char **
-env_filter(const struct conf *c, int drop_s3)
+env_filter(const struct conf *c, int bare)
 {
 	size_t n = 0, k = 0;
 	char **v, **e, *eq;
@@ -82,10 +91,12 @@ env_filter(const struct conf *c, int drop_s3)
 		return NULL;
 	for (e = environ; *e; e++) {
 		eq = strchr(*e, '=');
-		if (eq == NULL || name_is(*e, "PGPASSWORD") || is_db_password(c, eq + 1))
+		if (eq == NULL)
 			continue;
-		if (drop_s3 && (name_is(*e, "AWS_SECRET_ACCESS_KEY") ||
-		    name_is(*e, "AWS_SESSION_TOKEN")))
+		if (bare && (is_db_password(c, eq + 1) || name_is(*e, "PGPASSWORD") ||
+		    name_is(*e, "AWS_SECRET_ACCESS_KEY") || name_is(*e, "AWS_SESSION_TOKEN")))
+			continue;
+		if (!bare && name_is(*e, "PGPASSWORD") && !is_db_password(c, eq + 1))
 			continue;
 		v[k++] = *e;
 	}
@@ -96,16 +107,16 @@ int
 job_env(struct run_ctx *x)
 {
 	x->env = env_filter(x->c, 0);
-	x->env_nos3 = env_filter(x->c, 1);
-	return x->env && x->env_nos3 ? 0 : -1;
+	x->env_bare = env_filter(x->c, 1);
+	return x->env && x->env_bare ? 0 : -1;
 }
 
 void
 job_env_free(struct run_ctx *x)
 {
 	free(x->env);
-	free(x->env_nos3);
-	x->env = x->env_nos3 = NULL;
+	free(x->env_bare);
+	x->env = x->env_bare = NULL;
 }
 
 static void
@@ -124,7 +135,7 @@ dump_release(struct dump *d)
 static int
 dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 {
-	char *inherited = NULL, **ev;
+	char *inherited = NULL, **ev;	/* PGPASSWORD=... of our environment */
 	size_t n = 0, k;
 
 	memset(d, 0, sizeof *d);
@@ -145,11 +156,11 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 	d->argv[n] = NULL;
 	d->gz_argv[0] = x->t->gzip;
 
-	for (k = 0; x->env_nos3[k]; k++)
+	for (k = 0; x->env_bare[k]; k++)
 		;
 	if ((d->env = calloc(k + 2, sizeof *d->env)) == NULL)
 		return -1;
-	memcpy(d->env, x->env_nos3, k * sizeof *d->env);
+	memcpy(d->env, x->env_bare, k * sizeof *d->env);
 	if (db->password) {
 		n = strlen(db->password) + sizeof "PGPASSWORD=";
 		if ((d->pw = malloc(n)) == NULL)
@@ -319,7 +330,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 	int rc;
 
 	stage(&st[DUMP], "pg_dump", d->argv, d->env);
-	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_nos3);
+	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_bare);
 	stage(&st[PUT], "pgbak-put", argv, x->env);
 	st[PUT].commit_fd = 3;
 	pipe_init(x, &p, st, 3, deadline);
@@ -348,9 +359,10 @@ dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
 	int rc;
 
 	stage(&st[DUMP], "pg_dump", d->argv, d->env);
-	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_nos3);
+	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_bare);
 	pipe_init(x, &p, st, 2, deadline);
 	p.out_fd = fd;
+	p.out_name = where;
 	p.count_out = 1;
 	snprintf(tail, sizeof tail, " > %s", where);
 	show_line(r->key, &p, d, tail);

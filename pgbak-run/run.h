@@ -37,8 +37,8 @@ struct run_ctx {
 	const struct run_opts *o;
 	const struct conf *c;
 	const struct run_tools *t;
-	char **env;		/* environ without PGPASSWORD or any db password */
-	char **env_nos3;	/* the same without the S3 secrets: pg_dump, pgbak-gzip */
+	char **env;		/* pgbak-put, pgbak-exists: environ without PGPASSWORD */
+	char **env_bare;	/* pgbak-gzip, pg_dump: also no password, no S3 secret */
 	int cancel_fd;		/* readable once SIGTERM/SIGINT arrived */
 };
 

@@ -216,6 +216,18 @@ main(void)
 	close(out);
 
 	{
+		const char *c[] = { "read x <&3 && test \"$x\" = commit" };
+		memset(st, 0, sizeof st[0]);
+		st[0].name = "alone";
+		st[0].commit_fd = 3;
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
+		p.timeout_ms = 5000;
+		ok(spawn_run(&p, &e) == 0 && st[0].committed && !p.timed_out,
+		    "a commit stage with nothing before it gets the commit at once");
+	}
+	{
 		const char *c[] = { "yes", "head -c 10 >/dev/null; echo gzip broke >&2; exit 3" };
 		rc = pipeline(&p, st, c, 2);
 		ok(rc < 0 && p.failed == 1 && st[0].broken,
