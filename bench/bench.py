@@ -25,6 +25,8 @@ processes (postmaster with its reaped backends, radosgw, ceph-osd) spent
 meanwhile: on a loaded machine the CPU it took says more than the wall
 clock about where the work went.  A command that exits non-zero stops the measurement
 with its last stderr lines: a broken case is an error, not a slow one.
+SIGTERM or SIGINT stops the command being measured too; with
+BENCH_MEASURE_PID set, its pid is written there for bench/run's cleanup.
 
 verdict turns two measurements into a ratio of medians (subject/baseline),
 judges it against the target from issue 7 (PASS or MISS; INFO when the
@@ -35,6 +37,7 @@ bytes to stdout at pipe speed (a 16 MiB random block, repeated).
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -89,6 +92,20 @@ def settle(watch, before):
         time.sleep(0.02)
 
 
+CURRENT = [0]		# the process group of the command being run, or 0
+
+
+def on_stop(sig, frame):
+    """Stopped: take the command being measured along (it has a session of
+    its own, so no terminal signal reaches it)."""
+    if CURRENT[0]:
+        try:
+            os.killpg(CURRENT[0], signal.SIGTERM)
+        except OSError:
+            pass
+    sys.exit(128 + sig)
+
+
 def run_one(cmd, log, timeout):
     """Run CMD once; (seconds, peak RSS KiB, CPU seconds).  Raises on a failure."""
     with open(log, "ab") as err:
@@ -98,6 +115,7 @@ def run_one(cmd, log, timeout):
         p = subprocess.Popen(["bash", "-c", "set -o pipefail; " + cmd],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=err, start_new_session=True)
+        CURRENT[0] = p.pid
         deadline = t0 + timeout
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -109,6 +127,7 @@ def run_one(cmd, log, timeout):
                 raise RuntimeError("timed out after %d s: %s" % (timeout, cmd))
             time.sleep(0.002)
         t1 = time.perf_counter()
+        CURRENT[0] = 0
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         with open(log, "rb") as f:
@@ -118,6 +137,23 @@ def run_one(cmd, log, timeout):
 
 
 def measure(a):
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    pidfile = os.environ.get("BENCH_MEASURE_PID")
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+    try:
+        measure_runs(a)
+    finally:
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+
+
+def measure_runs(a):
     cmds = []
     for c in a.cmd:
         name, _, cmd = c.partition("=")

@@ -53,6 +53,14 @@ cleanup() {
 	rc=$?
 	set +e
 	trap - EXIT INT TERM
+	if [ -n "${CASE_PID:-}" ]; then
+		kill "$CASE_PID" 2>/dev/null
+		# the measurement takes its command along (bench.py on_stop)
+		[ -s "$W/measure.pid" ] && kill "$(cat "$W/measure.pid")" 2>/dev/null
+		i=0
+		while kill -0 "$CASE_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		sleep 0.5	# the measured command's last moments, before its servers go
+	fi
 	. "$BENCH_DIR/netns.sh" && netns_down
 	[ -f "$W/s3/env" ] || [ -d "$W/s3/run" ] && "$TESTS_DIR/lib/s3-server" stop "$W/s3" >/dev/null 2>&1
 	[ -n "${pg_started:-}" ] && "$BENCH_DIR/pg-cache" stop "$CACHE/pg" >/dev/null 2>&1
