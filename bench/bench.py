@@ -12,6 +12,7 @@
     bench.py skip|error --records R.jsonl --case ID --title TEXT --note TEXT
     bench.py finish --records R.jsonl --out results.json [--meta KEY=VALUE ...]
     bench.py gen BYTES
+    bench.py markdown results.json
 
 measure runs the commands in rounds, interleaved (A B C, then C B A, ...)
 so that a change of load on the machine during the run hits subject and
@@ -32,7 +33,8 @@ verdict turns two measurements into a ratio of medians (subject/baseline),
 judges it against the target from issue 7 (PASS or MISS; INFO when the
 number has no target) and appends one record; finish
 prints the table and writes results.json.  gen writes BYTES incompressible
-bytes to stdout at pipe speed (a 16 MiB random block, repeated).
+bytes to stdout at pipe speed (a 16 MiB random block, repeated).  markdown
+prints results.json as the table bench/README.md records.
 """
 import argparse
 import json
@@ -331,6 +333,38 @@ def finish(a):
     sys.exit(1 if n.get("ERROR") else 0)
 
 
+def markdown(a):
+    with open(a.results) as f:
+        r = json.load(f)
+    print("%s, %s CPUs (%s), %s GiB RAM, kernel %s; load average %s at the start, %s at "
+          "the end; BENCH_SCALE=%s (database %.0f MiB, dump %.0f MiB), %s runs, pgbak %s; "
+          "%s s in all.\n" % (r.get("date"), r.get("nproc"), r.get("cpu"), r.get("mem_gib"),
+                             r.get("kernel"), r.get("loadavg_start"), r.get("loadavg_end"),
+                             r.get("bench_scale"), int(r.get("db_bytes") or 0) / 2**20,
+                             int(r.get("dump_bytes") or 0) / 2**20, r.get("runs"),
+                             r.get("commit"), r.get("seconds")))
+    esc = lambda t: t.strip().replace("|", "\\|")
+    print("| case | what | ratio | target | verdict | subject: median [min..max] "
+          "| baseline: median [min..max] |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for c in r["cases"]:
+        m = c["metric"]
+        if c["verdict"] in ("SKIP", "ERROR"):
+            print("| %s | %s | | | %s | %s | |" % (c["case"], esc(c["title"]), c["verdict"],
+                                                   esc(c["note"])))
+            continue
+
+        def cell(x):
+            v = fmt(x["median"], m)
+            if x.get("n", 1) > 1:
+                v += " [%s..%s]" % (fmt(x["min"], m).split()[0], fmt(x["max"], m).split()[0])
+            return v
+        val = "%.3f" % c["ratio"] if "ratio" in c else fmt(c["value"], m)
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            c["case"], esc(c["title"]), val, c["target"].replace("<=", "≤"), c["verdict"],
+            cell(c["subject"]), cell(c["baseline"]) if "baseline" in c else ""))
+
+
 def gen(a):
     n = a.bytes
     block = memoryview(os.urandom(1 << 24))
@@ -380,6 +414,8 @@ def main():
     f.add_argument("--meta", action="append")
     s = sub.add_parser("gen")
     s.add_argument("bytes", type=int)
+    s = sub.add_parser("markdown")
+    s.add_argument("results")
     a = p.parse_args()
     if a.verb == "measure":
         measure(a)
@@ -389,6 +425,8 @@ def main():
         mark(a, a.verb.upper())
     elif a.verb == "gen":
         gen(a)
+    elif a.verb == "markdown":
+        markdown(a)
     else:
         finish(a)
 
