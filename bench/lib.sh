@@ -289,7 +289,7 @@ case_4() {
 		return 1
 	bench verdict --case 4d --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" --metric rss \
 		--subject "$W/g4c.json:put-8g-pipe" --baseline "$W/g4c.json:put-1g-pipe" --within 0.9 1.1
-	bench verdict --case 4e --title "pgbak-put peak RSS at 8 GiB (KiB)" --metric rss \
+	bench verdict --case 4e --title "pgbak-put peak RSS at 8 GiB (target in KiB)" --metric rss \
 		--subject "$W/g4c.json:put-8g-pipe" --le 65536
 }
 
