@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "s3.h"
@@ -210,14 +211,21 @@ on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t 
 	return s3_stop != 0;
 }
 
+/* Sized to fit: a session token can be a few KiB. */
 static int
 add_header(struct s3_xfer *x, const char *name, const char *value)
 {
-	char buf[2048];
+	size_t n = strlen(name) + strlen(value) + 3;
 	struct curl_slist *l;
+	char *buf;
 
-	snprintf(buf, sizeof buf, "%s: %s", name, value);
-	if ((l = curl_slist_append(x->hdrs, buf)) == NULL)
+	if ((buf = malloc(n)) == NULL)
+		return -1;
+	snprintf(buf, n, "%s: %s", name, value);
+	l = curl_slist_append(x->hdrs, buf);
+	OPENSSL_cleanse(buf, n);
+	free(buf);
+	if (l == NULL)
 		return -1;
 	x->hdrs = l;
 	return 0;
@@ -405,6 +413,8 @@ static const char *
 status_name(long status)
 {
 	switch (status) {
+	case 301: return "Moved Permanently";
+	case 307: return "Temporary Redirect";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -420,7 +430,7 @@ status_name(long status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
-	default: return "";
+	default: return "Error";
 	}
 }
 
@@ -528,7 +538,7 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 			return fail_req(s, &r, e, "HTTP 404 NoSuchBucket");
 		return -1;
 	}
-	if (s->x.resp.status / 100 == 4) {
+	if (s->x.resp.status / 100 == 3 || s->x.resp.status / 100 == 4) {
 		/* a HEAD reply has no body: a one-byte GET tells the S3 error code */
 		if (s3_call(s, &probe, &pe) < 0 && s->x.resp.code[0] && e)
 			*e = pe;
@@ -683,7 +693,9 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 {
 	struct s3_req r = { .what = "list the uploads of", .method = "GET", .key = NULL };
 	struct listing *l;
-	struct sigv4_param p[4] = { { "uploads", "" }, { "prefix", prefix } };
+	/* 100 a page: even with 1024-byte keys a page fits in S3_BODY_MAX */
+	struct sigv4_param p[5] = { { "uploads", "" }, { "prefix", prefix },
+	    { "max-uploads", "100" } };
 	char *q;
 	int page, rc = 0;
 
@@ -692,7 +704,7 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 	l->fn = fn;
 	l->ctx = ctx;
 	for (page = 0; page < LIST_PAGES_MAX && rc == 0; page++) {
-		size_t np = 2;
+		size_t np = 3;
 
 		if (page > 0) {
 			p[np++] = (struct sigv4_param){ "key-marker", l->next_key };

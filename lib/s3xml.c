@@ -75,6 +75,9 @@ s3xml_parse(const char *doc, size_t len, s3xml_fn *fn, void *ctx)
 	struct state *st;
 	int ok;
 
+	/* S3 may send spaces to keep a slow Complete alive: before the declaration */
+	while (len > 0 && (*doc == ' ' || *doc == '\t' || *doc == '\r' || *doc == '\n'))
+		doc++, len--;
 	if (len > (size_t)INT32_MAX || (st = calloc(1, sizeof *st)) == NULL)
 		return -1;
 	if ((st->p = XML_ParserCreate(NULL)) == NULL) {

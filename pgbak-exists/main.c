@@ -85,8 +85,10 @@ main(int argc, char **argv)
 		    USAGE);
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
-	if (s3_init(&s, &cfg, &e) < 0)
+	if (s3_init(&s, &cfg, &e) < 0) {
+		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
+	}
 
 	rc = s3_head(&s, cfg.key, &e);
 	if (rc > 0 && log_verbose)

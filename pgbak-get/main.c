@@ -20,7 +20,7 @@
 #include "log.h"
 #include "s3.h"
 
-#define RESUMES_MAX 100		/* Range requests after broken connections */
+#define RESUMES_MAX 1000	/* Range requests after broken connections (each made progress) */
 
 struct out {
 	struct s3 *s;
@@ -204,8 +204,10 @@ main(int argc, char **argv)
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
 	catch_signals();
-	if (s3_init(&s, &cfg, &e) < 0)
+	if (s3_init(&s, &cfg, &e) < 0) {
+		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
+	}
 
 	o.s = &s;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

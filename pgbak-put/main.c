@@ -198,8 +198,10 @@ main(int argc, char **argv)
 	o.progress = log_verbose && isatty(2);
 	catch_signals();
 	o.wake_fd = wake[0];
-	if (s3_init(&s, &cfg, &e) < 0)
+	if (s3_init(&s, &cfg, &e) < 0) {
+		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
+	}
 
 	if (stale >= 0) {
 		rc = put_abort_stale(&s, cfg.key, stale, &n, &e);

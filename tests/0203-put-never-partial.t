@@ -4,7 +4,7 @@
 # non-zero, the key does not exist, and no multipart upload remains.  With
 # "commit" the object appears only after it.  --if-absent never replaces.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 49
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 P5=--part-size=5MiB
@@ -141,3 +141,13 @@ run pgbak-put --abort-stale=0 stale.bin </dev/null
 is "$(uploads stale.bin)" "" "--abort-stale=0: the upload of the key is aborted"
 is "$(uploads stale.bin.other | wc -w)" 1 "...and not that of another key with it as prefix"
 check "--abort-stale stores nothing" absent stale.bin
+
+# More stale uploads than one listing page (100) holds: all are found.
+python3 - <<'EOF'
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for i in range(101):
+    s3.create_multipart_upload(Bucket=os.environ["PGBAK_BUCKET"], Key="many.bin")
+EOF
+pgbak-put --abort-stale=0 many.bin
+is "$(uploads many.bin)" "" "--abort-stale: 101 uploads, over two listing pages, all aborted"

@@ -79,6 +79,9 @@ main(void)
 	    "Key=k&more;UploadId=u2;Initiated=2025-09-09T11:00:00.000Z;Upload=;",
 	    "elements in order of their ends, entities decoded");
 
+	tap_ok(s3xml_get("  \n  <?xml version=\"1.0\"?><Error><Code>InternalError</Code></Error>",
+	    67, "Error/Code", out, sizeof out) == 1 && strcmp(out, "InternalError") == 0,
+	    "spaces before the declaration (a kept-alive Complete) are skipped");
 	tap_ok(s3xml_get("", 0, "Error/Code", out, sizeof out) == -1, "empty body is not XML");
 	tap_ok(s3xml_get("<Error><Code>x</Error>", 22, "Error/Code", out, sizeof out) == -1,
 	    "mismatched tags are not XML");
