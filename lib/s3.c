@@ -1,0 +1,733 @@
+/* s3: signed requests, retries and the S3 operations pgbak needs (see s3.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "s3.h"
+#include "s3xml.h"
+#include "sigv4.h"
+
+#define CONNECT_TIMEOUT 15L	/* seconds to set up TCP and TLS */
+#define LOW_SPEED 1024L		/* bytes/s under which a transfer counts as stalled */
+#define BACKOFF_BASE 500L	/* ms before the second attempt, doubled each time */
+#define BACKOFF_CAP 20000L
+#define LIST_PAGES_MAX 1000	/* ListMultipartUploads pages followed */
+
+volatile sig_atomic_t s3_stop;
+
+int
+s3_xfer_init(struct s3_xfer *x, struct log_err *e)
+{
+	memset(x, 0, sizeof *x);
+	if ((x->h = curl_easy_init()) == NULL)
+		return log_fail(e, EXIT_TEMP, "unable to start libcurl");
+	return 0;
+}
+
+static void
+resp_clear(struct s3_resp *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+void
+s3_xfer_free(struct s3_xfer *x)
+{
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	curl_slist_free_all(x->hdrs);
+	free(x->url);
+	resp_clear(&x->resp);
+	memset(x, 0, sizeof *x);
+}
+
+int
+s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
+{
+	static int inited;
+
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			return log_fail(e, EXIT_TEMP, "unable to start libcurl");
+		srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+		inited = 1;
+	}
+	s->cfg = cfg;
+	return s3_xfer_init(&s->x, e);
+}
+
+void
+s3_free(struct s3 *s)
+{
+	s3_xfer_free(&s->x);
+}
+
+/* The object's name in messages: "s3://bucket/key" or "s3://bucket/". */
+static void
+object_name(char *buf, size_t n, const struct s3 *s, const char *key)
+{
+	snprintf(buf, n, "s3://%s/%s", s->cfg->bucket, key ? key : "");
+}
+
+/* "unable to WHAT s3://B/K at ENDPOINT: " + cause. */
+static int
+fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const char *fmt, ...)
+{
+	char obj[1400];
+	va_list ap;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	object_name(obj, sizeof obj, s, r->key);
+	e->status = EXIT_TEMP;
+	n = (size_t)snprintf(e->msg, sizeof e->msg, "unable to %s %s at %s: ", r->what, obj,
+	    s->cfg->endpoint);
+	if (n < sizeof e->msg) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static size_t
+on_read(char *buf, size_t size, size_t nmemb, void *data)
+{
+	struct s3_xfer *x = data;
+	size_t n = size * nmemb, left = x->req->len - x->off;
+
+	if (n > left)
+		n = left;
+	if (n)
+		memcpy(buf, x->req->body + x->off, n);
+	x->off += n;
+	return n;
+}
+
+static int
+on_seek(void *data, curl_off_t off, int origin)
+{
+	struct s3_xfer *x = data;
+
+	if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->req->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->off = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* Copy a header's value (trimmed) when line is "name: value". */
+static int
+header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t k = strlen(name);
+
+	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+		return 0;
+	line += k + 1;
+	n -= k + 1;
+	while (n && (*line == ' ' || *line == '\t'))
+		line++, n--;
+	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n' || line[n - 1] == ' '))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, line, n);
+	out[n] = '\0';
+	return 1;
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nmemb, void *data)
+{
+	struct s3_xfer *x = data;
+	struct s3_resp *r = &x->resp;
+	size_t n = size * nmemb;
+	char num[32];
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* a new response (after 100 Continue): forget the last one's headers */
+		r->etag[0] = r->last_modified[0] = r->content_range[0] = '\0';
+		r->has_length = 0;
+	} else if (header_value(line, n, "content-length", num, sizeof num)) {
+		r->length = strtoull(num, NULL, 10);
+		r->has_length = 1;
+	} else if (!header_value(line, n, "etag", r->etag, sizeof r->etag) &&
+	    !header_value(line, n, "last-modified", r->last_modified, sizeof r->last_modified)) {
+		header_value(line, n, "content-range", r->content_range, sizeof r->content_range);
+	}
+	return n;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t nmemb, void *data)
+{
+	struct s3_xfer *x = data;
+	struct s3_resp *r = &x->resp;
+	size_t n = size * nmemb, keep;
+	char *b;
+
+	/* the sink may look at the status and headers of the answer it takes */
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status / 100 == 2 && x->req->sink) {
+		if (x->req->sink(x->req->sink_ctx, p, n) < 0) {
+			x->sink_errno = errno ? errno : EIO;
+			return 0;
+		}
+		r->sunk += n;
+		return n;
+	}
+	keep = n;
+	if (keep > S3_BODY_MAX - r->len)
+		keep = S3_BODY_MAX - r->len;
+	if (keep) {
+		if ((b = realloc(r->body, r->len + keep + 1)) == NULL)
+			return 0;
+		memcpy(b + r->len, p, keep);
+		r->len += keep;
+		b[r->len] = '\0';
+		r->body = b;
+	}
+	return n;
+}
+
+static int
+on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)data, (void)dt, (void)dn, (void)ut, (void)un;
+	return s3_stop != 0;
+}
+
+static int
+add_header(struct s3_xfer *x, const char *name, const char *value)
+{
+	char buf[2048];
+	struct curl_slist *l;
+
+	snprintf(buf, sizeof buf, "%s: %s", name, value);
+	if ((l = curl_slist_append(x->hdrs, buf)) == NULL)
+		return -1;
+	x->hdrs = l;
+	return 0;
+}
+
+/* The path sent and signed: base path, '/', the encoded key. */
+static char *
+request_path(const struct s3 *s, const char *key)
+{
+	const char *bp = s->cfg->base_path;
+	char *ek, *p;
+	size_t n;
+
+	if (key == NULL)
+		return strdup(*bp ? bp : "/");
+	if ((ek = sigv4_encode(key, 1)) == NULL)
+		return NULL;
+	n = strlen(bp) + strlen(ek) + 2;
+	if ((p = malloc(n)) != NULL)
+		snprintf(p, n, "%s/%s", bp, ek);
+	free(ek);
+	return p;
+}
+
+static void
+md5_base64(char out[25], const unsigned char *p, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
+	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
+}
+
+#define MAX_SIGNED 9
+
+/* Headers, signature and URL of one attempt. */
+static int
+sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
+{
+	const struct s3_cfg *c = s->cfg;
+	struct sigv4_header h[MAX_SIGNED];
+	struct sigv4_cred cred = { c->access_key, c->secret, c->region, "s3" };
+	struct sigv4_request sr = { r->method, path, r->query, h, 0, NULL };
+	char date[17], sha[65], md5[25], names[4][64], *auth;
+	size_t i, n = 0, k;
+	int rc = 0;
+
+	sigv4_amz_date(date, (long long)time(NULL));
+	if (r->sha256)
+		snprintf(sha, sizeof sha, "%s", r->sha256);
+	else
+		sigv4_sha256_hex(sha, r->body ? r->body : (const unsigned char *)"", r->len);
+	h[n++] = (struct sigv4_header){ "host", c->host };
+	h[n++] = (struct sigv4_header){ "x-amz-date", date };
+	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", sha };
+	if (r->body) {
+		if (r->md5)
+			snprintf(md5, sizeof md5, "%s", r->md5);
+		else
+			md5_base64(md5, r->body, r->len);
+		h[n++] = (struct sigv4_header){ "content-md5", md5 };
+	}
+	if (c->token)
+		h[n++] = (struct sigv4_header){ "x-amz-security-token", c->token };
+	for (i = 0; i < 4 && r->headers[i]; i++) {
+		k = strcspn(r->headers[i], ":");
+		snprintf(names[i], sizeof names[i], "%.*s", (int)k, r->headers[i]);
+		h[n].name = names[i];
+		h[n++].value = r->headers[i][k] ? r->headers[i] + k + 1 : "";
+	}
+	sr.nheaders = n;
+	sr.payload_hash = sha;
+	if ((auth = sigv4_authorization(&cred, date, &sr)) == NULL)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = add_header(x, h[i].name, h[i].value);
+	if (rc == 0)
+		rc = add_header(x, "authorization", auth);
+	free(auth);
+	/* no 100-continue round trip: a refused body is re-sent from memory anyway */
+	if (rc == 0 && (x->hdrs = curl_slist_append(x->hdrs, "Expect:")) == NULL)
+		rc = -1;
+	return rc;
+}
+
+int
+s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct log_err *e)
+{
+	const struct s3_cfg *c = s->cfg;
+	CURL *h = x->h;
+	char *path;
+	size_t n;
+
+	x->attempt = x->req == r ? x->attempt + 1 : 1;
+	x->req = r;
+	x->off = 0;
+	x->retryable = 0;
+	x->sink_errno = 0;
+	x->errbuf[0] = '\0';
+	resp_clear(&x->resp);
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	free(x->url);
+	x->url = NULL;
+
+	if ((path = request_path(s, r->key)) == NULL)
+		return fail_req(s, r, e, "out of memory");
+	n = strlen(c->endpoint) + strlen(c->host) + strlen(path) +
+	    (r->query ? strlen(r->query) : 0) + 16;
+	if ((x->url = malloc(n)) == NULL || sign(s, x, r, path) < 0) {
+		free(path);
+		return fail_req(s, r, e, "out of memory");
+	}
+	/* scheme://host + path: the host is the signed one, bucket included */
+	snprintf(x->url, n, "%.*s%s%s%s%s", (int)(strstr(c->endpoint, "://") + 3 - c->endpoint),
+	    c->endpoint, c->host, path, r->query && *r->query ? "?" : "",
+	    r->query ? r->query : "");
+	free(path);
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->slow ? 10 * c->stall : c->stall);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (strcmp(r->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, x);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
+		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	} else if (strcmp(r->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+	}
+	return 0;
+}
+
+/* A transport failure worth another attempt (not TLS trust, not ours). */
+static int
+transient(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A name for a status whose reply had no S3 code (HEAD has no body). */
+static const char *
+status_name(long status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "";
+	}
+}
+
+int
+s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
+{
+	const struct s3_req *r = x->req;
+	struct s3_resp *resp = &x->resp;
+	char tries[32] = "";
+	int rc;
+
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (resp->len)
+		s3xml_get(resp->body, resp->len, "Error/Code", resp->code, sizeof resp->code);
+	if (x->attempt > 1)
+		snprintf(tries, sizeof tries, " (after %d tries)", x->attempt);
+
+	if (s3_stop)
+		return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
+	if (x->sink_errno)
+		return fail_req(s, r, e, "write error: %s", strerror(x->sink_errno));
+	if (cc == CURLE_OK && resp->status / 100 == 2 && resp->code[0] == '\0')
+		return 0;
+	if (cc != CURLE_OK) {
+		x->retryable = transient(cc);
+		rc = fail_req(s, r, e, "%s%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
+		    x->retryable ? tries : "");
+	} else {
+		/* 200 with <Error> (Complete) is a failure S3 asks to retry */
+		x->retryable = resp->status >= 500 || resp->status == 408 ||
+		    resp->status == 429 || resp->status / 100 == 2;
+		rc = fail_req(s, r, e, "HTTP %ld %s%s", resp->status,
+		    resp->code[0] ? resp->code : status_name(resp->status),
+		    x->retryable ? tries : "");
+	}
+	if (x->retryable && x->attempt < s->cfg->tries && resp->sunk == 0)
+		return 1;
+	return rc;
+}
+
+long
+s3_backoff_ms(int attempt)
+{
+	long max = BACKOFF_BASE;
+
+	while (--attempt > 0 && max < BACKOFF_CAP)
+		max *= 2;
+	if (max > BACKOFF_CAP)
+		max = BACKOFF_CAP;
+	/* "equal jitter": half fixed, half random, so retries spread but still wait */
+	return max / 2 + random() % (max / 2 + 1);
+}
+
+int
+s3_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L }, rem;
+
+	while (!s3_stop && nanosleep(&ts, &rem) < 0 && errno == EINTR)
+		ts = rem;
+	return s3_stop ? -1 : 0;
+}
+
+int
+s3_call(struct s3 *s, const struct s3_req *r, struct log_err *e)
+{
+	struct s3_xfer *x = &s->x;
+	int rc;
+
+	x->req = NULL;
+	for (;;) {
+		if (s3_xfer_start(s, x, r, e) < 0)
+			return -1;
+		rc = s3_xfer_end(s, x, curl_easy_perform(x->h), e);
+		if (rc <= 0)
+			return rc;
+		if (s3_sleep_ms(s3_backoff_ms(x->attempt)) < 0)
+			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
+	}
+}
+
+static int
+discard(void *ctx, const char *p, size_t n)
+{
+	(void)ctx, (void)p, (void)n;
+	return 0;
+}
+
+int
+s3_head(struct s3 *s, const char *key, struct log_err *e)
+{
+	struct s3_req r = { .what = "check", .method = "HEAD", .key = key };
+	struct s3_req bucket = { .what = "check the bucket of", .method = "HEAD", .key = NULL };
+	struct s3_req probe = { .what = "check", .method = "GET", .key = key,
+	    .headers = { "range: bytes=0-0" }, .sink = discard };
+	struct log_err pe;
+
+	if (s3_call(s, &r, e) == 0)
+		return 1;
+	if (s->x.resp.status == 404) {
+		/* the same 404 for a missing key and a missing bucket: ask the bucket */
+		if (s3_call(s, &bucket, e) == 0)
+			return 0;
+		if (s->x.resp.status == 404)
+			return fail_req(s, &r, e, "HTTP 404 NoSuchBucket");
+		return -1;
+	}
+	if (s->x.resp.status / 100 == 4) {
+		/* a HEAD reply has no body: a one-byte GET tells the S3 error code */
+		if (s3_call(s, &probe, &pe) < 0 && s->x.resp.code[0] && e)
+			*e = pe;
+	}
+	return -1;
+}
+
+int
+s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e)
+{
+	char sc[128], id[1024];
+	struct s3_req r = { .what = "start the upload of", .method = "POST", .key = key,
+	    .query = "uploads=" };
+
+	if (s->cfg->storage_class) {
+		snprintf(sc, sizeof sc, "x-amz-storage-class: %s", s->cfg->storage_class);
+		r.headers[0] = sc;
+	}
+	if (s3_call(s, &r, e) < 0)
+		return -1;
+	if (s->x.resp.len == 0 || s3xml_get(s->x.resp.body, s->x.resp.len,
+	    "InitiateMultipartUploadResult/UploadId", id, sizeof id) != 1 || id[0] == '\0')
+		return fail_req(s, &r, e, "no UploadId in the reply");
+	if ((*upload_id = strdup(id)) == NULL)
+		return fail_req(s, &r, e, "out of memory");
+	return 0;
+}
+
+/* "partNumber=N&uploadId=ID" or "uploadId=ID" (n == 0), encoded and sorted. */
+static char *
+upload_query(const char *upload_id, int n)
+{
+	char num[16];
+	struct sigv4_param p[2] = { { "partNumber", num }, { "uploadId", upload_id } };
+
+	snprintf(num, sizeof num, "%d", n);
+	return n ? sigv4_query(p, 2) : sigv4_query(p + 1, 1);
+}
+
+int
+s3_mpu_part_req(struct s3_req *r, const char *key, const char *upload_id, int n,
+    const unsigned char *body, size_t len, const char *sha256, const char *md5,
+    char **query)
+{
+	memset(r, 0, sizeof *r);
+	if ((*query = upload_query(upload_id, n)) == NULL)
+		return -1;
+	r->what = "upload a part of";
+	r->method = "PUT";
+	r->key = key;
+	r->query = *query;
+	r->body = body;
+	r->len = len;
+	r->sha256 = sha256;
+	r->md5 = md5;
+	return 0;
+}
+
+int
+s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
+    char *const *etags, int n, struct log_err *e)
+{
+	struct s3_req r = { .what = "complete the upload of", .method = "POST", .key = key,
+	    .slow = 1 };
+	char *doc = NULL, *q, *tag;
+	size_t len = 0;
+	FILE *f;
+	int i, rc, bad;
+
+	if ((q = upload_query(upload_id, 0)) == NULL || (f = open_memstream(&doc, &len)) == NULL) {
+		free(q);
+		return fail_req(s, &r, e, "out of memory");
+	}
+	fputs("<CompleteMultipartUpload>", f);
+	for (i = 0; i < n; i++) {
+		tag = s3xml_escape(etags[i] ? etags[i] : "");
+		fprintf(f, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i + 1,
+		    tag ? tag : "");
+		free(tag);
+	}
+	fputs("</CompleteMultipartUpload>", f);
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
+		free(doc);
+		free(q);
+		return fail_req(s, &r, e, "out of memory");
+	}
+	r.query = q;
+	r.body = (const unsigned char *)doc;
+	r.len = len;
+	rc = s3_call(s, &r, e);
+	free(doc);
+	free(q);
+	return rc;
+}
+
+int
+s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, struct log_err *e)
+{
+	struct s3_req r = { .what = "abort the upload of", .method = "DELETE", .key = key };
+	char *q;
+	int rc;
+
+	if ((q = upload_query(upload_id, 0)) == NULL)
+		return fail_req(s, &r, e, "out of memory");
+	r.query = q;
+	rc = s3_call(s, &r, e);
+	free(q);
+	if (rc < 0 && s->x.resp.status == 404 && strcmp(s->x.resp.code, "NoSuchUpload") == 0)
+		rc = 0;
+	return rc;
+}
+
+struct listing {
+	s3_upload_fn *fn;
+	void *ctx;
+	char key[1100], id[1024], initiated[64];
+	char next_key[1100], next_id[1024];
+	int truncated, stopped;
+};
+
+static void
+list_item(void *ctx, const char *path, const char *text)
+{
+	struct listing *l = ctx;
+	const char *name = strrchr(path, '/');
+
+	if (strncmp(path, "ListMultipartUploadsResult/", 27) != 0 || name == NULL)
+		return;
+	name++;
+	if (strcmp(path + 27, "Upload/Key") == 0)
+		snprintf(l->key, sizeof l->key, "%s", text);
+	else if (strcmp(path + 27, "Upload/UploadId") == 0)
+		snprintf(l->id, sizeof l->id, "%s", text);
+	else if (strcmp(path + 27, "Upload/Initiated") == 0)
+		snprintf(l->initiated, sizeof l->initiated, "%s", text);
+	else if (strcmp(path + 27, "Upload") == 0 && !l->stopped)
+		l->stopped = l->fn(l->ctx, l->key, l->id, l->initiated) != 0;
+	else if (strcmp(name, "IsTruncated") == 0)
+		l->truncated = strcmp(text, "true") == 0;
+	else if (strcmp(name, "NextKeyMarker") == 0)
+		snprintf(l->next_key, sizeof l->next_key, "%s", text);
+	else if (strcmp(name, "NextUploadIdMarker") == 0)
+		snprintf(l->next_id, sizeof l->next_id, "%s", text);
+	if (strcmp(path + 27, "Upload") == 0)
+		l->key[0] = l->id[0] = l->initiated[0] = '\0';
+}
+
+int
+s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
+    struct log_err *e)
+{
+	struct s3_req r = { .what = "list the uploads of", .method = "GET", .key = NULL };
+	struct listing *l;
+	struct sigv4_param p[4] = { { "uploads", "" }, { "prefix", prefix } };
+	char *q;
+	int page, rc = 0;
+
+	if ((l = calloc(1, sizeof *l)) == NULL)
+		return fail_req(s, &r, e, "out of memory");
+	l->fn = fn;
+	l->ctx = ctx;
+	for (page = 0; page < LIST_PAGES_MAX && rc == 0; page++) {
+		size_t np = 2;
+
+		if (page > 0) {
+			p[np++] = (struct sigv4_param){ "key-marker", l->next_key };
+			p[np++] = (struct sigv4_param){ "upload-id-marker", l->next_id };
+		}
+		if ((q = sigv4_query(p, np)) == NULL) {
+			rc = fail_req(s, &r, e, "out of memory");
+			break;
+		}
+		r.query = q;
+		rc = s3_call(s, &r, e);
+		if (rc == 0 && s3xml_parse(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
+		    list_item, l) < 0)
+			rc = fail_req(s, &r, e, "the reply is not XML");
+		free(q);
+		if (rc < 0 || l->stopped || !l->truncated || l->next_key[0] == '\0')
+			break;
+		l->truncated = 0;
+	}
+	free(l);
+	return rc;
+}
+
+long long
+s3_time(const char *iso)
+{
+	struct tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19 ||
+	    (iso[19] != '\0' && iso[19] != '.' && iso[19] != 'Z'))
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm);
+}

@@ -1,0 +1,357 @@
+/* s3cfg: flags, then the settings file, then the environment (see s3cfg.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "s3cfg.h"
+
+/* The first of a, b, c that is set and not empty. */
+static const char *
+first(const char *a, const char *b, const char *c)
+{
+	if (a && *a)
+		return a;
+	if (b && *b)
+		return b;
+	return c && *c ? c : NULL;
+}
+
+static int
+dup_to(char **dst, const char *s, struct log_err *e)
+{
+	if (s == NULL) {
+		*dst = NULL;
+		return 0;
+	}
+	if ((*dst = strdup(s)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the s3 settings");
+	return 0;
+}
+
+/* "where to set it" for messages: "the s3 section of FILE or " or "". */
+static const char *
+in_file(const struct s3_flags *f)
+{
+	static char buf[512];
+
+	if (f->file == NULL)
+		return "";
+	snprintf(buf, sizeof buf, "the s3 section of %s or ", f->file);
+	return buf;
+}
+
+static int
+has_space_or_ctl(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/* Split "[scheme://]authority[/]" into c->endpoint; *auth_at is where the
+ * authority starts in it. */
+static int
+parse_endpoint(struct s3_cfg *c, const char *s, const char *origin, size_t *auth_at,
+    struct log_err *e)
+{
+	const char *scheme = "https", *auth = s, *end, *p;
+	size_t n;
+
+	if (has_space_or_ctl(s))
+		return log_fail(e, EXIT_USAGE, "endpoint from %s has a space or control "
+		    "character", origin);
+	if ((p = strstr(s, "://")) != NULL) {
+		if ((size_t)(p - s) == 4 && strncasecmp(s, "http", 4) == 0)
+			scheme = "http";
+		else if (!((size_t)(p - s) == 5 && strncasecmp(s, "https", 5) == 0))
+			return log_fail(e, EXIT_USAGE, "endpoint %s from %s: only http:// and "
+			    "https:// are supported", s, origin);
+		auth = p + 3;
+	}
+	end = auth + strcspn(auth, "/?#");
+	if (end == auth || memchr(auth, '@', (size_t)(end - auth)) != NULL)
+		return log_fail(e, EXIT_USAGE, "endpoint %s from %s: want [https://]HOST[:PORT]",
+		    s, origin);
+	if (*end != '\0' && strcmp(end, "/") != 0)
+		return log_fail(e, EXIT_USAGE, "endpoint %s from %s: a path, query or fragment "
+		    "is not supported", s, origin);
+	n = strlen(scheme) + 3 + (size_t)(end - auth) + 1;
+	if ((c->endpoint = malloc(n)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the s3 settings");
+	snprintf(c->endpoint, n, "%s://%.*s", scheme, (int)(end - auth), auth);
+	*auth_at = strlen(scheme) + 3;
+	return 0;
+}
+
+/* The host name of an authority "host[:port]" or "[v6]:port": its length. */
+static size_t
+host_len(const char *auth)
+{
+	const char *p;
+
+	if (auth[0] == '[')
+		return (p = strchr(auth, ']')) ? (size_t)(p - auth) + 1 : strlen(auth);
+	return strcspn(auth, ":");
+}
+
+static int
+ends_with_ci(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
+}
+
+/* A bucket name that can be a DNS label under TLS: lowercase, digits, '-'. */
+static int
+dns_bucket(const char *b)
+{
+	for (; *b; b++)
+		if (!(islower((unsigned char)*b) || isdigit((unsigned char)*b) || *b == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+check_bucket(const char *b, struct log_err *e)
+{
+	const char *p;
+
+	if (strlen(b) > 255)
+		return log_fail(e, EXIT_USAGE, "bucket name is longer than 255 bytes");
+	for (p = b; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
+			return log_fail(e, EXIT_USAGE, "bucket %s: a bucket name has only "
+			    "letters, digits, '.', '-' and '_'", b);
+	return 0;
+}
+
+/* Split "s3://BUCKET/KEY" or take "KEY" as it is. */
+static int
+parse_key(const char *arg, char **bucket, char **key, struct log_err *e)
+{
+	const char *k = arg, *slash;
+
+	*bucket = NULL;
+	if (strncmp(arg, "s3://", 5) == 0) {
+		slash = strchr(arg + 5, '/');
+		if (slash == NULL || slash == arg + 5 || slash[1] == '\0')
+			return log_fail(e, EXIT_USAGE, "%s: want s3://BUCKET/KEY", arg);
+		if ((*bucket = strndup(arg + 5, (size_t)(slash - arg - 5))) == NULL)
+			return log_fail_sys(e, EXIT_TEMP, "unable to read the key");
+		k = slash + 1;
+	}
+	if (*k == '\0' || strlen(k) > 1024) {
+		free(*bucket);
+		*bucket = NULL;
+		return log_fail(e, EXIT_USAGE, "the key must be 1 to 1024 bytes long");
+	}
+	if ((*key = strdup(k)) == NULL) {
+		free(*bucket);
+		*bucket = NULL;
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the key");
+	}
+	return 0;
+}
+
+/* An integer from the environment in [min, max], or def when unset. */
+static int
+env_int(const char *name, long min, long max, long def, long *out, struct log_err *e)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	*out = def;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return log_fail(e, EXIT_USAGE, "%s=%s: want a number from %ld to %ld", name, s,
+		    min, max);
+	*out = v;
+	return 0;
+}
+
+/* Host header and the path before the key, from endpoint, bucket and style. */
+static int
+address(struct s3_cfg *c, size_t auth_at, struct log_err *e)
+{
+	const char *auth = c->endpoint + auth_at;
+	size_t n = strlen(c->endpoint) + strlen(c->bucket) + 2;
+
+	c->host = malloc(n);
+	c->base_path = malloc(n);
+	if (c->host == NULL || c->base_path == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the s3 settings");
+	if (c->path_style) {
+		snprintf(c->host, n, "%s", auth);
+		snprintf(c->base_path, n, "/%s", c->bucket);
+	} else {
+		snprintf(c->host, n, "%s.%s", c->bucket, auth);
+		c->base_path[0] = '\0';
+	}
+	return 0;
+}
+
+static int
+resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
+    const char *url_bucket, struct log_err *e)
+{
+	const char *key_env = getenv("AWS_ACCESS_KEY_ID"), *s, *origin;
+	char dflt[128];
+	size_t auth_at = 0;
+	long v;
+
+	if (url_bucket && f->bucket && strcmp(url_bucket, f->bucket) != 0)
+		return log_fail(e, EXIT_USAGE, "-b %s and s3://%s/ name different buckets",
+		    f->bucket, url_bucket);
+	s = first(url_bucket, f->bucket, fs->bucket);
+	if (dup_to(&c->bucket, first(s, getenv("PGBAK_BUCKET"), NULL), e) < 0)
+		return -1;
+	if (c->bucket == NULL)
+		return log_fail(e, EXIT_USAGE, "no bucket: give -b BUCKET or s3://BUCKET/KEY, "
+		    "or set bucket in %sPGBAK_BUCKET", in_file(f));
+	if (check_bucket(c->bucket, e) < 0)
+		return -1;
+
+	if (dup_to(&c->region, first(f->region, fs->region, first(getenv("AWS_REGION"),
+	    getenv("AWS_DEFAULT_REGION"), "us-east-1")), e) < 0)
+		return -1;
+	if (has_space_or_ctl(c->region) || strchr(c->region, '/'))
+		return log_fail(e, EXIT_USAGE, "region %s: not a region name", c->region);
+
+	if (fs->access_key && *fs->access_key) {
+		key_env = NULL;
+		if (dup_to(&c->access_key, fs->access_key, e) < 0)
+			return -1;
+	} else if (dup_to(&c->access_key, first(key_env, NULL, NULL), e) < 0) {
+		return -1;
+	}
+	if (c->access_key == NULL)
+		return log_fail(e, EXIT_USAGE, "no access key: set access_key in %s"
+		    "AWS_ACCESS_KEY_ID", in_file(f));
+	if (has_space_or_ctl(c->access_key) || strchr(c->access_key, '/'))
+		return log_fail(e, EXIT_USAGE, "the access key has a space, '/' or a control "
+		    "character");
+	if (dup_to(&c->secret, first(fs->access_secret, getenv("AWS_SECRET_ACCESS_KEY"), NULL),
+	    e) < 0)
+		return -1;
+	if (c->secret == NULL)
+		return log_fail(e, EXIT_USAGE, "no secret key: set access_secret in %s"
+		    "AWS_SECRET_ACCESS_KEY", in_file(f));
+	/* A session token belongs to the environment's key, not to the file's. */
+	if (dup_to(&c->token, key_env ? first(getenv("AWS_SESSION_TOKEN"), NULL, NULL) : NULL,
+	    e) < 0)
+		return -1;
+	if (dup_to(&c->ca_file, first(fs->ca_file, getenv("AWS_CA_BUNDLE"), NULL), e) < 0 ||
+	    dup_to(&c->storage_class, first(fs->storage_class, NULL, NULL), e) < 0)
+		return -1;
+
+	origin = f->endpoint ? "-e" : fs->endpoint && *fs->endpoint ? "the settings file" :
+	    "the environment";
+	snprintf(dflt, sizeof dflt, "https://s3.%s.amazonaws.com", c->region);
+	s = first(f->endpoint, fs->endpoint, first(getenv("AWS_ENDPOINT_URL_S3"),
+	    getenv("AWS_ENDPOINT_URL"), dflt));
+	if (parse_endpoint(c, s, origin, &auth_at, e) < 0)
+		return -1;
+	c->path_style = fs->path_style;
+	if (c->path_style < 0)
+		c->path_style = !(ends_with_ci(c->endpoint + auth_at,
+		    host_len(c->endpoint + auth_at), ".amazonaws.com") && dns_bucket(c->bucket));
+	if (address(c, auth_at, e) < 0)
+		return -1;
+
+	c->part_size = fs->part_size;
+	c->max_parts = fs->max_parts ? fs->max_parts : S3_PARTS_MAX;
+	c->parallel = fs->parallel ? fs->parallel : S3_PARALLEL;
+	if (env_int("PGBAK_S3_TRIES", 1, 100, S3_TRIES, &v, e) < 0)
+		return -1;
+	c->tries = (int)v;
+	return env_int("PGBAK_S3_STALL", 1, 86400, S3_STALL, &c->stall, e);
+}
+
+int
+s3_flags_set(struct s3_flags *f, int c, const char *arg)
+{
+	switch (c) {
+	case 'c': f->file = arg; return 1;
+	case 'b': f->bucket = arg; return 1;
+	case 'e': f->endpoint = arg; return 1;
+	case 'r': f->region = arg; return 1;
+	default: return 0;
+	}
+}
+
+int
+s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
+    struct log_err *e)
+{
+	struct conf conf;
+	struct conf_s3 none;
+	char *url_bucket = NULL;
+	int r;
+
+	memset(c, 0, sizeof *c);
+	memset(&none, 0, sizeof none);
+	none.path_style = -1;
+	c->file = f->file;
+	if (keyarg && parse_key(keyarg, &url_bucket, &c->key, e) < 0)
+		return -1;
+	if (f->file) {
+		if (conf_load(&conf, f->file, e) < 0) {
+			free(url_bucket);
+			s3_cfg_free(c);
+			return -1;
+		}
+		r = resolve(c, f, &conf.s3, url_bucket, e);
+		conf_free(&conf);
+	} else {
+		r = resolve(c, f, &none, url_bucket, e);
+	}
+	free(url_bucket);
+	if (r < 0)
+		s3_cfg_free(c);
+	return r;
+}
+
+void
+s3_cfg_free(struct s3_cfg *c)
+{
+	if (c->secret) {
+		OPENSSL_cleanse(c->secret, strlen(c->secret));
+		free(c->secret);
+	}
+	if (c->token) {
+		OPENSSL_cleanse(c->token, strlen(c->token));
+		free(c->token);
+	}
+	free(c->endpoint);
+	free(c->host);
+	free(c->base_path);
+	free(c->bucket);
+	free(c->key);
+	free(c->region);
+	free(c->access_key);
+	free(c->ca_file);
+	free(c->storage_class);
+	memset(c, 0, sizeof *c);
+}
+
+const char *
+s3_cfg_url(const struct s3_cfg *c)
+{
+	static char buf[1400];
+
+	snprintf(buf, sizeof buf, "s3://%s/%s", c->bucket ? c->bucket : "",
+	    c->key ? c->key : "");
+	return buf;
+}

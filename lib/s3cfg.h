@@ -1,0 +1,75 @@
+/*
+ * s3cfg: where the S3 programs (and pgbak-run) find the endpoint, bucket,
+ * credentials and tuning: command-line flags, then the s3 section of a
+ * settings file (pgbak.yaml(5)), then the environment.  Secrets come only
+ * from the file or the environment, never from the command line.
+ */
+#ifndef PGBAK_S3CFG_H
+#define PGBAK_S3CFG_H
+
+#include <stdint.h>
+
+#include "log.h"
+
+#define S3_PART_MIN	(5ULL << 20)	/* S3's smallest part but the last */
+#define S3_PART_MAX	(5ULL << 30)	/* S3's largest part and single PUT */
+#define S3_OBJECT_MAX	(5ULL << 40)	/* S3's largest object */
+#define S3_PARTS_MAX	10000		/* S3's most parts */
+#define S3_PART_FIRST	(8ULL << 20)	/* first part of the growing schedule */
+#define S3_PARALLEL	4		/* parts in flight by default */
+#define S3_TRIES	5		/* attempts per request by default */
+#define S3_STALL	60		/* seconds under 1 KiB/s before a transfer is dropped */
+
+/* What the command line said; NULL: not given. */
+struct s3_flags {
+	const char *file;	/* -c FILE: tasks.postgres.s3 of a settings file */
+	const char *bucket;	/* -b BUCKET */
+	const char *endpoint;	/* -e URL */
+	const char *region;	/* -r REGION */
+};
+
+struct s3_cfg {
+	char *endpoint;		/* "scheme://host[:port]", no trailing slash */
+	char *host;		/* the Host header (with the bucket when virtual-hosted) */
+	char *base_path;	/* the path before the key: "/bucket" or "" (virtual-hosted) */
+	char *bucket;
+	char *key;		/* the KEY argument (without s3://BUCKET/), or NULL */
+	char *region;
+	char *access_key;
+	char *secret;		/* wiped by s3_cfg_free */
+	char *token;		/* AWS_SESSION_TOKEN, or NULL */
+	char *ca_file;		/* NULL: the system's CA store */
+	char *storage_class;	/* NULL: the bucket's default */
+	int path_style;		/* 1 path-style, 0 virtual-hosted (resolved) */
+	uint64_t part_size;	/* 0: the growing schedule */
+	int max_parts;		/* default S3_PARTS_MAX */
+	int parallel;		/* parts in flight, default S3_PARALLEL */
+	int tries;		/* attempts per request: PGBAK_S3_TRIES, default S3_TRIES */
+	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
+	const char *file;	/* the settings file read, or NULL (for messages) */
+};
+
+/* The flags every S3 program takes, for getopt_long (which the user includes). */
+#define S3_FLAGS_SHORT "c:b:e:r:"
+#define S3_FLAGS_LONG \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "bucket", required_argument, NULL, 'b' }, \
+	{ "endpoint", required_argument, NULL, 'e' }, \
+	{ "region", required_argument, NULL, 'r' }
+
+/* Keep option c's argument in f when c is one of those: 1, else 0. */
+int s3_flags_set(struct s3_flags *f, int c, const char *arg);
+
+/* Resolve c from flags f, the settings file f->file and the environment.
+ * keyarg (NULL: none) is "KEY" or "s3://BUCKET/KEY".  Errors are
+ * EXIT_USAGE and name the flag, setting or variable to fix. */
+int s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
+    struct log_err *e);
+
+/* Free c, wiping the secret. */
+void s3_cfg_free(struct s3_cfg *c);
+
+/* The object as people write it: "s3://bucket/key" (static buffer). */
+const char *s3_cfg_url(const struct s3_cfg *c);
+
+#endif

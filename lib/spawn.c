@@ -1,0 +1,745 @@
+/* spawn: a fork/exec pipeline engine with counted relays (see spawn.h). */
+#define _GNU_SOURCE 1		/* splice, pipe2, F_SETPIPE_SZ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+#define RELAY_CHUNK (1 << 20)
+#define DEFAULT_GRACE_MS 5000
+
+static volatile int no_pidfd;
+
+/* One hop of data through us: a stage's stdout to the next stage's stdin
+ * (or to the caller's out_fd). */
+struct relay {
+	int src, dst;		/* -1 when closed */
+	int want_out;		/* dst was full: wait for POLLOUT */
+	int own_dst;		/* dst is ours to close (not the caller's out_fd) */
+	int rw;			/* splice refused (EINVAL): read/write instead */
+	int eof;		/* src reached EOF and everything was passed on */
+	int failed;		/* an error of ours, not a broken pipe */
+};
+
+struct run {
+	struct spawn_pipe *p;
+	struct relay *rl;	/* rl[i]: output of stage i */
+	int *errfd;		/* read end of stage i's stderr pipe, -1 */
+	int *commitfd;		/* write end of stage i's commit pipe, -1 */
+	int *pidfd;		/* -1 when reaped or unsupported */
+	int *reaped;
+	int (*ep)[2], (*cp)[2], (*up)[2], (*dn)[2];	/* pipes not yet handed over */
+	int devnull;
+	long long start, deadline, kill_at;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+xclose(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+int
+spawn_pipe2(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, SPAWN_PIPE_SIZE);
+	return 0;
+}
+
+static void
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+char *
+spawn_which(const char *name, const char *path)
+{
+	const char *p, *end;
+	char *buf;
+	size_t nl = strlen(name), dl;
+	struct stat st;
+	int saw_eacces = 0;
+
+	if (strchr(name, '/') != NULL)
+		return strdup(name);
+	if (path == NULL)
+		path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dl = (size_t)(end - p);
+		if ((buf = malloc(dl + nl + 3)) == NULL)
+			return NULL;
+		if (dl == 0)
+			snprintf(buf, dl + nl + 3, "./%s", name);
+		else
+			snprintf(buf, dl + nl + 3, "%.*s/%s", (int)dl, p, name);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return buf;
+			saw_eacces = 1;
+		}
+		free(buf);
+		if (*end == '\0')
+			break;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+	return NULL;
+}
+
+/*
+ * The child, between fork and exec: only async-signal-safe calls.  All
+ * descriptors are first moved above 10 so that no target number collides
+ * with a source, then dup2'd onto their numbers (which clears close-on-exec
+ * on them alone); everything else is marked close-on-exec, even what the
+ * caller inherited from its own parent.
+ */
+static _Noreturn void
+child(const char *path, char *const argv[], char *const envp[],
+    const int *src, const int *dst, int nmap, pid_t pgid, int errw)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int hi[4], k, sig, err, maxdst = 2;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	(void)setpgid(0, pgid);
+
+	errw = fcntl(errw, F_DUPFD_CLOEXEC, 10);
+	for (k = 0; k < nmap; k++)
+		if ((hi[k] = fcntl(src[k], F_DUPFD_CLOEXEC, 10)) < 0)
+			goto fail;
+	for (k = 0; k < nmap; k++) {
+		if (dup2(hi[k], dst[k]) < 0)
+			goto fail;
+		if (dst[k] > maxdst)
+			maxdst = dst[k];
+	}
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)maxdst + 1, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+#endif
+		for (k = maxdst + 1; k < 4096; k++)
+			(void)fcntl(k, F_SETFD, FD_CLOEXEC);
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (path == NULL) {
+		errno = ENOENT;
+		goto fail;
+	}
+	execve(path, argv, envp ? envp : environ);
+fail:
+	err = errno;
+	if (errw >= 0)
+		(void)!write(errw, &err, sizeof err);
+	_exit(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/* Start stage i with its descriptors; the parent keeps none of the child's ends. */
+static int
+start(struct run *r, size_t i, int in, int out, int errw, int commitr)
+{
+	struct spawn_pipe *p = r->p;
+	struct spawn_stage *s = &p->st[i];
+	int src[4], dst[4], nmap = 0, ep[2], err = 0;
+	sigset_t all, old;
+	char *path;
+	ssize_t k;
+	pid_t pid;
+
+	path = spawn_which(s->argv[0], NULL);
+	if (path == NULL && errno == ENOMEM)
+		return log_fail_sys(&p->err, EXIT_TEMP, "unable to start %s", s->name);
+	src[nmap] = in, dst[nmap++] = 0;
+	src[nmap] = out, dst[nmap++] = 1;
+	src[nmap] = errw, dst[nmap++] = 2;
+	if (s->commit_fd > 2)
+		src[nmap] = commitr, dst[nmap++] = s->commit_fd;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		free(path);
+		return log_fail_sys(&p->err, EXIT_TEMP, "unable to start %s", s->name);
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child(path, s->argv, s->envp, src, dst, nmap, p->pgid, ep[1]);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(path);
+	close(ep[1]);
+	if (pid < 0) {
+		close(ep[0]);
+		errno = err;
+		return log_fail_sys(&p->err, EXIT_TEMP, "unable to start %s: fork", s->name);
+	}
+	(void)setpgid(pid, p->pgid ? p->pgid : pid);	/* also here: no race with kill */
+	if (p->pgid == 0)
+		p->pgid = pid;
+	s->pid = pid;
+	do
+		k = read(ep[0], &err, sizeof err);
+	while (k < 0 && errno == EINTR);
+	close(ep[0]);
+	s->exec_errno = k == (ssize_t)sizeof err ? err : 0;
+#ifdef SYS_pidfd_open
+	if (!no_pidfd) {
+		r->pidfd[i] = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (r->pidfd[i] < 0 && errno == ENOSYS)
+			no_pidfd = 1;	/* old kernel, or valgrind: poll every 20 ms */
+	}
+#endif
+	return 0;
+}
+
+static void
+ring_put(struct spawn_ring *g, const char *b, size_t n)
+{
+	size_t k;
+
+	g->total += n;
+	if (n > SPAWN_RING) {
+		b += n - SPAWN_RING;
+		n = SPAWN_RING;
+	}
+	while (n > 0) {
+		k = SPAWN_RING - g->head;
+		if (k > n)
+			k = n;
+		memcpy(g->buf + g->head, b, k);
+		g->head = (g->head + k) % SPAWN_RING;
+		g->len = g->len + k > SPAWN_RING ? SPAWN_RING : g->len + k;
+		b += k;
+		n -= k;
+	}
+}
+
+size_t
+spawn_tail(const struct spawn_ring *g, char *buf, size_t n)
+{
+	size_t from = (g->head + SPAWN_RING - g->len) % SPAWN_RING, i = 0, j = 0;
+
+	if (n == 0)
+		return 0;
+	if (g->total > g->len)		/* the first line is cut: drop it */
+		while (i < g->len && g->buf[(from + i++) % SPAWN_RING] != '\n')
+			;
+	for (; i < g->len && j + 1 < n; i++)
+		buf[j++] = g->buf[(from + i) % SPAWN_RING];
+	buf[j] = '\0';
+	return j;
+}
+
+void
+spawn_last_line(const struct spawn_ring *g, char *buf, size_t n)
+{
+	char all[SPAWN_RING + 1];
+	size_t len = spawn_tail(g, all, sizeof all);
+	char *s;
+
+	while (len > 0 && (all[len - 1] == '\n' || all[len - 1] == '\r'))
+		all[--len] = '\0';
+	s = strrchr(all, '\n');
+	snprintf(buf, n, "%s", s ? s + 1 : all);
+}
+
+static const char *
+signame(int sig)
+{
+	static const struct { int n; const char *s; } t[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" }, { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },
+		{ SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" }, { SIGXFSZ, "SIGXFSZ" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (t[i].n == sig)
+			return t[i].s;
+	return "a signal";
+}
+
+void
+spawn_describe(const struct spawn_stage *s, char *buf, size_t n)
+{
+	if (s->exec_errno == ENOENT)
+		snprintf(buf, n, "%s not found", s->name);
+	else if (s->exec_errno)
+		snprintf(buf, n, "%s could not be run: %s", s->name, strerror(s->exec_errno));
+	else if (s->status < 0)
+		snprintf(buf, n, "%s was not run", s->name);
+	else if (s->status > EXIT_SIGNAL)
+		snprintf(buf, n, "%s killed by %s (signal %d)", s->name,
+		    signame(s->status - EXIT_SIGNAL), s->status - EXIT_SIGNAL);
+	else
+		snprintf(buf, n, "%s exited %d", s->name, s->status);
+}
+
+/* Pass what is there from one stage to the next; a bounded number of calls
+ * so that one busy hop does not starve the others. */
+static void
+relay_step(struct run *r, size_t i)
+{
+	struct relay *rl = &r->rl[i];
+	struct spawn_stage *s = &r->p->st[i];
+	char buf[65536];
+	ssize_t k, w, off;
+	int avail, round;
+
+	for (round = 0; round < 16 && rl->src >= 0; round++) {
+		if (!rl->rw) {
+			k = splice(rl->src, NULL, rl->dst, NULL, RELAY_CHUNK,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (k < 0 && errno == EINVAL) {
+				rl->rw = 1;
+				continue;
+			}
+		} else {
+			k = read(rl->src, buf, sizeof buf);
+			for (off = 0; k > 0 && off < k; off += w)
+				if ((w = write(rl->dst, buf + off, (size_t)(k - off))) < 0) {
+					if (errno == EINTR) {
+						w = 0;
+						continue;
+					}
+					k = -1;
+					break;
+				}
+		}
+		if (k > 0) {
+			s->bytes_out += (uint64_t)k;
+			rl->want_out = 0;
+			continue;
+		}
+		if (k == 0) {
+			rl->eof = 1;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN) {
+			/* Data waiting at the source means the sink is full. */
+			rl->want_out = ioctl(rl->src, FIONREAD, &avail) == 0 && avail > 0;
+			return;
+		} else if (errno == EPIPE) {
+			s->broken = 1;
+		} else {
+			rl->failed = 1;
+			if (r->p->err.status == 0)
+				log_fail_sys(&r->p->err, EXIT_TEMP,
+				    "unable to pass on the output of %s", s->name);
+		}
+		xclose(&rl->src);
+		if (rl->own_dst)
+			xclose(&rl->dst);
+		rl->dst = -1;
+		return;
+	}
+}
+
+static void
+capture_step(struct run *r, size_t i)
+{
+	char buf[4096];
+	ssize_t k = read(r->errfd[i], buf, sizeof buf);
+
+	if (k > 0)
+		ring_put(&r->p->st[i].ring, buf, (size_t)k);
+	else if (k == 0 || (errno != EINTR && errno != EAGAIN))
+		xclose(&r->errfd[i]);
+}
+
+static int
+any_running(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->p->n; i++)
+		if (r->p->st[i].pid > 0 && !r->reaped[i])
+			return 1;
+	return 0;
+}
+
+/* TERM (or KILL) the stage group, and never commit after that. */
+static void
+stop(struct run *r, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < r->p->n; i++)
+		xclose(&r->commitfd[i]);
+	/* The group id stays reserved while a stage is unreaped; for the final
+	 * KILL also hit what the stages left behind in their group. */
+	if (r->p->pgid > 0 && (any_running(r) || sig == SIGKILL))
+		(void)kill(-r->p->pgid, sig);
+	if (sig == SIGTERM)
+		r->kill_at = now_ms() + (r->p->grace_ms > 0 ? r->p->grace_ms : DEFAULT_GRACE_MS);
+	else
+		r->kill_at = 0;
+}
+
+static void
+reap(struct run *r)
+{
+	struct spawn_stage *s;
+	size_t i;
+	int ws;
+	pid_t k;
+
+	for (i = 0; i < r->p->n; i++) {
+		s = &r->p->st[i];
+		if (s->pid <= 0 || r->reaped[i])
+			continue;
+		k = waitpid(s->pid, &ws, WNOHANG);
+		if (k == s->pid || (k < 0 && errno == ECHILD)) {
+			s->status = k == s->pid ? log_wait_status(ws) : EXIT_TEMP;
+			if (s->status == EXIT_SIGNAL + SIGPIPE)
+				s->broken = 1;
+			r->reaped[i] = 1;
+			xclose(&r->pidfd[i]);
+		}
+	}
+}
+
+/* Write "commit" to stage k once everything before it succeeded; close its
+ * pipe empty as soon as something before it failed. */
+static void
+commit_step(struct run *r, size_t k)
+{
+	struct spawn_pipe *p = r->p;
+	size_t j;
+	int done = 1, ok = !p->timed_out && !p->cancelled && p->err.status == 0;
+	ssize_t w;
+
+	if (r->commitfd[k] < 0)
+		return;
+	for (j = 0; j < k; j++) {
+		if (!r->reaped[j] || r->rl[j].src >= 0)
+			done = 0;
+		if (r->reaped[j] && p->st[j].status != 0)
+			ok = 0;
+		if (p->st[j].broken || r->rl[j].failed || (r->rl[j].src < 0 && !r->rl[j].eof))
+			ok = 0;
+	}
+	if (ok && !done)
+		return;
+	if (ok) {
+		do
+			w = write(r->commitfd[k], "commit\n", 7);
+		while (w < 0 && errno == EINTR);
+		p->st[k].committed = w == 7;
+	}
+	xclose(&r->commitfd[k]);
+}
+
+static int
+wait_ms(const struct run *r, long long now)
+{
+	long long t = -1;
+	size_t i;
+
+	if (r->deadline && !r->p->timed_out && !r->p->cancelled)
+		t = r->deadline - now;
+	if (r->kill_at && (t < 0 || r->kill_at - now < t))
+		t = r->kill_at - now;
+	for (i = 0; i < r->p->n; i++)	/* no pidfd: look at the children often */
+		if (r->p->st[i].pid > 0 && !r->reaped[i] && r->pidfd[i] < 0 && (t < 0 || t > 20))
+			t = 20;
+	if (t < 0)
+		return -1;
+	return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+static int
+busy(const struct run *r)
+{
+	size_t i;
+
+	if (any_running(r))
+		return 1;
+	for (i = 0; i < r->p->n; i++)
+		if (r->rl[i].src >= 0 || r->errfd[i] >= 0 || r->commitfd[i] >= 0)
+			return 1;
+	return 0;
+}
+
+/* Poll everything once and act on what is ready. */
+static void
+step(struct run *r)
+{
+	struct spawn_pipe *p = r->p;
+	size_t n = p->n, i, np = 0;
+	struct pollfd *pf = calloc(4 * n + 1, sizeof *pf);
+	int *kind = calloc(4 * n + 1, sizeof *kind), *idx = calloc(4 * n + 1, sizeof *idx);
+	long long now;
+	int t;
+
+	if (pf == NULL || kind == NULL || idx == NULL) {
+		free(pf), free(kind), free(idx);
+		(void)poll(NULL, 0, 20);
+		reap(r);
+		return;
+	}
+#define ADD(fd_, ev_, kind_, i_) (pf[np].fd = (fd_), pf[np].events = (ev_), \
+	kind[np] = (kind_), idx[np++] = (int)(i_))
+	for (i = 0; i < n; i++) {
+		if (r->rl[i].src >= 0) {
+			if (r->rl[i].want_out)
+				ADD(r->rl[i].dst, POLLOUT, 0, i);
+			else
+				ADD(r->rl[i].src, POLLIN, 0, i);
+		}
+		if (r->errfd[i] >= 0)
+			ADD(r->errfd[i], POLLIN, 1, i);
+		if (r->pidfd[i] >= 0)
+			ADD(r->pidfd[i], POLLIN, 2, i);
+	}
+	if (p->cancel_fd >= 0 && !p->cancelled)
+		ADD(p->cancel_fd, POLLIN, 3, 0);
+#undef ADD
+	now = now_ms();
+	t = wait_ms(r, now);
+	if (poll(pf, np, t) > 0) {
+		for (i = 0; i < np; i++) {
+			if (pf[i].revents == 0)
+				continue;
+			if (kind[i] == 0)
+				relay_step(r, (size_t)idx[i]);
+			else if (kind[i] == 1)
+				capture_step(r, (size_t)idx[i]);
+			else if (kind[i] == 3) {
+				p->cancelled = 1;
+				stop(r, SIGTERM);
+			}
+		}
+	}
+	free(pf), free(kind), free(idx);
+	reap(r);
+	now = now_ms();
+	if (r->deadline && now >= r->deadline && !p->timed_out && !p->cancelled) {
+		p->timed_out = 1;
+		stop(r, SIGTERM);
+	}
+	if (r->kill_at && now >= r->kill_at)
+		stop(r, SIGKILL);
+	/* Every stage is gone but someone they left behind keeps a pipe open:
+	 * once the time is up, stop listening. */
+	if ((p->timed_out || p->cancelled) && !any_running(r) && !r->kill_at)
+		for (i = 0; i < n; i++) {
+			xclose(&r->rl[i].src);
+			if (r->rl[i].own_dst)
+				xclose(&r->rl[i].dst);
+			xclose(&r->errfd[i]);
+		}
+	for (i = 0; i < n; i++)
+		commit_step(r, i);
+}
+
+/* The stage to blame: the first that failed and whose failure is not a
+ * consequence of a stage downstream going away (a broken pipe).  A commit
+ * stage refused its commit only because of a stage before it, which comes
+ * first in this order. */
+static int
+culprit(const struct run *r)
+{
+	const struct spawn_pipe *p = r->p;
+	size_t i;
+	int first = -1;
+
+	for (i = 0; i < p->n; i++) {
+		const struct spawn_stage *s = &p->st[i];
+
+		if (s->status == 0 && !s->exec_errno)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (s->broken && !s->exec_errno)
+			continue;
+		return (int)i;
+	}
+	return first;
+}
+
+static int
+setup(struct run *r)
+{
+	struct spawn_pipe *p = r->p;
+	size_t i, n = p->n;
+	int (*ep)[2] = r->ep, (*cp)[2] = r->cp, (*up)[2] = r->up, (*dn)[2] = r->dn;
+
+	for (i = 0; i < n; i++) {
+		struct spawn_stage *s = &p->st[i];
+
+		if (s->capture && spawn_pipe2(ep[i]) < 0)
+			return log_fail_sys(&p->err, EXIT_TEMP, "unable to make a pipe for %s", s->name);
+		if (s->commit_fd > 2 && spawn_pipe2(cp[i]) < 0)
+			return log_fail_sys(&p->err, EXIT_TEMP, "unable to make a pipe for %s", s->name);
+		if ((i + 1 < n || p->count_out) && spawn_pipe2(up[i]) < 0)
+			return log_fail_sys(&p->err, EXIT_TEMP, "unable to make a pipe for %s", s->name);
+		if (i > 0 && spawn_pipe2(dn[i]) < 0)
+			return log_fail_sys(&p->err, EXIT_TEMP, "unable to make a pipe for %s", s->name);
+	}
+	return 0;
+}
+
+/* All of a run's arrays in one block, reachable from r (which lives in
+ * memory) so that a child that fails to exec holds no lost pointer. */
+static int
+alloc_run(struct run *r, size_t n)
+{
+	size_t m = n + 1, i;
+	char *b = calloc(m, sizeof(struct relay) + 5 * sizeof(int) + 4 * sizeof(int[2]));
+
+	if (b == NULL)
+		return -1;
+	r->rl = (struct relay *)b;
+	r->ep = (int (*)[2])(b + m * sizeof(struct relay));
+	r->cp = r->ep + m, r->up = r->cp + m, r->dn = r->up + m;
+	r->errfd = (int *)(r->dn + m);
+	r->commitfd = r->errfd + m, r->pidfd = r->commitfd + m;
+	r->reaped = r->pidfd + m;
+	for (i = 0; i < m; i++) {
+		r->rl[i].src = r->rl[i].dst = -1;
+		r->errfd[i] = r->commitfd[i] = r->pidfd[i] = -1;
+		r->ep[i][0] = r->ep[i][1] = r->cp[i][0] = r->cp[i][1] = -1;
+		r->up[i][0] = r->up[i][1] = r->dn[i][0] = r->dn[i][1] = -1;
+	}
+	return 0;
+}
+
+int
+spawn_run(struct spawn_pipe *p, struct log_err *e)
+{
+	size_t n = p->n, i;
+	struct run r;
+	int (*ep)[2], (*cp)[2], (*up)[2], (*dn)[2], in, out, rc = 0;
+	char why[512];
+
+	memset(&r, 0, sizeof r);
+	r.p = p;
+	r.devnull = -1;
+	p->pgid = 0;
+	p->timed_out = p->cancelled = 0;
+	p->failed = -1;
+	memset(&p->err, 0, sizeof p->err);
+	for (i = 0; i < n; i++) {
+		struct spawn_stage *s = &p->st[i];
+
+		s->pid = 0, s->status = -1, s->exec_errno = 0, s->broken = 0, s->committed = 0;
+		s->bytes_out = 0;
+		memset(&s->ring, 0, sizeof s->ring);
+	}
+	if (alloc_run(&r, n) < 0)
+		return log_fail(e, EXIT_TEMP, "out of memory");
+	ep = r.ep, cp = r.cp, up = r.up, dn = r.dn;
+	r.start = now_ms();
+	r.deadline = p->timeout_ms > 0 ? r.start + p->timeout_ms : 0;
+	r.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (r.devnull < 0)
+		log_fail_sys(&p->err, EXIT_TEMP, "unable to open /dev/null");
+	else
+		setup(&r);
+
+	for (i = 0; i < n && p->err.status == 0; i++) {
+		struct spawn_stage *s = &p->st[i];
+
+		in = i > 0 ? dn[i][0] : p->in_fd >= 0 ? p->in_fd : r.devnull;
+		out = up[i][1] >= 0 ? up[i][1] : p->out_fd >= 0 ? p->out_fd : r.devnull;
+		if (start(&r, i, in, out, s->capture ? ep[i][1] : 2, cp[i][0]) < 0)
+			break;
+		/* The child's ends are the child's. */
+		xclose(&dn[i][0]);
+		xclose(&up[i][1]);
+		xclose(&ep[i][1]);
+		xclose(&cp[i][0]);
+		r.errfd[i] = ep[i][0], ep[i][0] = -1;
+		r.commitfd[i] = cp[i][1], cp[i][1] = -1;
+		if (r.errfd[i] >= 0)
+			set_nonblock(r.errfd[i]);
+		if (up[i][0] >= 0) {
+			r.rl[i].src = up[i][0], up[i][0] = -1;
+			set_nonblock(r.rl[i].src);
+			if (i + 1 < n) {
+				r.rl[i].dst = dn[i + 1][1], dn[i + 1][1] = -1;
+				r.rl[i].own_dst = 1;
+				set_nonblock(r.rl[i].dst);
+			} else {
+				r.rl[i].dst = p->out_fd >= 0 ? p->out_fd : r.devnull;
+			}
+		}
+	}
+	/* Whatever was not handed to a child or to the loop goes now. */
+	for (i = 0; i <= n; i++) {
+		xclose(&ep[i][0]), xclose(&ep[i][1]), xclose(&cp[i][0]), xclose(&cp[i][1]);
+		xclose(&up[i][0]), xclose(&up[i][1]), xclose(&dn[i][0]), xclose(&dn[i][1]);
+	}
+	if (p->err.status != 0)
+		stop(&r, SIGTERM);
+
+	while (busy(&r))
+		step(&r);
+
+	for (i = 0; i < n; i++)
+		if (p->st[i].status != 0)
+			rc = -1;
+	if (p->timed_out) {
+		snprintf(why, sizeof why, "timed out after %ld s", (p->timeout_ms + 999) / 1000);
+		rc = log_fail(e, EXIT_TEMP, "%s", why);
+	} else if (p->cancelled) {
+		rc = log_fail(e, EXIT_TEMP, "cancelled");
+	} else if (p->err.status != 0) {
+		rc = -1;
+		if (e)
+			*e = p->err;
+	} else if (rc < 0) {
+		p->failed = culprit(&r);
+		spawn_describe(&p->st[p->failed], why, sizeof why);
+		log_fail(e, p->st[p->failed].status == EXIT_NOTFOUND ? EXIT_NOTFOUND : EXIT_TEMP,
+		    "%s", why);
+	}
+	if (r.devnull >= 0)
+		close(r.devnull);
+	free(r.rl);
+	return rc;
+}

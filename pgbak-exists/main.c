@@ -1,0 +1,101 @@
+/*
+ * pgbak-exists: does an object exist?  One HEAD request.
+ *
+ * The answer has three values, not two: 0 it exists, 1 it does not (the
+ * bucket answered 404 and the bucket itself exists), 111 we could not tell
+ * (403, no such bucket, network, TLS).  pgbak-run skips a database whose
+ * backup of the day exists, so "could not tell" must never read as "absent"
+ * nor as "exists".
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "s3.h"
+
+#define USAGE "usage: pgbak-exists [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY"
+
+static noreturn void
+usage(void)
+{
+	printf("%s\n"
+	    "Exit 0 when the object KEY exists, 1 when it does not, 111 when that cannot be told.\n"
+	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
+	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
+	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
+	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    "  -v, --verbose             print its size, ETag and modification time\n"
+	    "      --help                print this help\n"
+	    "      --version             print the version\n", USAGE);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	exit(EXIT_OK);
+}
+
+/* -v: size, ETag and modification time of the object, one per line. */
+static void
+describe(const struct s3_resp *r)
+{
+	char when[32] = "";
+	time_t t = curl_getdate(r->last_modified, NULL);
+	struct tm tm;
+
+	if (t != (time_t)-1 && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("size: %llu\netag: %s\nlast-modified: %s\n",
+	    (unsigned long long)r->length, r->etag, when);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		S3_FLAGS_LONG,
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct s3_flags flags = { 0 };
+	struct s3_cfg cfg;
+	struct log_err e;
+	struct s3 s;
+	int c, rc;
+
+	log_init(argv[0]);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v': log_verbose++; break;
+		case 'h': usage();
+		case 'V': log_version();
+		case ':':
+			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1], USAGE);
+		default:
+			if (!s3_flags_set(&flags, c, optarg))
+				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
+		    USAGE);
+	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+		die_err(&e);
+	if (s3_init(&s, &cfg, &e) < 0)
+		die_err(&e);
+
+	rc = s3_head(&s, cfg.key, &e);
+	if (rc > 0 && log_verbose)
+		describe(&s.x.resp);
+	s3_free(&s);
+	s3_cfg_free(&cfg);
+	if (rc < 0)
+		die_err(&e);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	return rc > 0 ? EXIT_OK : EXIT_NO;
+}

@@ -1,0 +1,222 @@
+/*
+ * pgbak-put: standard input, of any length, to exactly one S3 object, or
+ * to none.
+ *
+ * A backup that failed half-way must not look like a backup: the object
+ * appears only when the whole input was read, every part was stored and
+ * verified, and (with -C) the caller said "commit" after seeing its
+ * producers exit 0.  On any failure or signal the multipart upload is
+ * aborted, so nothing is left behind to pay for either.  Memory is the
+ * parts in flight (parallel x part size), never the input.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "s3.h"
+#include "upload.h"
+
+#define STALE_AGE 3600L		/* --abort-stale without =AGE: one hour */
+
+#define USAGE "usage: pgbak-put [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] [-C FD] " \
+	"[options] KEY < data"
+
+static int wake[2] = { -1, -1 };
+
+static noreturn void
+usage(void)
+{
+	printf("%s\n"
+	    "Store standard input as the object KEY, all or nothing.\n"
+	    "  -C, --commit-fd FD        after EOF, store only if FD then says \"commit\"\n"
+	    "      --expected-size SIZE  plan the parts for SIZE bytes\n"
+	    "      --part-size SIZE      parts of SIZE bytes (5M to 5G)\n"
+	    "      --parallel N          parts in flight (1 to 64)\n"
+	    "      --if-absent           store only if KEY does not exist yet (else exit 1)\n"
+	    "      --abort-stale[=AGE]   only abort uploads of KEY older than AGE (1h)\n"
+	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
+	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
+	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
+	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    "  -v, --verbose             report each part and the rate (live on a terminal)\n"
+	    "      --help                print this help\n"
+	    "      --version             print the version\n", USAGE);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	exit(EXIT_OK);
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	s3_stop = sig;
+	if (write(wake[1], "", 1) < 0) {
+		/* the pipe is full: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+/* SIGINT, SIGTERM, SIGHUP, SIGPIPE end the upload cleanly (abort first). */
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+	size_t i;
+
+	if (pipe(wake) < 0)
+		die_sys(EXIT_TEMP, "unable to create a pipe");
+	for (i = 0; i < 2; i++) {
+		fcntl(wake[i], F_SETFD, FD_CLOEXEC);
+		fcntl(wake[i], F_SETFL, O_NONBLOCK);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read must return */
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* After cleaning up, die of the signal that stopped us, as the caller expects. */
+static void
+reraise(void)
+{
+	int sig = s3_stop;
+
+	if (sig == 0)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+	exit(EXIT_SIGNAL + sig);
+}
+
+static long
+number(const char *opt, const char *s, long min, long max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		die(EXIT_USAGE, "%s %s: want a number from %ld to %ld", opt, s, min, max);
+	return v;
+}
+
+static uint64_t
+size_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (strcmp(s, "0") == 0)
+		return 0;
+	if (conf_size(s, &v) < 0)
+		die(EXIT_USAGE, "%s %s: want a size in bytes, or with K, M, G, T (KiB, MiB...)",
+		    opt, s);
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_EXPECTED = 256, O_PART_SIZE, O_PARALLEL, O_IF_ABSENT, O_ABORT_STALE };
+	static const struct option longopts[] = {
+		S3_FLAGS_LONG,
+		{ "commit-fd", required_argument, NULL, 'C' },
+		{ "expected-size", required_argument, NULL, O_EXPECTED },
+		{ "part-size", required_argument, NULL, O_PART_SIZE },
+		{ "parallel", required_argument, NULL, O_PARALLEL },
+		{ "if-absent", no_argument, NULL, O_IF_ABSENT },
+		{ "abort-stale", optional_argument, NULL, O_ABORT_STALE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct s3_flags flags = { 0 };
+	struct put_opts o = { .commit_fd = -1 };
+	struct s3_cfg cfg;
+	struct log_err e;
+	struct s3 s;
+	uint64_t part_size = 0;
+	long parallel = 0, stale = -1;
+	int c, rc, n;
+
+	log_init(argv[0]);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "C:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C': o.commit_fd = (int)number("-C", optarg, 0, 1 << 20); break;
+		case O_EXPECTED:
+			o.has_expected = 1;
+			o.expected = size_arg("--expected-size", optarg);
+			break;
+		case O_PART_SIZE: part_size = size_arg("--part-size", optarg); break;
+		case O_PARALLEL: parallel = number("--parallel", optarg, 1, 64); break;
+		case O_IF_ABSENT: o.if_absent = 1; break;
+		case O_ABORT_STALE:
+			if (optarg == NULL)
+				stale = STALE_AGE;
+			else if (strcmp(optarg, "0") == 0)
+				stale = 0;
+			else if (conf_duration(optarg, &stale) < 0)
+				die(EXIT_USAGE, "--abort-stale=%s: want an age like 3600, 90m, 2h",
+				    optarg);
+			break;
+		case 'v': log_verbose++; break;
+		case 'h': usage();
+		case 'V': log_version();
+		case ':':
+			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1], USAGE);
+		default:
+			if (!s3_flags_set(&flags, c, optarg))
+				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
+		    USAGE);
+	if (o.commit_fd == 0)
+		die(EXIT_USAGE, "-C 0: the commit fd cannot be standard input");
+	if (o.commit_fd > 0 && fcntl(o.commit_fd, F_GETFD) < 0)
+		die(EXIT_USAGE, "-C %d: not an open file descriptor", o.commit_fd);
+	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+		die_err(&e);
+	if (part_size)
+		cfg.part_size = part_size;
+	if (parallel)
+		cfg.parallel = (int)parallel;
+	o.key = cfg.key;
+	o.progress = log_verbose && isatty(2);
+	catch_signals();
+	o.wake_fd = wake[0];
+	if (s3_init(&s, &cfg, &e) < 0)
+		die_err(&e);
+
+	if (stale >= 0) {
+		rc = put_abort_stale(&s, cfg.key, stale, &n, &e);
+		if (rc == 0)
+			info("%d stale upload%s of %s aborted", n, n == 1 ? "" : "s",
+			    s3_cfg_url(&cfg));
+	} else {
+		rc = put_upload(&s, &o, &e);
+	}
+	if (rc == EXIT_NO)
+		warn("%s exists; nothing stored", s3_cfg_url(&cfg));
+	s3_free(&s);
+	s3_cfg_free(&cfg);
+	if (rc < 0) {
+		warn("%s", e.msg);
+		reraise();
+		exit(e.status ? e.status : EXIT_TEMP);
+	}
+	return rc;
+}

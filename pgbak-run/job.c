@@ -1,0 +1,650 @@
+/*
+ * job: one database's backup, from "does today's object exist" to the last
+ * byte stored.  Three ways to store it:
+ *   stream     pg_dump | pgbak-gzip | pgbak-put -C 3 KEY       (default)
+ *   temp file  pg_dump | pgbak-gzip > TEMP; pgbak-put --expected-size N KEY < TEMP
+ *   local      pg_dump | pgbak-gzip > LOCAL_DIR/KEY, via a temp name and rename
+ * In every way pg_dump's and pgbak-gzip's exit statuses decide: the upload
+ * is committed (or the file renamed into place) only when both exited 0.
+ */
+#define _GNU_SOURCE 1		/* mkostemp */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "name.h"
+#include "run.h"
+#include "spawn.h"
+
+extern char **environ;
+
+enum { DUMP, GZIP, PUT };
+
+/* One database's pg_dump and pgbak-gzip, ready to run. */
+struct dump {
+	char *argv[12];
+	char port[16];
+	char *gz_argv[2];
+	char **env;		/* pg_dump's: env_nos3 plus PGPASSWORD */
+	char *pw;		/* "PGPASSWORD=...", wiped when done */
+	int has_pw;		/* show PGPASSWORD=*** */
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+is_db_password(const struct conf *c, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (c->dbs[i].password && *c->dbs[i].password &&
+		    strcmp(c->dbs[i].password, val) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+name_is(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* environ without PGPASSWORD and without any variable holding a database
+ * password (password: ${NAME}), and optionally without the S3 secrets. */
+static char **
+env_filter(const struct conf *c, int drop_s3)
+{
+	size_t n = 0, k = 0;
+	char **v, **e, *eq;
+
+	for (e = environ; *e; e++)
+		n++;
+	if ((v = calloc(n + 2, sizeof *v)) == NULL)
+		return NULL;
+	for (e = environ; *e; e++) {
+		eq = strchr(*e, '=');
+		if (eq == NULL || name_is(*e, "PGPASSWORD") || is_db_password(c, eq + 1))
+			continue;
+		if (drop_s3 && (name_is(*e, "AWS_SECRET_ACCESS_KEY") ||
+		    name_is(*e, "AWS_SESSION_TOKEN")))
+			continue;
+		v[k++] = *e;
+	}
+	return v;
+}
+
+int
+job_env(struct run_ctx *x)
+{
+	x->env = env_filter(x->c, 0);
+	x->env_nos3 = env_filter(x->c, 1);
+	return x->env && x->env_nos3 ? 0 : -1;
+}
+
+void
+job_env_free(struct run_ctx *x)
+{
+	free(x->env);
+	free(x->env_nos3);
+	x->env = x->env_nos3 = NULL;
+}
+
+static void
+dump_release(struct dump *d)
+{
+	if (d->pw) {
+		OPENSSL_cleanse(d->pw, strlen(d->pw));
+		free(d->pw);
+	}
+	free(d->env);
+	memset(d, 0, sizeof *d);
+}
+
+/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
+ * left to libpq; the password in its environment alone. */
+static int
+dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
+{
+	char *inherited = NULL, **ev;
+	size_t n = 0, k;
+
+	memset(d, 0, sizeof *d);
+	for (ev = environ; *ev; ev++)
+		if (name_is(*ev, "PGPASSWORD"))
+			inherited = *ev;
+	d->argv[n++] = x->t->pg_dump;
+	if (db->host)
+		d->argv[n++] = (char *)"-h", d->argv[n++] = db->host;
+	if (db->port > 0) {
+		snprintf(d->port, sizeof d->port, "%d", db->port);
+		d->argv[n++] = (char *)"-p", d->argv[n++] = d->port;
+	}
+	if (db->user)
+		d->argv[n++] = (char *)"-U", d->argv[n++] = db->user;
+	d->argv[n++] = (char *)"-d", d->argv[n++] = db->database;
+	d->argv[n++] = (char *)"--no-password";
+	d->argv[n] = NULL;
+	d->gz_argv[0] = x->t->gzip;
+
+	for (k = 0; x->env_nos3[k]; k++)
+		;
+	if ((d->env = calloc(k + 2, sizeof *d->env)) == NULL)
+		return -1;
+	memcpy(d->env, x->env_nos3, k * sizeof *d->env);
+	if (db->password) {
+		n = strlen(db->password) + sizeof "PGPASSWORD=";
+		if ((d->pw = malloc(n)) == NULL)
+			return -1;
+		snprintf(d->pw, n, "PGPASSWORD=%s", db->password);
+		d->env[k] = d->pw;
+		d->has_pw = 1;
+	} else if (inherited) {
+		d->env[k] = inherited;	/* libpq's own means, for pg_dump alone */
+		d->has_pw = 1;
+	}
+	return 0;
+}
+
+static void
+stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
+{
+	memset(s, 0, sizeof *s);
+	s->name = name;
+	s->argv = argv;
+	s->envp = env;
+	s->capture = 1;
+}
+
+static void
+pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st, size_t n,
+    double deadline)
+{
+	double left = deadline - now_s();
+
+	memset(p, 0, sizeof *p);
+	p->st = st;
+	p->n = n;
+	p->in_fd = p->out_fd = -1;
+	p->cancel_fd = x->cancel_fd;
+	p->timeout_ms = left > 0.001 ? (long)(left * 1000) : 1;
+}
+
+/* A command line for -v and --dry-run; the password shows as ***. */
+static void
+show(FILE *f, int has_pw, char *const *argv)
+{
+	size_t i;
+
+	if (has_pw)
+		fputs("PGPASSWORD=*** ", f);
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			fputc(' ', f);
+		report_quote(f, argv[i]);
+	}
+}
+
+static void
+show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
+    const char *tail)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if (!log_verbose || (f = open_memstream(&buf, &len)) == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		if (i)
+			fputs(" | ", f);
+		show(f, i == DUMP && d && p->st[i].argv == d->argv && d->has_pw, p->st[i].argv);
+	}
+	fputs(tail, f);
+	fclose(f);
+	info("%s: running %s", key, buf);
+	free(buf);
+}
+
+/* Print the stages' stderr lines that explain a failure: pg_dump's always,
+ * the others' when they failed. */
+static void
+tell_stderr(const char *key, const struct spawn_pipe *p, int all)
+{
+	char text[SPAWN_RING + 1], *line, *save;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct spawn_stage *s = &p->st[i];
+
+		if (s->ring.len == 0 || !(all || i == 0 || s->status != 0))
+			continue;
+		spawn_tail(&s->ring, text, sizeof text);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			warn("%s: %s", key, line);
+	}
+}
+
+static void
+set_reason(struct run_result *r, enum run_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_reason(struct run_result *r, enum run_state st, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->state = st;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+	va_end(ap);
+}
+
+/* Turn a failed pipeline into one reason line, and its stderr into lines. */
+static void
+fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
+    const struct log_err *e, long timeout)
+{
+	char why[512], last[512];
+	const struct spawn_stage *s;
+
+	if (p->timed_out) {
+		report_duration(timeout, why, sizeof why);
+		set_reason(r, RUN_FAILED, "timed out after %s", why);
+	} else if (p->cancelled) {
+		set_reason(r, RUN_FAILED, "cancelled by a signal");
+	} else if (p->failed < 0) {
+		set_reason(r, RUN_FAILED, "%s", e->msg);
+	} else {
+		s = &p->st[p->failed];
+		spawn_describe(s, why, sizeof why);
+		spawn_last_line(&s->ring, last, sizeof last);
+		if (*last)
+			set_reason(r, RUN_FAILED, "%s: %s", why, last);
+		else
+			set_reason(r, RUN_FAILED, "%s", why);
+	}
+	(void)x;
+	tell_stderr(r->key, p, 0);
+}
+
+/* 1: today's object is there; 0: it is not; -1: cannot tell (reason set). */
+static int
+exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
+{
+	char *argv[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
+		r->key, NULL };
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+
+	stage(&st, "pgbak-exists", argv, x->env);
+	pipe_init(x, &p, &st, 1, deadline);
+	show_line(r->key, &p, NULL, "");
+	if (spawn_run(&p, &e) == 0)
+		return 1;
+	if (st.status == EXIT_NO && !p.timed_out && !p.cancelled)
+		return 0;
+	fail_pipe(x, r, &p, &e, timeout);
+	return -1;
+}
+
+static void
+stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout)
+{
+	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+		(char *)"3", (char *)"--", r->key, NULL };
+	struct spawn_stage st[3];
+	struct spawn_pipe p;
+	struct log_err e;
+	int rc;
+
+	stage(&st[DUMP], "pg_dump", d->argv, d->env);
+	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_nos3);
+	stage(&st[PUT], "pgbak-put", argv, x->env);
+	st[PUT].commit_fd = 3;
+	pipe_init(x, &p, st, 3, deadline);
+	show_line(r->key, &p, d, "");
+	rc = spawn_run(&p, &e);
+	r->dump_bytes = st[DUMP].bytes_out;
+	r->gzip_bytes = st[GZIP].bytes_out;
+	if (rc == 0 && st[PUT].committed) {
+		r->state = RUN_OK;
+		if (log_verbose)
+			tell_stderr(r->key, &p, 1);
+	} else {
+		fail_pipe(x, r, &p, &e, timeout);
+	}
+}
+
+/* pg_dump | pgbak-gzip > fd, counted; 0 when both exited 0. */
+static int
+dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
+    const char *where, double deadline, long timeout)
+{
+	struct spawn_stage st[2];
+	struct spawn_pipe p;
+	struct log_err e;
+	char tail[1100];
+	int rc;
+
+	stage(&st[DUMP], "pg_dump", d->argv, d->env);
+	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_nos3);
+	pipe_init(x, &p, st, 2, deadline);
+	p.out_fd = fd;
+	p.count_out = 1;
+	snprintf(tail, sizeof tail, " > %s", where);
+	show_line(r->key, &p, d, tail);
+	rc = spawn_run(&p, &e);
+	r->dump_bytes = st[DUMP].bytes_out;
+	r->gzip_bytes = st[GZIP].bytes_out;
+	if (rc < 0)
+		fail_pipe(x, r, &p, &e, timeout);
+	else if (log_verbose)
+		tell_stderr(r->key, &p, 1);
+	return rc;
+}
+
+static void
+temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout)
+{
+	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
+	char size[32], *path = NULL;
+	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+		(char *)"3", (char *)"--expected-size", size, (char *)"--", r->key, NULL };
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+	size_t n;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	n = strlen(dir) + strlen(r->local) + sizeof "/.XXXXXX";
+	if ((path = malloc(n)) == NULL) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return;
+	}
+	snprintf(path, n, "%s/%s.XXXXXX", dir, r->local);
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {	/* mode 0600 */
+		set_reason(r, RUN_FAILED, "unable to create a temporary file in %s: %s", dir,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	if (dump_to(x, r, d, fd, path, deadline, timeout) < 0)
+		goto out;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		set_reason(r, RUN_FAILED, "unable to read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(size, sizeof size, "%llu", (unsigned long long)r->gzip_bytes);
+	stage(&st, "pgbak-put", argv, x->env);
+	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
+	pipe_init(x, &p, &st, 1, deadline);
+	p.in_fd = fd;
+	{
+		char tail[1100];
+
+		snprintf(tail, sizeof tail, " < %s", path);
+		show_line(r->key, &p, NULL, tail);
+	}
+	if (spawn_run(&p, &e) == 0 && st.committed)
+		r->state = RUN_OK;
+	else
+		fail_pipe(x, r, &p, &e, timeout);
+out:
+	if (unlink(path) < 0 && errno != ENOENT)
+		warn_sys("unable to remove %s", path);
+	close(fd);
+	free(path);
+}
+
+/* mkdir -p for the operator's local_dir (it may climb: the operator wrote it). */
+static int
+mkdirs(const char *path)
+{
+	char *p = strdup(path), *s;
+	int rc = 0;
+
+	if (p == NULL)
+		return -1;
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* Open (creating) the directories of key under dirfd, one component at a
+ * time and never through a symbolic link, so the key stays below local_dir. */
+static int
+open_key_dir(int dirfd, const char *key, const char **base)
+{
+	char *k = strdup(key), *s, *comp;
+	int fd = dup(dirfd), next;
+
+	if (k == NULL || fd < 0) {
+		free(k);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	comp = k;
+	while ((s = strchr(comp, '/')) != NULL) {
+		*s = '\0';
+		if (*comp && strcmp(comp, ".") != 0) {
+			if (strcmp(comp, "..") == 0) {
+				errno = EINVAL;
+				goto fail;
+			}
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+				goto fail;
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				goto fail;
+			close(fd);
+			fd = next;
+		}
+		comp = s + 1;
+	}
+	*base = key + (comp - k);
+	free(k);
+	return fd;
+fail:
+	next = errno;
+	close(fd);
+	free(k);
+	errno = next;
+	return -1;
+}
+
+static char *
+local_path(const struct run_ctx *x, const char *key)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups";
+	size_t n = strlen(dir) + strlen(key) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, key);
+	return p;
+}
+
+static void
+local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
+	static unsigned serial;
+	char tmp[512], *dest = local_path(x, r->key);
+	int top = -1, dfd = -1, fd = -1, i;
+
+	if (dest == NULL) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return;
+	}
+	if (mkdirs(dir) < 0 || (top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		set_reason(r, RUN_FAILED, "unable to create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((dfd = open_key_dir(top, r->key, &base)) < 0) {
+		set_reason(r, RUN_FAILED, "unable to create the directory of %s: %s", dest,
+		    strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < 100 && fd < 0; i++) {
+		snprintf(tmp, sizeof tmp, ".%.400s.%ld.%u.tmp", base, (long)getpid(),
+		    __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		set_reason(r, RUN_FAILED, "unable to create a temporary file for %s: %s", dest,
+		    strerror(errno));
+		goto out;
+	}
+	if (dump_to(x, r, d, fd, dest, deadline, timeout) < 0)
+		goto drop;
+	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
+		set_reason(r, RUN_FAILED, "unable to store %s: %s", dest, strerror(errno));
+		goto drop;
+	}
+	if (fsync(dfd) < 0)
+		warn_sys("unable to sync the directory of %s", dest);
+	r->state = RUN_OK;
+	goto out;
+drop:
+	if (unlinkat(dfd, tmp, 0) < 0)
+		warn_sys("unable to remove the temporary file of %s", dest);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (top >= 0)
+		close(top);
+	free(dest);
+}
+
+void
+job_run(const struct run_ctx *x, struct run_result *r)
+{
+	const struct conf *c = x->c;
+	const struct conf_db *db = r->db;
+	long timeout = db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+	double t0 = now_s(), deadline = t0 + (double)timeout;
+	struct log_err e;
+	struct stat sb;
+	struct dump d;
+	char ymd[9], *dest;
+	int have;
+
+	name_today(ymd);
+	if (name_make(db->backup_file_prefix, db->database, ymd, &r->key, &r->local, &e) < 0) {
+		set_reason(r, RUN_FAILED, "%s", e.msg);
+		return;
+	}
+	if (!x->o->force) {
+		if (c->s3.enable) {
+			have = exists_s3(x, r, deadline, timeout);
+		} else {
+			dest = local_path(x, r->key);
+			have = dest && stat(dest, &sb) == 0;
+			free(dest);
+		}
+		if (have < 0)
+			goto done;
+		if (have) {
+			set_reason(r, RUN_SKIPPED, "already exists");
+			goto done;
+		}
+	}
+	if (dump_prepare(x, db, &d) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+	} else if (!c->s3.enable) {
+		local(x, r, &d, deadline, timeout);
+	} else if (c->use_temp_file) {
+		temp_file(x, r, &d, deadline, timeout);
+	} else {
+		stream(x, r, &d, deadline, timeout);
+	}
+	dump_release(&d);
+done:
+	r->seconds = now_s() - t0;
+}
+
+/* --dry-run: what job_run would execute, nothing run. */
+void
+job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
+    const char *local, FILE *f)
+{
+	const struct conf *c = x->c;
+	char *ex[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
+		(char *)key, NULL };
+	char *put[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+		(char *)"3", (char *)"--", (char *)key, NULL };
+	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
+		(char *)key, NULL };
+	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
+	struct dump d;
+	char *dest;
+
+	if (dump_prepare(x, db, &d) < 0)
+		return;
+	fprintf(f, "%s:\n", key);
+	if (!x->o->force && c->s3.enable) {
+		fputs("  ", f);
+		show(f, 0, ex);
+		fputs("\n", f);
+	}
+	fputs("  ", f);
+	show(f, d.has_pw, d.argv);
+	fputs(" | ", f);
+	show(f, 0, d.gz_argv);
+	if (!c->s3.enable) {
+		dest = local_path(x, key);
+		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);
+		free(dest);
+	} else if (c->use_temp_file) {
+		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
+		show(f, 0, putx);
+		fputs(" < the temporary file, then removed\n", f);
+	} else {
+		fputs(" | ", f);
+		show(f, 0, put);
+		fputs("\n", f);
+	}
+	dump_release(&d);
+}

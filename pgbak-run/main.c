@@ -1,0 +1,452 @@
+/*
+ * pgbak-run: back up every database of a settings file, today, once.
+ *
+ * For each entry of tasks.postgres.dbs: skip it when today's object is
+ * already stored (pgbak-exists), else run pg_dump | pgbak-gzip | pgbak-put
+ * and let pgbak-put publish only after pg_dump and pgbak-gzip both exited 0
+ * (the commit handshake on its descriptor 3).  A shell pipeline cannot do
+ * that: gzip writes a valid trailer after pg_dump dies, and the upload
+ * would look complete.  The programs are run from fixed argv arrays; the
+ * password reaches pg_dump alone, through PGPASSWORD, and is never shown.
+ *
+ * One database failing never stops the others.  Exit 0 when every database
+ * is ok or skipped, 111 when any failed, 100 when the settings are wrong
+ * (nothing is run then), 128+N when stopped by signal N.  --daemon repeats
+ * the run every interval until SIGTERM/SIGINT, and re-reads the settings
+ * on SIGHUP.
+ */
+#define _GNU_SOURCE 1		/* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "name.h"
+#include "run.h"
+#include "spawn.h"
+
+static volatile sig_atomic_t got_stop, got_hup, daemon_mode;
+static int cancel_pipe[2] = { -1, -1 }, hup_pipe[2] = { -1, -1 };
+
+static noreturn void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	if (status) {
+		fprintf(f, "usage: %s [-fnv] [-j N] [--json] [--daemon] [-c] settings.yml "
+		    "[-t postgres]\n", log_prog);
+		exit(status);
+	}
+	fprintf(f,
+	    "usage: %s [options] settings.yml\n"
+	    "       %s -c settings.yml [-t postgres] [options]\n"
+	    "Back up every database of tasks.postgres: pg_dump | pgbak-gzip | pgbak-put,\n"
+	    "published only when pg_dump and pgbak-gzip both succeeded.\n"
+	    "  -c, --config FILE  the settings file\n"
+	    "  -t, --task NAME    the task to run: postgres (the only one)\n"
+	    "  -f, --force        back up even when today's object exists\n"
+	    "  -n, --dry-run      print the keys and commands, run nothing\n"
+	    "  -j, --jobs N       back up N databases at once (default 1)\n"
+	    "      --json         one JSON object per database on stdout\n"
+	    "      --daemon       run now, then every interval, until SIGTERM\n"
+	    "  -v, --verbose      show the commands run (password as ***)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      the version\n", log_prog, log_prog);
+	exit(EXIT_OK);
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGHUP && daemon_mode) {
+		got_hup = 1;
+		(void)!write(hup_pipe[1], "h", 1);
+	} else {
+		if (!got_stop)
+			got_stop = sig;
+		(void)!write(cancel_pipe[1], "x", 1);
+	}
+	errno = saved;
+}
+
+static void
+signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(hup_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		die_sys(EXIT_TEMP, "unable to make a pipe");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a dead stage shows as EPIPE in the relay */
+}
+
+/* A program of ours: next to this executable first (the build tree, an
+ * install), then PATH. */
+static char *
+sibling(const char *name)
+{
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	size_t len;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			len = (size_t)(slash - self) + strlen(name) + 2;
+			if ((p = malloc(len)) == NULL)
+				return NULL;
+			snprintf(p, len, "%.*s/%s", (int)(slash - self), self, name);
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return spawn_which(name, NULL);
+}
+
+static void
+tools_free(struct run_tools *t)
+{
+	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists);
+	memset(t, 0, sizeof *t);
+}
+
+/* Resolve the programs; in a dry run a missing one is shown by its name. */
+static int
+tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e)
+{
+	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
+	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists" };
+	char **slot[] = { &t->gzip, &t->put, &t->exists };
+	size_t i;
+
+	memset(t, 0, sizeof *t);
+	if ((t->pg_dump = spawn_which(dump, NULL)) != NULL && access(t->pg_dump, X_OK) < 0) {
+		free(t->pg_dump);
+		t->pg_dump = NULL;
+	}
+	if (t->pg_dump == NULL && dry)
+		t->pg_dump = strdup(dump);
+	if (t->pg_dump == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dump %s not found or not executable",
+		    c->path, dump);
+	}
+	for (i = 0; i < 3; i++) {
+		if ((*slot[i] = sibling(names[i])) == NULL && dry)
+			*slot[i] = strdup(names[i]);
+		if (*slot[i] == NULL && (i == 0 || c->s3.enable)) {
+			tools_free(t);
+			return log_fail(e, EXIT_NOTFOUND, "%s not found next to pgbak-run or in PATH",
+			    names[i]);
+		}
+	}
+	return 0;
+}
+
+/* Read and check the settings: every key computable, every program found. */
+static int
+load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_err *e)
+{
+	char *key, *local;
+	size_t i;
+
+	if (conf_load(c, path, e) < 0)
+		return -1;
+	for (i = 0; i < c->ndbs; i++) {
+		if (name_make(c->dbs[i].backup_file_prefix, c->dbs[i].database, "20000101",
+		    &key, &local, e) < 0) {
+			conf_free(c);
+			return -1;
+		}
+		free(key);
+		free(local);
+	}
+	if (c->enable && tools_find(t, c, dry, e) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	if (c->has_secret && c->others_can_read)
+		warn("%s holds a password or secret and others can read it: chmod 600 %s",
+		    path, path);
+	return 0;
+}
+
+struct pool {
+	const struct run_ctx *x;
+	struct run_result *res;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct run_result *r;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		i = pl->next++;
+		pthread_mutex_unlock(&pl->mu);
+		if (i >= pl->x->c->ndbs || got_stop)
+			return NULL;
+		r = &pl->res[i];
+		job_run(pl->x, r);
+		pthread_mutex_lock(&pl->mu);
+		report(stdout, r, pl->x->o->json);
+		pthread_mutex_unlock(&pl->mu);
+	}
+}
+
+/* One pass over the databases; EXIT_OK or EXIT_TEMP. */
+static int
+run_once(const struct run_ctx *x)
+{
+	const struct conf *c = x->c;
+	struct pool pl = { .x = x, .next = 0 };
+	pthread_t *th;
+	size_t i, nth = (size_t)x->o->jobs;
+	int rc = EXIT_OK;
+
+	if ((pl.res = calloc(c->ndbs + 1, sizeof *pl.res)) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	for (i = 0; i < c->ndbs; i++)
+		pl.res[i].db = &c->dbs[i];
+	pthread_mutex_init(&pl.mu, NULL);
+	if (nth > c->ndbs)
+		nth = c->ndbs;
+	if (nth <= 1) {
+		worker(&pl);
+	} else {
+		if ((th = calloc(nth, sizeof *th)) == NULL)
+			die(EXIT_TEMP, "out of memory");
+		for (i = 0; i < nth; i++)
+			if (pthread_create(&th[i], NULL, worker, &pl) != 0)
+				die(EXIT_TEMP, "unable to start a thread");
+		for (i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+		free(th);
+	}
+	for (i = 0; i < c->ndbs; i++) {
+		if (pl.res[i].state == RUN_FAILED)
+			rc = EXIT_TEMP;
+		free(pl.res[i].key);
+		free(pl.res[i].local);
+	}
+	pthread_mutex_destroy(&pl.mu);
+	free(pl.res);
+	return rc;
+}
+
+static void
+dry_run(const struct run_ctx *x)
+{
+	struct log_err e;
+	char ymd[9], *key, *local;
+	size_t i;
+
+	name_today(ymd);
+	for (i = 0; i < x->c->ndbs; i++) {
+		if (name_make(x->c->dbs[i].backup_file_prefix, x->c->dbs[i].database, ymd,
+		    &key, &local, &e) < 0)
+			die_err(&e);
+		job_dry_run(x, &x->c->dbs[i], key, local, stdout);
+		free(key);
+		free(local);
+	}
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* SIGHUP: the new settings replace the old only when they load and check. */
+static void
+reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
+{
+	struct conf nc;
+	struct run_tools nt;
+	struct log_err e;
+
+	got_hup = 0;
+	if (load(x->o->settings, &nc, &nt, 0, &e) < 0) {
+		warn("%s; keeping the settings in use", e.msg);
+		return;
+	}
+	job_env_free(x);
+	tools_free(t);
+	conf_free(c);
+	*c = nc;
+	*t = nt;
+	if (job_env(x) < 0)
+		die(EXIT_TEMP, "out of memory");
+	warn("%s: settings reloaded", x->o->settings);
+}
+
+/* The seed's service mode: run now, then every interval, until a signal. */
+static void
+daemon_loop(struct run_ctx *x, struct conf *c, struct run_tools *t)
+{
+	struct pollfd pf[2];
+	double next;
+	char b[64];
+	long wait;
+
+	for (;;) {
+		next = now_s() + (double)c->interval;
+		if (c->enable)
+			run_once(x);
+		else
+			warn("%s: tasks.postgres.enable is false: nothing to do", x->o->settings);
+		while (!got_stop && (wait = (long)((next - now_s()) * 1000)) > 0) {
+			if (got_hup)
+				reload(x, c, t);
+			pf[0].fd = cancel_pipe[0], pf[0].events = POLLIN;
+			pf[1].fd = hup_pipe[0], pf[1].events = POLLIN;
+			if (poll(pf, 2, wait > INT_MAX ? INT_MAX : (int)wait) > 0 &&
+			    pf[1].revents)
+				while (read(hup_pipe[0], b, sizeof b) > 0)
+					;
+		}
+		if (got_stop)
+			return;
+		if (got_hup)
+			reload(x, c, t);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "task", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run_opts o = { .jobs = 1 };
+	struct run_tools t;
+	struct run_ctx x;
+	struct log_err e;
+	struct conf c;
+	char *end;
+	int ch, rc;
+	long n;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "c:t:fnj:vhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.settings = optarg;
+			break;
+		case 't':
+			if (strcmp(optarg, "postgres") != 0)
+				die(EXIT_USAGE, "unknown task %s: only postgres is known", optarg);
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		case 'n':
+			o.dry_run = 1;
+			break;
+		case 'j':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > 256)
+				die(EXIT_USAGE, "-j wants a number from 1 to 256, not %s", optarg);
+			o.jobs = (int)n;
+			break;
+		case 'J':
+			o.json = 1;
+			break;
+		case 'D':
+			o.daemon = 1;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'V':
+			log_version();
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 1 && o.settings && strcmp(o.settings, argv[0]) != 0))
+		die(EXIT_USAGE, "one settings file, please");
+	if (argc == 1)
+		o.settings = argv[0];
+	if (o.settings == NULL)
+		usage(EXIT_USAGE);
+
+	if (load(o.settings, &c, &t, o.dry_run, &e) < 0)
+		die_err(&e);
+	memset(&x, 0, sizeof x);
+	x.o = &o, x.c = &c, x.t = &t;
+	if (!c.enable && !o.daemon) {
+		warn("%s: tasks.postgres.enable is false: nothing to do", o.settings);
+		conf_free(&c);
+		return EXIT_OK;
+	}
+	if (job_env(&x) < 0)
+		die(EXIT_TEMP, "out of memory");
+	if (o.dry_run) {
+		dry_run(&x);
+		rc = EXIT_OK;
+	} else {
+		daemon_mode = o.daemon;
+		signals();
+		x.cancel_fd = cancel_pipe[0];
+		if (o.daemon) {
+			daemon_loop(&x, &c, &t);
+			rc = EXIT_OK;
+		} else {
+			rc = run_once(&x);
+			if (got_stop)
+				rc = EXIT_SIGNAL + got_stop;
+		}
+	}
+	job_env_free(&x);
+	tools_free(&t);
+	conf_free(&c);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = rc ? rc : EXIT_TEMP;
+	return rc;
+}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# pgbak-run's command line and the checks it makes before running anything:
+# usage errors, bad settings, a disabled task, --dry-run, the permission
+# warning.  No server is needed: nothing may be run here.
+. "$(dirname "$0")/lib.sh"
+. "$TESTS_DIR/0400-run-lib.sh"
+plan 27
+
+PGHOST=127.0.0.1 PGPORT=1 PGUSER=postgres
+PW='Sekr3t-pw-0401'
+# A pg_dump that would leave a trace if anything ran it.
+cat >"$T/pg_dump" <<EOF
+#!/bin/sh
+touch "$T/ran"
+EOF
+chmod 755 "$T/pg_dump"
+settings "$T/s.yml" "pg_dump: $T/pg_dump" "" \
+	"$(db_yaml appdb backups/app/)" "$(db_yaml other backups/other/other pwuser "$PW")"
+
+out=$(run pgbak-run --help); st=$?
+is "$st" 0 "--help exits 0"
+like "$out" "^usage: pgbak-run" "--help prints the usage on stdout"
+out=$(run pgbak-run --version); st=$?
+is "$st" 0 "--version exits 0"
+like "$out" "^pgbak-run \(pgbak\) [0-9]" "--version names the program and version"
+
+check_status 100 "no settings file: usage error" run pgbak-run 2>/dev/null
+check_status 100 "an unknown option: usage error" run pgbak-run --bogus "$T/s.yml" 2>/dev/null
+err=$(run pgbak-run -c "$T/s.yml" -t mysql 2>&1); st=$?
+is "$st" 100 "-t with another task: usage error"
+like "$err" "unknown task mysql" "and it says which task"
+check_status 100 "-j 0 is refused" run pgbak-run -j 0 "$T/s.yml" 2>/dev/null
+check_status 100 "two different settings files are refused" \
+	run pgbak-run -c "$T/s.yml" "$T/other.yml" 2>/dev/null
+
+printf 'tasks:\n  postgres:\n    dbs: [ {database: x, nosuchkey: 1} ]\n' >"$T/bad.yml"
+err=$(run pgbak-run "$T/bad.yml" 2>&1); st=$?
+is "$st" 100 "an unknown key in the settings: exit 100"
+like "$err" "bad.yml:3" "the message names the file and line"
+settings "$T/climb.yml" "pg_dump: $T/pg_dump" "" "$(db_yaml appdb 'a/../../etc/')"
+check_status 100 "a prefix that climbs (..) is refused before anything runs" \
+	run pgbak-run "$T/climb.yml" 2>/dev/null
+test ! -e "$T/ran"; ok $? "nothing was run for the refused settings"
+
+settings "$T/nodump.yml" "pg_dump: /nonexistent/pg_dump" "" "$(db_yaml appdb x/)"
+check_status 127 "pg_dump not found: exit 127 before anything runs" \
+	run pgbak-run "$T/nodump.yml" 2>/dev/null
+
+settings "$T/off.yml" "enable: false
+pg_dump: $T/pg_dump" "" "$(db_yaml appdb x/)"
+err=$(run pgbak-run "$T/off.yml" 2>&1); st=$?
+is "$st" 0 "enable: false exits 0"
+like "$err" "enable is false" "and says there is nothing to do"
+
+out=$(run pgbak-run -n "$T/s.yml" 2>"$T/err"); st=$?
+is "$st" 0 "--dry-run exits 0"
+like "$out" "backups/app/appdb-$TODAY.gz:" "--dry-run prints the directory-like key"
+like "$out" "backups/other/other-$TODAY.gz:" "--dry-run prints the file-like key"
+like "$out" "PGPASSWORD=\*\*\* $T/pg_dump -h 127.0.0.1 -p 1 -U pwuser -d other --no-password \| " \
+	"--dry-run shows the pg_dump command with the password as ***"
+unlike "$(printf '%s\n' "$out" | grep -- '-d appdb')" "PGPASSWORD" \
+	"no PGPASSWORD shown for the database without a password"
+unlike "$out$(cat "$T/err")" "$PW" "the password itself is not printed"
+test ! -e "$T/ran"; ok $? "--dry-run ran nothing"
+
+chmod 644 "$T/s.yml"
+run pgbak-run -n "$T/s.yml" >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "others can read it" "a settings file with a password readable by others: warned"
+chmod 600 "$T/s.yml"
+run pgbak-run -n "$T/s.yml" >/dev/null 2>"$T/err"
+unlike "$(cat "$T/err")" "others can read" "the same file with mode 600: no warning"
+settings "$T/nopw.yml" "pg_dump: $T/pg_dump" "" "$(db_yaml appdb x/)"
+chmod 644 "$T/nopw.yml"
+run pgbak-run -n "$T/nopw.yml" >/dev/null 2>"$T/err"
+unlike "$(cat "$T/err")" "others can read" "a readable file without secrets: no warning"
