@@ -50,10 +50,23 @@ days_in_month(int year, int month)
 	return days[month - 1] + (month == 2 && leap);
 }
 
+/* At most 32 bytes of s for a message, control characters as "?": a date
+ * comes from the command line and the message must stay one line. */
+static const char *
+shown(const char *s, char out[33])
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i < 32; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
 int
 name_date(const char *s, char ymd[9], struct log_err *e)
 {
-	char d[9];
+	char d[9], vis[33];
 	size_t n = s ? strlen(s) : 0;
 	int y, m, dd;
 
@@ -66,7 +79,7 @@ name_date(const char *s, char ymd[9], struct log_err *e)
 		memcpy(d + 6, s + 8, 2);
 	} else {
 		return log_fail(e, EXIT_USAGE,
-		    "invalid date \"%.32s\": expected YYYYMMDD or YYYY-MM-DD", s ? s : "");
+		    "invalid date \"%s\": expected YYYYMMDD or YYYY-MM-DD", shown(s, vis));
 	}
 	d[8] = '\0';
 	y = num(d, 4);
@@ -140,7 +153,7 @@ int
 name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e)
 {
-	char *norm, *base, *k, *l;
+	char *norm, *base, *k, *l, vis[33];
 	const char *dir;
 	int dirlike;
 	size_t dn, bn;
@@ -151,8 +164,8 @@ name_make(const char *prefix, const char *database, const char *ymd,
 	if (database == NULL)
 		database = "";
 	if (ymd == NULL || strlen(ymd) != 8 || !is_digits(ymd, 8))
-		return log_fail(e, EXIT_USAGE, "invalid date \"%.32s\": expected YYYYMMDD",
-		    ymd ? ymd : "");
+		return log_fail(e, EXIT_USAGE, "invalid date \"%s\": expected YYYYMMDD",
+		    shown(ymd, vis));
 	if (has_control(prefix))
 		return log_fail(e, EXIT_USAGE, "backup_file_prefix has a control character");
 	if (has_control(database))
