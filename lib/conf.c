@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #define CONF_DEPTH_MAX 64		/* nested mappings and lists */
 #define CONF_VALUE_MAX 4096		/* bytes in one string value */
 #define CONF_DURATION_MAX 2147483647L	/* seconds: fits an int */
+#define CONF_FIFO_WAIT 2		/* seconds for a writer to open a FIFO */
 #define MiB (1024ULL * 1024)
 
 enum kind {
@@ -762,6 +764,40 @@ check(struct ld *l)
 	return 0;
 }
 
+/*
+ * A FIFO with no writer would block open(2) forever, so slurp opens it
+ * O_NONBLOCK and, while no writer has shown up (a read gives 0 at once),
+ * waits for one at most CONF_FIFO_WAIT seconds.  Then *waiting is 0 and
+ * reads block as for any file, so <(command) works however slow it is.
+ */
+static int
+fifo_wait(int fd, int *waiting, const char *path, struct log_err *e)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, CONF_FIFO_WAIT * 1000);
+
+	if (r == -1 && errno == EINTR)
+		return 0;
+	if (r == -1)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+	if (r == 0)
+		return log_fail(e, EXIT_USAGE, "%s: a FIFO that no program opened for writing "
+		    "within %d seconds", path, CONF_FIFO_WAIT);
+	*waiting = 0;
+	return 0;
+}
+
+/* Reads on fd block again (open used O_NONBLOCK). */
+static int
+blocking(int fd, const char *path, struct log_err *e)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+	return 0;
+}
+
 /* Read at most CONF_FILE_MAX bytes of path into *buf (wiped and freed by the caller). */
 static int
 slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct log_err *e)
@@ -770,12 +806,12 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 	size_t cap = 0, n = 0;
 	struct stat st;
 	ssize_t r;
-	int fd, err;
+	int fd, err, waiting;
 
 	*buf = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		err = errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP ||
-		    errno == ENAMETOOLONG;
+		    errno == ENAMETOOLONG || errno == ENXIO;
 		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", path);
 	}
 	if (fstat(fd, &st) == -1) {
@@ -787,6 +823,9 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 		goto fail;
 	}
 	c->others_can_read = (st.st_mode & 077) != 0;
+	waiting = S_ISFIFO(st.st_mode);
+	if (!waiting && blocking(fd, path, e) == -1)
+		goto fail;
 	for (;;) {
 		if (n == cap) {
 			if (cap > CONF_FILE_MAX) {
@@ -811,10 +850,24 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 		r = read(fd, b + n, cap - n);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (waiting && (r > 0 || (r == -1 && errno == EAGAIN))) {
+			waiting = 0;	/* a writer is there */
+			if (blocking(fd, path, e) == -1)
+				goto fail;
+		}
+		if (r == -1 && errno == EAGAIN)
+			continue;
 		if (r == -1) {
 			log_fail_sys(e, errno == EISDIR ? EXIT_USAGE : EXIT_TEMP,
 			    "unable to read %s", path);
 			goto fail;
+		}
+		if (r == 0 && waiting) {
+			if (fifo_wait(fd, &waiting, path, e) == -1)
+				goto fail;
+			if (!waiting && blocking(fd, path, e) == -1)
+				goto fail;
+			continue;
 		}
 		if (r == 0)
 			break;
