@@ -9,14 +9,17 @@
  *
  * The invariants are the promises of pgbak-name(1): a key has no empty,
  * "." or ".." segment (so no leading "/", no "//", never climbs), no
- * backslash or control character, ends with "-YYYYMMDD.gz", ends with the
+ * backslash or control character, is UTF-8 (as S3 wants; checked here with
+ * the C library's decoder), ends with "-YYYYMMDD.gz", ends with the
  * local name, fits S3's 1024 bytes; the local name has no slash and fits
  * 255 bytes.  Errors are one line with status 100 and leave nothing.
  */
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "name.h"
 
@@ -29,6 +32,35 @@ has_control(const char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 1;
+	return 0;
+}
+
+/* UTF-8 by mbrtowc, which takes all of U+0000..U+10FFFF but surrogates. */
+static int
+utf8(const char *s)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t r;
+
+	memset(&st, 0, sizeof st);
+	for (; *s; s += r) {
+		r = mbrtowc(&wc, s, strlen(s), &st);
+		if (r == (size_t)-1 || r == (size_t)-2 || r == 0 || (unsigned long)wc > 0x10ffff)
+			return 0;
+	}
+	return 1;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) {
+		fprintf(stderr, "name_fuzz: no C.UTF-8 locale\n");
+		abort();
+	}
 	return 0;
 }
 
@@ -68,8 +100,8 @@ check_key(const char *key, const char *local, const char *ymd)
 	if (kn < ln || strcmp(key + kn - ln, local) != 0 ||
 	    (kn > ln && key[kn - ln - 1] != '/'))
 		FAIL("key %s does not end with /%s", key, local);
-	if (strchr(key, '\\') || has_control(key))
-		FAIL("key %s has a backslash or a control character", key);
+	if (strchr(key, '\\') || has_control(key) || !utf8(key))
+		FAIL("key %s has a backslash, a control character or is not UTF-8", key);
 	for (i = 0; i <= kn; i = i + seg + 1) {
 		seg = strcspn(key + i, "/");
 		if (seg == 0 || (seg == 1 && key[i] == '.') ||
@@ -114,6 +146,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		check_error(&e, "name_make");
 		if (key || local)
 			FAIL("name_make failed but set a name");
+		if ((strcmp(e.msg, "backup_file_prefix is not valid UTF-8") == 0 ||
+		    strcmp(e.msg, "database name is not valid UTF-8") == 0) &&
+		    utf8(prefix) && utf8(db))
+			FAIL("UTF-8 refused: \"%s\" \"%s\"", prefix, db);
 		free(buf);
 		return 0;
 	}

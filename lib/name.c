@@ -111,6 +111,41 @@ has_control(const char *s)
 	return 0;
 }
 
+/* Whether s is UTF-8 as S3 wants a key: no overlong forms, no surrogates,
+ * nothing past U+10FFFF. */
+static int
+is_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	int n, i;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 1, cp = *s & 0x1f;
+		else if ((*s & 0xf0) == 0xe0)
+			n = 2, cp = *s & 0x0f;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 3, cp = *s & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;	/* also stops at the NUL */
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 /*
  * Normalize prefix into out (at least strlen(prefix) + 1 bytes): segments
  * joined by single slashes, no leading or trailing slash.  *dirlike tells
@@ -170,6 +205,10 @@ name_make(const char *prefix, const char *database, const char *ymd,
 		return log_fail(e, EXIT_USAGE, "backup_file_prefix has a control character");
 	if (has_control(database))
 		return log_fail(e, EXIT_USAGE, "database name has a control character");
+	if (!is_utf8(prefix))
+		return log_fail(e, EXIT_USAGE, "backup_file_prefix is not valid UTF-8");
+	if (!is_utf8(database))
+		return log_fail(e, EXIT_USAGE, "database name is not valid UTF-8");
 	if ((norm = malloc(strlen(prefix) + 1)) == NULL)
 		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
 	if (normalize(prefix, norm, &dirlike, e) == -1) {
