@@ -225,8 +225,12 @@ syntax(struct ld *l)
 			}
 		}
 	}
-	if (p->error == YAML_READER_ERROR && p->problem_value != -1)
+	/* libyaml's value is an octet for UTF-8 errors, else a code point. */
+	if (p->error == YAML_READER_ERROR && p->problem_value != -1 &&
+	    (p->problem_value < 0x80 || (p->problem && strstr(p->problem, "octet"))))
 		snprintf(ctx, sizeof ctx, " (byte 0x%02X)", (unsigned)p->problem_value & 0xff);
+	else if (p->error == YAML_READER_ERROR && p->problem_value != -1)
+		snprintf(ctx, sizeof ctx, " (U+%04X)", (unsigned)p->problem_value);
 	else if (p->context != NULL && p->context_mark.line != m.line)
 		snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context,
 		    p->context_mark.line + 1);
