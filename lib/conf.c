@@ -775,7 +775,7 @@ check(struct ld *l)
  * reads block as for any file, so <(command) works however slow it is.
  */
 static int
-fifo_wait(int fd, int *waiting, const char *path, struct log_err *e)
+fifo_wait(int fd, int *waiting, const char *name, struct log_err *e)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int r = poll(&p, 1, CONF_FIFO_WAIT * 1000);
@@ -783,28 +783,30 @@ fifo_wait(int fd, int *waiting, const char *path, struct log_err *e)
 	if (r == -1 && errno == EINTR)
 		return 0;
 	if (r == -1)
-		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
 	if (r == 0)
 		return log_fail(e, EXIT_USAGE, "%s: a FIFO that no program opened for writing "
-		    "within %d seconds", path, CONF_FIFO_WAIT);
+		    "within %d seconds", name, CONF_FIFO_WAIT);
 	*waiting = 0;
 	return 0;
 }
 
 /* Reads on fd block again (open used O_NONBLOCK). */
 static int
-blocking(int fd, const char *path, struct log_err *e)
+blocking(int fd, const char *name, struct log_err *e)
 {
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
-		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
 	return 0;
 }
 
-/* Read at most CONF_FILE_MAX bytes of path into *buf (wiped and freed by the caller). */
+/* Read at most CONF_FILE_MAX bytes of path (name in messages) into *buf, which the
+ * caller wipes and frees. */
 static int
-slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct log_err *e)
+slurp(const char *path, const char *name, unsigned char **buf, size_t *len, struct conf *c,
+    struct log_err *e)
 {
 	unsigned char *b = NULL, *nb;
 	size_t cap = 0, n = 0;
@@ -816,32 +818,32 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		err = errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP ||
 		    errno == ENAMETOOLONG || errno == ENXIO;
-		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", path);
+		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", name);
 	}
 	if (fstat(fd, &st) == -1) {
-		log_fail_sys(e, EXIT_TEMP, "unable to stat %s", path);
+		log_fail_sys(e, EXIT_TEMP, "unable to stat %s", name);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		log_fail(e, EXIT_USAGE, "%s: is a directory, not a settings file", path);
+		log_fail(e, EXIT_USAGE, "%s: is a directory, not a settings file", name);
 		goto fail;
 	}
 	c->others_can_read = (st.st_mode & 077) != 0;
 	waiting = S_ISFIFO(st.st_mode);
-	if (!waiting && blocking(fd, path, e) == -1)
+	if (!waiting && blocking(fd, name, e) == -1)
 		goto fail;
 	for (;;) {
 		if (n == cap) {
 			if (cap > CONF_FILE_MAX) {
 				log_fail(e, EXIT_USAGE, "%s: larger than %d bytes, too large "
-				    "for a settings file", path, CONF_FILE_MAX);
+				    "for a settings file", name, CONF_FILE_MAX);
 				goto fail;
 			}
 			cap = cap ? cap * 4 : 16384;
 			if (cap > CONF_FILE_MAX + 1)
 				cap = CONF_FILE_MAX + 1;
 			if ((nb = malloc(cap)) == NULL) {
-				log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+				log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
 				goto fail;
 			}
 			if (n) {	/* not realloc: the old copy may hold secrets */
@@ -856,20 +858,20 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 			continue;
 		if (waiting && (r > 0 || (r == -1 && errno == EAGAIN))) {
 			waiting = 0;	/* a writer is there */
-			if (blocking(fd, path, e) == -1)
+			if (blocking(fd, name, e) == -1)
 				goto fail;
 		}
 		if (r == -1 && errno == EAGAIN)
 			continue;
 		if (r == -1) {
 			log_fail_sys(e, errno == EISDIR ? EXIT_USAGE : EXIT_TEMP,
-			    "unable to read %s", path);
+			    "unable to read %s", name);
 			goto fail;
 		}
 		if (r == 0 && waiting) {
-			if (fifo_wait(fd, &waiting, path, e) == -1)
+			if (fifo_wait(fd, &waiting, name, e) == -1)
 				goto fail;
-			if (!waiting && blocking(fd, path, e) == -1)
+			if (!waiting && blocking(fd, name, e) == -1)
 				goto fail;
 			continue;
 		}
@@ -901,19 +903,36 @@ parser_wipe(yaml_parser_t *p)
 		OPENSSL_cleanse(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
 }
 
+/* The path for messages, control characters as "?": an error stays one line. */
+static char *
+printable(const char *path)
+{
+	char *s = strdup(path), *p;
+
+	for (p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 int
 conf_load(struct conf *c, const char *path, struct log_err *e)
 {
 	struct ld l;
 	unsigned char *buf;
 	size_t len = 0;
+	char *name;
 	int r;
 
 	memset(c, 0, sizeof *c);
-	if (slurp(path, &buf, &len, c, e) == -1)
+	if ((name = printable(path)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the settings file");
+	if (slurp(path, name, &buf, &len, c, e) == -1) {
+		free(name);
 		return -1;
+	}
 	memset(&l, 0, sizeof l);
-	l.path = path;
+	l.path = name;
 	l.buf = buf;
 	l.len = len;
 	l.c = c;
@@ -924,9 +943,9 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 	c->s3.enable = 1;
 	c->s3.path_style = -1;
 	if ((c->path = strdup(path)) == NULL) {
-		r = log_fail_sys(e, EXIT_TEMP, "%s", path);
+		r = log_fail_sys(e, EXIT_TEMP, "%s", name);
 	} else if (!yaml_parser_initialize(&l.yp)) {
-		r = log_fail(e, EXIT_TEMP, "%s: out of memory", path);
+		r = log_fail(e, EXIT_TEMP, "%s: out of memory", name);
 	} else {
 		yaml_parser_set_input_string(&l.yp, buf, len);
 		r = read_stream(&l);
@@ -937,6 +956,7 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 	}
 	OPENSSL_cleanse(buf, len);
 	free(buf);
+	free(name);
 	if (r == -1) {
 		conf_free(c);
 		return -1;
