@@ -120,7 +120,7 @@ FUZZ := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
 
 fuzz: $(FUZZ)
 
-build/fuzz/%_fuzz: fuzz/%_fuzz.c lib/%.c lib/%.h lib/log.c lib/log.h
+build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/fuzz.h lib/%.c lib/%.h lib/log.c lib/log.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 		-DPGBAK_VERSION='"$(VERSION)"' -Ilib $(FUZZ_FLAGS) $(PKG_CFLAGS) \

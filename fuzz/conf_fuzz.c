@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fuzz.h"
 
 /* What ${NAME} expands to: a value no input holds by chance. */
 #define SECRET "fz-Secret-0c1d93b7e2a4"
@@ -65,15 +66,6 @@ environment(size_t n)
 		unsetenv("PW");
 }
 
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 static void
 check_error(const struct conf *c, const struct log_err *e, const uint8_t *data, size_t n)
 {
@@ -81,7 +73,7 @@ check_error(const struct conf *c, const struct log_err *e, const uint8_t *data, 
 		fprintf(stderr, "conf_fuzz: status %d: %s\n", e->status, e->msg);
 		abort();
 	}
-	if (strncmp(e->msg, path, strlen(path)) != 0 || has_control(e->msg)) {
+	if (strncmp(e->msg, path, strlen(path)) != 0 || fuzz_has_control(e->msg)) {
 		fprintf(stderr, "conf_fuzz: message does not name the file or is not one "
 		    "printable line: %s\n", e->msg);
 		abort();

@@ -21,19 +21,11 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "fuzz.h"
 #include "name.h"
 
 #define FAIL(...) do { fprintf(stderr, "name_fuzz: " __VA_ARGS__); \
 	fputc('\n', stderr); abort(); } while (0)
-
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
 
 /* UTF-8 by mbrtowc, which takes all of U+0000..U+10FFFF but surrogates. */
 static int
@@ -95,12 +87,12 @@ check_key(const char *key, const char *local, const char *ymd)
 		FAIL("lengths %zu and %zu: %s", kn, ln, key);
 	if (strcmp(local + ln - strlen(tail), tail) != 0)
 		FAIL("local name %s does not end with %s", local, tail);
-	if (strchr(local, '/') || strchr(local, '\\') || has_control(local))
+	if (strchr(local, '/') || strchr(local, '\\') || fuzz_has_control(local))
 		FAIL("local name %s has a slash or a control character", local);
 	if (kn < ln || strcmp(key + kn - ln, local) != 0 ||
 	    (kn > ln && key[kn - ln - 1] != '/'))
 		FAIL("key %s does not end with /%s", key, local);
-	if (strchr(key, '\\') || has_control(key) || !utf8(key))
+	if (strchr(key, '\\') || fuzz_has_control(key) || !utf8(key))
 		FAIL("key %s has a backslash, a control character or is not UTF-8", key);
 	for (i = 0; i <= kn; i = i + seg + 1) {
 		seg = strcspn(key + i, "/");
