@@ -110,3 +110,20 @@ bench: all
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# libFuzzer harnesses (fuzz/README.md): clang only, and apart from the normal
+# build, so that building with gcc never needs clang.  Each fuzz/NAME_fuzz.c
+# is linked with lib/NAME.c and lib/log.c, all instrumented.
+FUZZ_CC = clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
+
+fuzz: $(FUZZ)
+
+build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/fuzz.h lib/%.c lib/%.h lib/log.c lib/log.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+		-DPGBAK_VERSION='"$(VERSION)"' -Ilib $(FUZZ_FLAGS) $(PKG_CFLAGS) \
+		-o $@ $< lib/$*.c lib/log.c $(PKG_LIBS) -lm
+
+.PHONY: fuzz

@@ -1,0 +1,355 @@
+# bench/lib.sh: the pieces of bench/run (sourced by it; not a program).
+# Globals from bench/run: BENCH_DIR SRC_DIR TESTS_DIR B W CACHE PY AWS GIB
+# RECORDS and the BENCH_* settings.
+
+step() { printf '\n== %s\n' "$*"; }
+
+# q WORD: WORD single-quoted for a command string that bash -c reads.
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+# bench VERB ARGS...: bench/bench.py VERB with this run's records file.
+bench() {
+	v=$1; shift
+	case $v in
+	measure) "$PY" "$BENCH_DIR/bench.py" measure $(watch_pids) "$@" ;;
+	*) "$PY" "$BENCH_DIR/bench.py" "$v" --records "$RECORDS" "$@" ;;
+	esac
+}
+
+# watch_pids: --watch for the servers' processes, whose CPU a case adds to
+# its clients' (the postmaster's counts its reaped backends).
+watch_pids() {
+	for f in "$CACHE/pg/data/postmaster.pid" "$W/s3/run/client.rgw.test.pid" \
+		"$W/s3/run/osd.0.pid" "$W/s3/run/mon.a.pid"; do
+		[ -s "$f" ] && echo "--watch $(head -n 1 "$f")"
+	done
+}
+
+# What the benchmark needs beyond the build: "make deps" (PostgreSQL with
+# pgbench, the RGW, awscli, boto3, pigz, time) and, should that list ever
+# change, the packages the benchmark itself relies on.  Installs only what dpkg says is missing, as "make deps" does.
+need_packages() {
+	make -s -C "$SRC_DIR" deps >/dev/null || { echo "bench/run: make deps failed" >&2; exit 111; }
+	missing=
+	for p in python3-boto3; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	sudo=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null ||
+			{ echo "bench/run: not root and no sudo; install:$missing" >&2; exit 100; }
+		sudo=sudo
+	fi
+	echo "bench/run: installing$missing"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $missing || exit 111
+}
+
+# Stop everything this run started and remove its files, whatever happened.
+cleanup() {
+	rc=$?
+	set +e
+	trap - EXIT INT TERM
+	if [ -n "${CASE_PID:-}" ]; then
+		kill "$CASE_PID" 2>/dev/null
+		# the measurement takes its command along (bench.py on_stop)
+		[ -s "$W/measure.pid" ] && kill "$(cat "$W/measure.pid")" 2>/dev/null
+		i=0
+		while kill -0 "$CASE_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		sleep 0.5	# the measured command's last moments, before its servers go
+	fi
+	. "$BENCH_DIR/netns.sh" && netns_down
+	[ -f "$W/s3/env" ] || [ -d "$W/s3/run" ] && "$TESTS_DIR/lib/s3-server" stop "$W/s3" >/dev/null 2>&1
+	[ -n "${pg_started:-}" ] && "$BENCH_DIR/pg-cache" stop "$CACHE/pg" >/dev/null 2>&1
+	rm -rf "$W"
+	exit $rc
+}
+
+# pg_cached: the benchmark database, built on the first run and started from
+# the cache on later ones; exports PGHOST PGPORT PGUSER (tests/lib/servers.sh).
+pg_cached() {
+	if [ ! -f "$CACHE/pg/ready" ]; then
+		rm -rf "$CACHE/pg" "$CACHE/dump.sql"
+		mkdir -p "$CACHE" || return 1
+		pg_started=1
+		"$TESTS_DIR/lib/pg-server" start "$CACHE/pg" || return 1
+		. "$CACHE/pg/env"
+		use_servers
+		need_pg
+		build_db || { echo "bench/run: cannot build the benchmark database" >&2; return 1; }
+		touch "$CACHE/pg/ready"
+	else
+		pg_started=1
+		"$BENCH_DIR/pg-cache" start "$CACHE/pg" || return 1
+		. "$CACHE/pg/env"
+		use_servers
+		need_pg
+	fi
+	DB_BYTES=$(psql -X -At -d bench -c "select pg_database_size('bench')") || return 1
+	echo "database bench: $((DB_BYTES / 1048576)) MiB on port $PGPORT"
+}
+
+# use_servers: tests/lib/servers.sh's need_pg and need_s3, reused as they are.
+use_servers() {
+	[ -n "${_servers:-}" ] && return 0
+	_servers=1 T=$W
+	. "$TESTS_DIR/lib/servers.sh"
+}
+
+# build_db: pgbench's tables at BENCH_SCALE, and "events", BENCH_JSON_ROWS
+# rows with a jsonb document each (text with non-ASCII, numbers, arrays),
+# the kind of table a dump of an application database is mostly made of.
+build_db() {
+	t0=$(date +%s)
+	psql -X -q -v ON_ERROR_STOP=1 -c "create database bench" || return 1
+	PGOPTIONS='-c client_min_messages=warning' pgbench -i -q -s "$BENCH_SCALE" bench ||
+		return 1
+	psql -X -q -v ON_ERROR_STOP=1 -d bench <<SQL || return 1
+do \$\$ begin perform setseed(0.25); end \$\$;
+create table events (id bigint primary key, at timestamptz not null, doc jsonb not null);
+insert into events
+select i, timestamptz '2024-01-01 00:00:00+00' + i * interval '13 seconds',
+	jsonb_build_object(
+		'user', 'user' || (i % 50000),
+		'action', (array['login','logout','view','search','buy','refund'])[1 + i % 6],
+		'amount', round((random() * 1000)::numeric, 2),
+		'city', (array['Zürich','São Paulo','東京','Kraków','Reykjavík','Paris'])[1 + i % 6],
+		'tags', jsonb_build_array('t' || (i % 7), 'u' || (i % 13), 'v' || (i % 101)),
+		'ok', i % 3 <> 0,
+		'session', md5(i::text))
+from generate_series(1, $BENCH_JSON_ROWS) i;
+vacuum (freeze, analyze);
+checkpoint;
+SQL
+	echo "built in $(( $(date +%s) - t0 )) s"
+}
+
+# s3_up: the test RGW with room for the largest case, and a fresh bucket.
+s3_up() {
+	PGBAK_TEST_S3_BYTES=${BENCH_S3_BYTES:-$((20 * GIB))}
+	export PGBAK_TEST_S3_BYTES
+	"$TESTS_DIR/lib/s3-server" start "$W/s3" || return 1
+	. "$W/s3/env"
+	use_servers
+	need_s3
+	EP=$PGBAK_TEST_S3_ENDPOINT
+	export PGBAK_TEST_S3_DIR PGBAK_TEST_S3_ENDPOINT
+	echo "rgw at $EP, bucket $PGBAK_BUCKET"
+}
+
+# The arguments pgbak-run gives pg_dump, for the baselines.
+dump_args() { echo "-h 127.0.0.1 -p $PGPORT -U postgres -d bench --no-password"; }
+
+# dump_file: the plain dump of the benchmark database, saved once, so the
+# compression and upload cases measure the tool, not pg_dump.
+dump_file() {
+	DUMP=$CACHE/dump.sql
+	if [ ! -s "$DUMP" ]; then
+		step "saving the dump once: $DUMP"
+		pg_dump $(dump_args) >"$DUMP.tmp" && mv "$DUMP.tmp" "$DUMP" || return 1
+	fi
+	DUMP_BYTES=$(stat -c %s "$DUMP")
+	echo "dump: $((DUMP_BYTES / 1048576)) MiB"
+}
+
+# make_settings: pgbak-run settings files for level 6 (the default) and 1.
+# pgbak-run has no setting for the gzip level (yet), so the level-1 run is
+# a copy of pgbak-run next to a pgbak-gzip wrapper that adds -1: pgbak-run
+# takes its helper programs from its own directory first.
+make_settings() {
+	for lvl in 6 1; do
+		cat >"$W/run$lvl.yml" <<EOF
+tasks:
+  postgres:
+    timeout: 1h
+    dbs:
+      - host: 127.0.0.1
+        port: $PGPORT
+        user: postgres
+        database: bench
+        backup_file_prefix: "bench/run$lvl/"
+    s3:
+      endpoint: "$EP"
+      bucket: "$PGBAK_BUCKET"
+EOF
+		chmod 600 "$W/run$lvl.yml"
+	done
+	mkdir -p "$W/lvl1" || return 1
+	cp "$B/pgbak-run" "$W/lvl1/" 2>/dev/null
+	for p in pgbak-put pgbak-exists; do ln -sf "$B/$p" "$W/lvl1/$p"; done
+	printf '#!/bin/sh\nexec %s -1 "$@"\n' "$(q "$B/pgbak-gzip")" >"$W/lvl1/pgbak-gzip"
+	chmod 755 "$W/lvl1/pgbak-gzip"
+}
+
+# have PROGRAM...: all built; else the case is skipped, naming what is missing.
+have() {
+	miss=
+	for p; do [ -x "$B/$p" ] || miss="$miss $p"; done
+	[ -z "$miss" ] && return 0
+	echo "not built:$miss"
+	return 1
+}
+
+PREP="$BENCH_DIR/s3-empty"
+
+# Cases 1 and 2 share one measurement of pgbak-run (level 6), interleaved
+# with both baselines.
+measure_run6() {
+	[ -s "$W/g12.json" ] && return 0
+	set -- --cmd "pgbak-run=$(q "$B/pgbak-run") --force $(q "$W/run6.yml")"
+	case " $BENCH_CASES " in *" 1 "*)
+		set -- "$@" --cmd "gzip|aws=pg_dump $(dump_args) | gzip -6 | $AWS --endpoint-url $EP s3 cp - s3://$PGBAK_BUCKET/base/bench.sql.gz --only-show-errors"
+	esac
+	case " $BENCH_CASES " in *" 2 "*)
+		set -- "$@" --cmd "pigz=pg_dump $(dump_args) | pigz -6 >/dev/null"
+	esac
+	bench measure --out "$W/g12.json" --runs "$BENCH_RUNS" --prepare "$PREP" "$@"
+}
+
+# cpu_info ID GROUP SUBJECT BASELINE: the CPU seconds of both, clients and
+# servers, as information: on a loaded machine it shows where the work
+# went when the wall clock cannot (bench.py measure --watch).
+cpu_info() {
+	bench verdict --case "$1" --title "  CPU s incl. servers, $3 / $4" --metric allcpu \
+		--subject "$W/$2.json:$3" --baseline "$W/$2.json:$4"
+}
+
+case_1() {
+	t="pgbak-run -6 / pg_dump|gzip -6|aws s3 cp"
+	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
+		{ bench skip --case 1 --title "$t" --note "$n"; return 0; }
+	measure_run6 || return 1
+	bench verdict --case 1 --title "$t (wall)" --metric time \
+		--subject "$W/g12.json:pgbak-run" --baseline "$W/g12.json:gzip|aws" --le 0.75
+	cpu_info 1c g12 pgbak-run "gzip|aws"
+}
+
+case_2() {
+	t="pgbak-run -6 / pg_dump|pigz -6 >/dev/null"
+	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
+		{ bench skip --case 2 --title "$t" --note "$n"; return 0; }
+	measure_run6 || return 1
+	bench verdict --case 2 --title "$t (wall)" --metric time \
+		--subject "$W/g12.json:pgbak-run" --baseline "$W/g12.json:pigz" --le 1.05
+	cpu_info 2c g12 pgbak-run pigz
+}
+
+case_3() {
+	t="pgbak-run -1 / pg_dump >/dev/null"
+	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
+		{ bench skip --case 3 --title "$t" --note "$n"; return 0; }
+	bench measure --out "$W/g3.json" --runs "$BENCH_RUNS" --prepare "$PREP" \
+		--cmd "pgbak-run-1=$(q "$W/lvl1/pgbak-run") --force $(q "$W/run1.yml")" \
+		--cmd "pg_dump=pg_dump $(dump_args) >/dev/null" || return 1
+	bench verdict --case 3 --title "$t (wall)" --metric time \
+		--subject "$W/g3.json:pgbak-run-1" --baseline "$W/g3.json:pg_dump" --le 1.35 \
+		--note "level 1 through a pgbak-gzip -1 wrapper: pgbak-run has no level setting"
+	cpu_info 3c g3 pgbak-run-1 pg_dump
+}
+
+# gen_cmd BYTES: a command writing that many incompressible bytes at GB/s
+# (openssl | head manage 200 MB/s here, slower than the upload they feed).
+gen_cmd() { echo "$PY $(q "$BENCH_DIR/bench.py") gen $1"; }
+
+case_4() {
+	t="pgbak-put 1 GiB file / aws s3 cp -"
+	n=$(have pgbak-put) || { bench skip --case 4 --title "$t" --note "$n"; return 0; }
+	bash -c "$(gen_cmd $GIB)" >"$W/rand-1g" || return 1
+	bench measure --out "$W/g4.json" --runs "$BENCH_RUNS" --prepare "$PREP" \
+		--cmd "pgbak-put=exec $(q "$B/pgbak-put") bench/put-1g <$(q "$W/rand-1g")" \
+		--cmd "aws-cp=exec $AWS --endpoint-url $EP s3 cp - s3://$PGBAK_BUCKET/bench/aws-1g --only-show-errors <$(q "$W/rand-1g")" ||
+		return 1
+	rm -f "$W/rand-1g"
+	bench verdict --case 4a --title "$t (wall)" --metric time \
+		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.6
+	bench verdict --case 4b --title "$t (peak RSS)" --metric rss \
+		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.25
+	cpu_info 4c g4 pgbak-put aws-cp
+	big=$BENCH_BIG
+	if [ "$big" = auto ]; then
+		# 8 GiB stored in the RGW's memstore take about 14 GiB of RAM
+		avail=$(awk '/^MemAvailable:/ {print int($2 / 1048576)}' /proc/meminfo)
+		if [ "$avail" -ge 18 ]; then big=1; else
+			big=0; why="$avail GiB available, 18 wanted"
+		fi
+	fi
+	if [ "$big" != 1 ]; then
+		bench skip --case 4d --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" \
+			--note "BENCH_BIG=$BENCH_BIG${why:+ ($why)}"
+		return 0
+	fi
+	# Both from a pipe, as pgbak-run feeds it: a stream of unknown length,
+	# where the growing part size would show if memory grew with it.
+	bench measure --out "$W/g4c.json" --runs 1 --prepare "$PREP" \
+		--cmd "put-1g-pipe=exec $(q "$B/pgbak-put") bench/pipe-1g < <($(gen_cmd $GIB))" \
+		--cmd "put-8g-pipe=exec $(q "$B/pgbak-put") bench/pipe-8g < <($(gen_cmd $((8 * GIB))))" ||
+		return 1
+	bench verdict --case 4d --title "pgbak-put peak RSS 8 GiB / 1 GiB stream" --metric rss \
+		--subject "$W/g4c.json:put-8g-pipe" --baseline "$W/g4c.json:put-1g-pipe" --within 0.9 1.1
+	bench verdict --case 4e --title "pgbak-put peak RSS at 8 GiB (KiB)" --metric rss \
+		--subject "$W/g4c.json:put-8g-pipe" --le 65536
+}
+
+case_5() {
+	t="pgbak-exists / aws s3api head-object"
+	n=$(have pgbak-exists) || { bench skip --case 5 --title "$t" --note "$n"; return 0; }
+	head -c 1000 /dev/zero | "$AWS" --endpoint-url "$EP" s3 cp - "s3://$PGBAK_BUCKET/bench/small" \
+		--only-show-errors || return 1
+	runs=$((BENCH_RUNS * 4))
+	[ $runs -ge 10 ] || runs=10
+	bench measure --out "$W/g5.json" --runs $runs --warmup 1 \
+		--cmd "pgbak-exists=exec $(q "$B/pgbak-exists") bench/small" \
+		--cmd "head-object=exec $AWS --endpoint-url $EP s3api head-object --bucket $PGBAK_BUCKET --key bench/small" ||
+		return 1
+	bench verdict --case 5 --title "$t (wall)" --metric time \
+		--subject "$W/g5.json:pgbak-exists" --baseline "$W/g5.json:head-object" --le 0.1
+}
+
+case_6() {
+	t="pgbak-gzip -6 / gzip -6 (compressed bytes)"
+	n=$(have pgbak-gzip) || { bench skip --case 6 --title "$t" --note "$n"; return 0; }
+	# one timed run of each on the saved dump, for the compressor's speed
+	bench measure --out "$W/g6.json" --runs 1 \
+		--cmd "pgbak-gzip=$(q "$B/pgbak-gzip") -6 <$(q "$DUMP") >$(q "$W/dump.pgbak.gz")" \
+		--cmd "gzip=gzip -6 <$(q "$DUMP") >$(q "$W/dump.gz")" \
+		--cmd "pigz=pigz -6 <$(q "$DUMP") >/dev/null" || return 1
+	gunzip -c "$W/dump.pgbak.gz" | cmp -s - "$DUMP" ||
+		{ echo "pgbak-gzip -6 output does not gunzip to the dump" >&2; return 1; }
+	a=$(stat -c %s "$W/dump.pgbak.gz") b=$(stat -c %s "$W/dump.gz")
+	rm -f "$W/dump.pgbak.gz" "$W/dump.gz"
+	bench verdict --case 6 --title "$t" --metric bytes \
+		--subject-value "$a" --baseline-value "$b" --within 0.99 1.01 \
+		--note "dump $DUMP_BYTES bytes, gzip -6 ratio $(awk "BEGIN{printf \"%.3f\", $b/$DUMP_BYTES}")"
+	bench verdict --case 6i --title "pgbak-gzip -6 / pigz -6 on the dump (wall, 1 run)" \
+		--metric time --subject "$W/g6.json:pgbak-gzip" --baseline "$W/g6.json:pigz"
+	bench verdict --case 6j --title "pgbak-gzip -6 / gzip -6 on the dump (wall, 1 run)" \
+		--metric time --subject "$W/g6.json:pgbak-gzip" --baseline "$W/g6.json:gzip"
+}
+
+case_7() {
+	t="pgbak-put 1 GiB / aws s3 cp - at 50 ms RTT"
+	[ "$BENCH_NETNS" = 1 ] || { bench skip --case 7 --title "$t" --note "BENCH_NETNS=0"; return 0; }
+	n=$(have pgbak-put) || { bench skip --case 7 --title "$t" --note "$n"; return 0; }
+	. "$BENCH_DIR/netns.sh"
+	netns_case "$t"
+}
+
+finish() {
+	cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+	mem=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
+	bench finish --out "$BENCH_RESULTS" \
+		--meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+		--meta "nproc=$(nproc)" --meta "cpu=$cpu" --meta "mem_gib=$mem" \
+		--meta "kernel=$(uname -r)" \
+		--meta "loadavg_start=$load_start" --meta "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" \
+		--meta "commit=$(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null)" \
+		--meta "bench_scale=$BENCH_SCALE" --meta "json_rows=$BENCH_JSON_ROWS" \
+		--meta "db_bytes=$DB_BYTES" --meta "dump_bytes=$DUMP_BYTES" \
+		--meta "runs=$BENCH_RUNS" \
+		--meta "pg_dump=$(pg_dump --version)" --meta "awscli=$("$AWS" --version 2>&1)" \
+		--meta "gzip=$(gzip --version | head -n 1)" --meta "pigz=$(pigz --version 2>&1)" \
+		--meta "seconds=$(( $(date +%s) - started ))"
+}
