@@ -146,6 +146,12 @@ is_utf8(const char *str)
 	return 1;
 }
 
+int
+name_key_ok(const char *s)
+{
+	return is_utf8(s) && !has_control(s);
+}
+
 /*
  * Normalize prefix into out (at least strlen(prefix) + 1 bytes): segments
  * joined by single slashes, no leading or trailing slash.  *dirlike tells

@@ -18,25 +18,6 @@
 # Known gaps in programs this test does not own: "PROGRAM CASE reason".
 # prove shows them as TODO (and "TODO passed" once fixed: then drop the line).
 KNOWN="
-pgbak-run usage getopt prints its own message before the usage line
-pgbak-exists ctl--bucket the value is echoed with its newline
-pgbak-exists ctl--region the value is echoed with its newline
-pgbak-get ctl--bucket the value is echoed with its newline
-pgbak-get ctl--region the value is echoed with its newline
-pgbak-put ctl--commit-fd the value is echoed with its newline
-pgbak-put ctl--expected-size the value is echoed with its newline
-pgbak-put ctl--part-size the value is echoed with its newline
-pgbak-put ctl--parallel the value is echoed with its newline
-pgbak-put ctl--bucket the value is echoed with its newline
-pgbak-put ctl--region the value is echoed with its newline
-pgbak-run ctl--task the value is echoed with its newline
-pgbak-run ctl--jobs the value is echoed with its newline
-pgbak-exists ctl a KEY with control characters is sent to the server, and echoed
-pgbak-get ctl a KEY with control characters is sent to the server, and echoed
-pgbak-put ctl a KEY with control characters is sent to the server, and echoed
-pgbak-exists utf8 a KEY that is not UTF-8 is sent to the server
-pgbak-get utf8 a KEY that is not UTF-8 is sent to the server
-pgbak-put utf8 a KEY that is not UTF-8 is sent to the server
 "
 
 if [ "${PGBAK_VALGRIND:-0}" = 1 ]; then
