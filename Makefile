@@ -87,7 +87,7 @@ clean:
 DEB_PKGS = gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	libyaml-dev libexpat1-dev perl procps time mandoc gzip pigz python3 python3-boto3 \
 	postgresql-15 postgresql-client-15 radosgw ceph-mon ceph-osd ceph-common awscli \
-	curl iproute2 util-linux
+	curl iproute2 util-linux man-db systemd
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || \
@@ -100,7 +100,7 @@ deps:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $$missing
 
-demo: all
+demo: deps all
 	tests/demo $(abspath $(B))
 
 bench: all
@@ -110,3 +110,20 @@ bench: all
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# libFuzzer harnesses (fuzz/README.md): clang only, and apart from the normal
+# build, so that building with gcc never needs clang.  Each fuzz/NAME_fuzz.c
+# is linked with lib/NAME.c and lib/log.c, all instrumented.
+FUZZ_CC = clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
+
+fuzz: $(FUZZ)
+
+build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/fuzz.h lib/%.c lib/%.h lib/log.c lib/log.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+		-DPGBAK_VERSION='"$(VERSION)"' -Ilib $(FUZZ_FLAGS) $(PKG_CFLAGS) \
+		-o $@ $< lib/$*.c lib/log.c $(PKG_LIBS) -lm
+
+.PHONY: fuzz

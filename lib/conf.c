@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #define CONF_DEPTH_MAX 64		/* nested mappings and lists */
 #define CONF_VALUE_MAX 4096		/* bytes in one string value */
 #define CONF_DURATION_MAX 2147483647L	/* seconds: fits an int */
+#define CONF_FIFO_WAIT 2		/* seconds for a writer to open a FIFO */
 #define MiB (1024ULL * 1024)
 
 enum kind {
@@ -223,8 +225,12 @@ syntax(struct ld *l)
 			}
 		}
 	}
-	if (p->error == YAML_READER_ERROR && p->problem_value != -1)
+	/* libyaml's value is an octet for UTF-8 errors, else a code point. */
+	if (p->error == YAML_READER_ERROR && p->problem_value != -1 &&
+	    (p->problem_value < 0x80 || (p->problem && strstr(p->problem, "octet"))))
 		snprintf(ctx, sizeof ctx, " (byte 0x%02X)", (unsigned)p->problem_value & 0xff);
+	else if (p->error == YAML_READER_ERROR && p->problem_value != -1)
+		snprintf(ctx, sizeof ctx, " (U+%04X)", (unsigned)p->problem_value);
 	else if (p->context != NULL && p->context_mark.line != m.line)
 		snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context,
 		    p->context_mark.line + 1);
@@ -762,43 +768,82 @@ check(struct ld *l)
 	return 0;
 }
 
-/* Read at most CONF_FILE_MAX bytes of path into *buf (wiped and freed by the caller). */
+/*
+ * A FIFO with no writer would block open(2) forever, so slurp opens it
+ * O_NONBLOCK and, while no writer has shown up (a read gives 0 at once),
+ * waits for one at most CONF_FIFO_WAIT seconds.  Then *waiting is 0 and
+ * reads block as for any file, so <(command) works however slow it is.
+ */
 static int
-slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct log_err *e)
+fifo_wait(int fd, int *waiting, const char *name, struct log_err *e)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, CONF_FIFO_WAIT * 1000);
+
+	if (r == -1 && errno == EINTR)
+		return 0;
+	if (r == -1)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
+	if (r == 0)
+		return log_fail(e, EXIT_USAGE, "%s: a FIFO that no program opened for writing "
+		    "within %d seconds", name, CONF_FIFO_WAIT);
+	*waiting = 0;
+	return 0;
+}
+
+/* Reads on fd block again (open used O_NONBLOCK). */
+static int
+blocking(int fd, const char *name, struct log_err *e)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
+	return 0;
+}
+
+/* Read at most CONF_FILE_MAX bytes of path (name in messages) into *buf, which the
+ * caller wipes and frees. */
+static int
+slurp(const char *path, const char *name, unsigned char **buf, size_t *len, struct conf *c,
+    struct log_err *e)
 {
 	unsigned char *b = NULL, *nb;
 	size_t cap = 0, n = 0;
 	struct stat st;
 	ssize_t r;
-	int fd, err;
+	int fd, err, waiting;
 
 	*buf = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		err = errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP ||
-		    errno == ENAMETOOLONG;
-		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", path);
+		    errno == ENAMETOOLONG || errno == ENXIO;
+		return log_fail_sys(e, err ? EXIT_USAGE : EXIT_TEMP, "unable to open %s", name);
 	}
 	if (fstat(fd, &st) == -1) {
-		log_fail_sys(e, EXIT_TEMP, "unable to stat %s", path);
+		log_fail_sys(e, EXIT_TEMP, "unable to stat %s", name);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		log_fail(e, EXIT_USAGE, "%s: is a directory, not a settings file", path);
+		log_fail(e, EXIT_USAGE, "%s: is a directory, not a settings file", name);
 		goto fail;
 	}
 	c->others_can_read = (st.st_mode & 077) != 0;
+	waiting = S_ISFIFO(st.st_mode);
+	if (!waiting && blocking(fd, name, e) == -1)
+		goto fail;
 	for (;;) {
 		if (n == cap) {
 			if (cap > CONF_FILE_MAX) {
 				log_fail(e, EXIT_USAGE, "%s: larger than %d bytes, too large "
-				    "for a settings file", path, CONF_FILE_MAX);
+				    "for a settings file", name, CONF_FILE_MAX);
 				goto fail;
 			}
 			cap = cap ? cap * 4 : 16384;
 			if (cap > CONF_FILE_MAX + 1)
 				cap = CONF_FILE_MAX + 1;
 			if ((nb = malloc(cap)) == NULL) {
-				log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
+				log_fail_sys(e, EXIT_TEMP, "unable to read %s", name);
 				goto fail;
 			}
 			if (n) {	/* not realloc: the old copy may hold secrets */
@@ -811,10 +856,24 @@ slurp(const char *path, unsigned char **buf, size_t *len, struct conf *c, struct
 		r = read(fd, b + n, cap - n);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (waiting && (r > 0 || (r == -1 && errno == EAGAIN))) {
+			waiting = 0;	/* a writer is there */
+			if (blocking(fd, name, e) == -1)
+				goto fail;
+		}
+		if (r == -1 && errno == EAGAIN)
+			continue;
 		if (r == -1) {
 			log_fail_sys(e, errno == EISDIR ? EXIT_USAGE : EXIT_TEMP,
-			    "unable to read %s", path);
+			    "unable to read %s", name);
 			goto fail;
+		}
+		if (r == 0 && waiting) {
+			if (fifo_wait(fd, &waiting, name, e) == -1)
+				goto fail;
+			if (!waiting && blocking(fd, name, e) == -1)
+				goto fail;
+			continue;
 		}
 		if (r == 0)
 			break;
@@ -844,19 +903,36 @@ parser_wipe(yaml_parser_t *p)
 		OPENSSL_cleanse(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
 }
 
+/* The path for messages, control characters as "?": an error stays one line. */
+static char *
+printable(const char *path)
+{
+	char *s = strdup(path), *p;
+
+	for (p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 int
 conf_load(struct conf *c, const char *path, struct log_err *e)
 {
 	struct ld l;
 	unsigned char *buf;
 	size_t len = 0;
+	char *name;
 	int r;
 
 	memset(c, 0, sizeof *c);
-	if (slurp(path, &buf, &len, c, e) == -1)
+	if ((name = printable(path)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the settings file");
+	if (slurp(path, name, &buf, &len, c, e) == -1) {
+		free(name);
 		return -1;
+	}
 	memset(&l, 0, sizeof l);
-	l.path = path;
+	l.path = name;
 	l.buf = buf;
 	l.len = len;
 	l.c = c;
@@ -867,9 +943,9 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 	c->s3.enable = 1;
 	c->s3.path_style = -1;
 	if ((c->path = strdup(path)) == NULL) {
-		r = log_fail_sys(e, EXIT_TEMP, "%s", path);
+		r = log_fail_sys(e, EXIT_TEMP, "%s", name);
 	} else if (!yaml_parser_initialize(&l.yp)) {
-		r = log_fail(e, EXIT_TEMP, "%s: out of memory", path);
+		r = log_fail(e, EXIT_TEMP, "%s: out of memory", name);
 	} else {
 		yaml_parser_set_input_string(&l.yp, buf, len);
 		r = read_stream(&l);
@@ -880,6 +956,7 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 	}
 	OPENSSL_cleanse(buf, len);
 	free(buf);
+	free(name);
 	if (r == -1) {
 		conf_free(c);
 		return -1;

@@ -1,5 +1,6 @@
 /* log: error reporting and the exit-status table (see log.h). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,25 @@ log_fail_sys(struct log_err *e, int status, const char *fmt, ...)
 	return -1;
 }
 
-/* One write per message, so lines from parallel children do not interleave. */
+/*
+ * Write one message as exactly one line: a newline or terminal escape that
+ * came from argv, a key or a file shows as '?', so an error is always one
+ * line and never moves a watching operator's cursor.  One write per message,
+ * so lines from parallel children do not interleave.
+ */
+static void
+emit(char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	buf[n++] = '\n';
+	fwrite(buf, 1, n, stderr);
+	fflush(stderr);
+}
+
 static void
 vlog(int errnum, const char *fmt, va_list ap)
 {
@@ -81,9 +100,7 @@ vlog(int errnum, const char *fmt, va_list ap)
 	n = strlen(buf);
 	if (n > sizeof buf - 2)
 		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	fwrite(buf, 1, n, stderr);
-	fflush(stderr);
+	emit(buf, n);
 }
 
 void
@@ -145,8 +162,28 @@ die_sys(int status, const char *fmt, ...)
 void
 die_err(const struct log_err *e)
 {
-	fprintf(stderr, "%s: %s\n", log_prog, e->msg);
+	char buf[2048];
+	int n;
+
+	n = snprintf(buf, sizeof buf - 1, "%s: %s", log_prog, e->msg);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	emit(buf, (size_t)n);
 	exit(e->status ? e->status : EXIT_TEMP);
+}
+
+void
+die_badopt(int ch, char **argv, const char *usage)
+{
+	const char *arg = argv[optind - 1];
+
+	if (ch == ':')
+		die(EXIT_USAGE, "option %s needs an argument; %s", arg, usage);
+	if (strncmp(arg, "--", 2) == 0 || optopt == 0)
+		die(EXIT_USAGE, "invalid option %s; %s", arg, usage);
+	die(EXIT_USAGE, "invalid option -%c; %s", optopt, usage);
 }
 
 void

@@ -56,6 +56,11 @@ noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf
 noreturn void die_sys(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void die_err(const struct log_err *e);
 
+/* Exit EXIT_USAGE with one line for a getopt_long error: ch is ':' (missing
+ * argument) or anything else (unknown option); needs opterr = 0 and an
+ * optstring that starts with ':'. */
+noreturn void die_badopt(int ch, char **argv, const char *usage);
+
 /* Print "prog VERSION" and the libraries, exit 0: every program's --version. */
 noreturn void log_version(void);
 

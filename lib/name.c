@@ -50,10 +50,23 @@ days_in_month(int year, int month)
 	return days[month - 1] + (month == 2 && leap);
 }
 
+/* At most 32 bytes of s for a message, control characters as "?": a date
+ * comes from the command line and the message must stay one line. */
+static const char *
+shown(const char *s, char out[33])
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i < 32; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
 int
 name_date(const char *s, char ymd[9], struct log_err *e)
 {
-	char d[9];
+	char d[9], vis[33];
 	size_t n = s ? strlen(s) : 0;
 	int y, m, dd;
 
@@ -66,7 +79,7 @@ name_date(const char *s, char ymd[9], struct log_err *e)
 		memcpy(d + 6, s + 8, 2);
 	} else {
 		return log_fail(e, EXIT_USAGE,
-		    "invalid date \"%.32s\": expected YYYYMMDD or YYYY-MM-DD", s ? s : "");
+		    "invalid date \"%s\": expected YYYYMMDD or YYYY-MM-DD", shown(s, vis));
 	}
 	d[8] = '\0';
 	y = num(d, 4);
@@ -96,6 +109,47 @@ has_control(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 1;
 	return 0;
+}
+
+/* Whether s is UTF-8 as S3 wants a key: no overlong forms, no surrogates,
+ * nothing past U+10FFFF. */
+static int
+is_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	int n, i;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 1, cp = *s & 0x1f;
+		else if ((*s & 0xf0) == 0xe0)
+			n = 2, cp = *s & 0x0f;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 3, cp = *s & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;	/* also stops at the NUL */
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+int
+name_key_ok(const char *s)
+{
+	return is_utf8(s) && !has_control(s);
 }
 
 /*
@@ -140,7 +194,7 @@ int
 name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e)
 {
-	char *norm, *base, *k, *l;
+	char *norm, *base, *k, *l, vis[33];
 	const char *dir;
 	int dirlike;
 	size_t dn, bn;
@@ -151,12 +205,16 @@ name_make(const char *prefix, const char *database, const char *ymd,
 	if (database == NULL)
 		database = "";
 	if (ymd == NULL || strlen(ymd) != 8 || !is_digits(ymd, 8))
-		return log_fail(e, EXIT_USAGE, "invalid date \"%.32s\": expected YYYYMMDD",
-		    ymd ? ymd : "");
+		return log_fail(e, EXIT_USAGE, "invalid date \"%s\": expected YYYYMMDD",
+		    shown(ymd, vis));
 	if (has_control(prefix))
 		return log_fail(e, EXIT_USAGE, "backup_file_prefix has a control character");
 	if (has_control(database))
 		return log_fail(e, EXIT_USAGE, "database name has a control character");
+	if (!is_utf8(prefix))
+		return log_fail(e, EXIT_USAGE, "backup_file_prefix is not valid UTF-8");
+	if (!is_utf8(database))
+		return log_fail(e, EXIT_USAGE, "database name is not valid UTF-8");
 	if ((norm = malloc(strlen(prefix) + 1)) == NULL)
 		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
 	if (normalize(prefix, norm, &dirlike, e) == -1) {

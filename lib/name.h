@@ -20,4 +20,8 @@ void name_today(char ymd[9]);
 int name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e);
 
+/* Whether s may be (part of) an object key: UTF-8 as S3 wants it (no
+ * overlong forms, no surrogates) and no control characters. */
+int name_key_ok(const char *s);
+
 #endif

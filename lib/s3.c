@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "s3.h"
@@ -210,14 +211,21 @@ on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t 
 	return s3_stop != 0;
 }
 
+/* Sized to fit: a session token can be a few KiB. */
 static int
 add_header(struct s3_xfer *x, const char *name, const char *value)
 {
-	char buf[2048];
+	size_t n = strlen(name) + strlen(value) + 3;
 	struct curl_slist *l;
+	char *buf;
 
-	snprintf(buf, sizeof buf, "%s: %s", name, value);
-	if ((l = curl_slist_append(x->hdrs, buf)) == NULL)
+	if ((buf = malloc(n)) == NULL)
+		return -1;
+	snprintf(buf, n, "%s: %s", name, value);
+	l = curl_slist_append(x->hdrs, buf);
+	OPENSSL_cleanse(buf, n);
+	free(buf);
+	if (l == NULL)
 		return -1;
 	x->hdrs = l;
 	return 0;

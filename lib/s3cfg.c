@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "name.h"
 #include "s3cfg.h"
 
 /* The first of a, b, c that is set and not empty. */
@@ -152,6 +153,12 @@ parse_key(const char *arg, char **bucket, char **key, struct log_err *e)
 		free(*bucket);
 		*bucket = NULL;
 		return log_fail(e, EXIT_USAGE, "the key must be 1 to 1024 bytes long");
+	}
+	if (!name_key_ok(k)) {
+		free(*bucket);
+		*bucket = NULL;
+		return log_fail(e, EXIT_USAGE,
+		    "the key must be UTF-8 without control characters");
 	}
 	if ((*key = strdup(k)) == NULL) {
 		free(*bucket);

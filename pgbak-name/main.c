@@ -59,13 +59,8 @@ main(int argc, char **argv)
 			usage();
 		case 'V':
 			log_version();
-		case ':':
-			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1],
-			    USAGE);
 		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt == 0)
-				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
-			die(EXIT_USAGE, "invalid option -%c; %s", optopt, USAGE);
+			die_badopt(ch, argv, USAGE);
 		}
 	}
 	if (argc - optind != 2)

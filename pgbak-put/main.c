@@ -174,11 +174,9 @@ main(int argc, char **argv)
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
-		case ':':
-			die(EXIT_USAGE, "option %s needs an argument; %s", argv[optind - 1], USAGE);
 		default:
-			if (!s3_flags_set(&flags, c, optarg))
-				die(EXIT_USAGE, "invalid option %s; %s", argv[optind - 1], USAGE);
+			if (c == ':' || !s3_flags_set(&flags, c, optarg))
+				die_badopt(c, argv, USAGE);
 		}
 	}
 	if (argc - optind != 1)

@@ -38,16 +38,16 @@
 static volatile sig_atomic_t got_stop, got_hup, daemon_mode;
 static int cancel_pipe[2] = { -1, -1 }, hup_pipe[2] = { -1, -1 };
 
+#define USAGE "usage: pgbak-run [-fnv] [-j N] [--json] [--daemon] [-c] settings.yml " \
+	"[-t postgres]"
+
 static noreturn void
 usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	if (status) {
-		fprintf(f, "usage: %s [-fnv] [-j N] [--json] [--daemon] [-c] settings.yml "
-		    "[-t postgres]\n", log_prog);
-		exit(status);
-	}
+	if (status)
+		die(status, "missing settings file; %s", USAGE);
 	fprintf(f,
 	    "usage: %s [options] settings.yml\n"
 	    "       %s -c settings.yml [-t postgres] [options]\n"
@@ -368,7 +368,8 @@ main(int argc, char **argv)
 	long n;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "c:t:fnj:vhV", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:t:fnj:vhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.settings = optarg;
@@ -404,7 +405,7 @@ main(int argc, char **argv)
 		case 'V':
 			log_version();
 		default:
-			usage(EXIT_USAGE);
+			die_badopt(ch, argv, USAGE);
 		}
 	}
 	argc -= optind;

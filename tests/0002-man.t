@@ -10,8 +10,8 @@ for m in "$@"; do
 	out=$(mandoc -Tlint -Wwarning "$m" 2>&1)
 	is "$out" "" "$(basename "$m"): mandoc -Tlint is clean"
 	missing=
-	for s in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" ENVIRONMENT EXAMPLES "SEE ALSO"; do
-		case $m in *.5|*.7) [ "$s" = "EXIT STATUS" ] && continue ;; esac
+	for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" ENVIRONMENT EXAMPLES "SEE ALSO"; do
+		case $m in *.5|*.7) [ "$s" = "EXIT STATUS" ] || [ "$s" = OPTIONS ] && continue ;; esac
 		grep -q "^\.Sh $s\$" "$m" || missing="$missing [$s]"
 	done
 	is "$missing" "" "$(basename "$m"): has the standard sections"

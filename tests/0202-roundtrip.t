@@ -4,7 +4,7 @@
 # for keys that need encoding.  awscli, an independent client, checks what
 # was stored, and the ETag shows a single PUT or how many parts were made.
 . "$(dirname "$0")/lib.sh"
-plan 62
+plan 65
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 

@@ -4,7 +4,7 @@
 # non-zero, the key does not exist, and no multipart upload remains.  With
 # "commit" the object appears only after it.  --if-absent never replaces.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 49
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 P5=--part-size=5MiB

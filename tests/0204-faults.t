@@ -4,7 +4,7 @@
 # retried and the result is still exact; lasting ones fail with the cause
 # named, no object and no upload left; a 403 is not retried.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 39
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 

@@ -52,7 +52,8 @@ bail(const char *what)
 static unsigned char *
 make_input(size_t n, uint32_t seed)
 {
-	static const char text[] = "COPY public.accounts (aid, bid, abalance, filler) FROM stdin;\n"
+	static const char text[] =
+	    "COPY public.accounts (aid, bid, abalance, filler) FROM stdin;\n"
 	    "42\t7\t-1200\tthe quick brown fox jumps over the lazy dog\n";
 	unsigned char *p = malloc(n ? n : 1);
 	uint32_t x = seed | 1;
