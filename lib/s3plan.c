@@ -48,11 +48,15 @@ s3_plan_init(struct s3_plan *p, uint64_t part_size, int max_parts,
 	if (part_size) {
 		p->first = part_size;
 	} else if (has_expected) {
-		/* the smallest whole MiB that fits expected into max_parts, at least FIRST */
+		/*
+		 * The smallest whole MiB that fits expected into max_parts, at
+		 * least S3's minimum: memory is parts in flight x this, and
+		 * with the size known no room is needed for growth.
+		 */
 		p->first = (expected + (uint64_t)max_parts - 1) / (uint64_t)max_parts;
 		p->first = (p->first + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
-		if (p->first < S3_PART_FIRST)
-			p->first = S3_PART_FIRST;
+		if (p->first < S3_PART_MIN)
+			p->first = S3_PART_MIN;
 		if (p->first > S3_PART_MAX)
 			return log_fail(e, EXIT_USAGE, "expected size %llu does not fit into %d "
 			    "parts of at most 5 GiB", (unsigned long long)expected, max_parts);

@@ -6,7 +6,8 @@
  * `step` parts so that max_parts parts still reach S3's 5 TiB object limit.
  * step is the largest that does; when no step can (max_parts too small),
  * the size doubles every max_parts/10 parts.  A part_size setting or a
- * known size (--expected-size) gives parts of one size instead.
+ * known size (--expected-size, a regular file) gives parts of one size
+ * instead, the smallest that fits, at least S3_PART_MIN.
  */
 #ifndef PGBAK_S3PLAN_H
 #define PGBAK_S3PLAN_H

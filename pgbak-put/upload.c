@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -523,20 +524,41 @@ transfer(struct up *u, struct log_err *e)
 	}
 }
 
+/*
+ * Standard input a regular file (a temp file, "< dump.gz"): its size from
+ * here on is as good as --expected-size, and gives the smallest parts that
+ * fit, so the least memory.  Should the file grow meanwhile, the plan still
+ * holds max_parts such parts.
+ */
+static void
+size_hint(const struct put_opts *o, int *has, uint64_t *size)
+{
+	struct stat st;
+	off_t at;
+
+	if (o->has_expected || fstat(0, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(0, 0, SEEK_CUR)) < 0 || at > st.st_size)
+		return;
+	*has = 1;
+	*size = (uint64_t)(st.st_size - at);
+}
+
 int
 put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 {
 	struct up u;
 	struct log_err ae;
-	int rc, sig, published = 0;
+	uint64_t expected = o->expected;
+	int rc, sig, published = 0, has_expected = o->has_expected;
 
 	memset(&u, 0, sizeof u);
 	u.s = s;
 	u.o = o;
 	u.nslots = s->cfg->parallel;
 	u.t0 = u.last_tick = now_ms();
-	if (s3_plan_init(&u.plan, s->cfg->part_size, s->cfg->max_parts, o->has_expected,
-	    o->expected, e) < 0)
+	size_hint(o, &has_expected, &expected);
+	if (s3_plan_init(&u.plan, s->cfg->part_size, s->cfg->max_parts, has_expected,
+	    expected, e) < 0)
 		return -1;
 	if (o->if_absent && (rc = s3_head(s, o->key, e)) != 0)
 		return rc > 0 ? EXIT_NO : -1;

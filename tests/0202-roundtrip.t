@@ -4,7 +4,7 @@
 # for keys that need encoding.  awscli, an independent client, checks what
 # was stored, and the ETag shows a single PUT or how many parts were made.
 . "$(dirname "$0")/lib.sh"
-plan 65
+plan 68
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 
@@ -52,6 +52,13 @@ is "$?" 0 "a pipe of 20 MiB + 7 with default settings is stored"
 pgbak-get pipe/default.bin | cmp -s - "$T/in"
 ok $? "...and reads back the same"
 like "$(etag_of pipe/default.bin)" "^[0-9a-f]{32}-3$" "...in three 8 MiB parts"
+# The same bytes from a regular file: its size is known, so the parts are
+# the smallest that fit (5 MiB: 4 parts); the pipe above could not know.
+run pgbak-put file/default.bin <"$T/in"
+is "$?" 0 "the same 20 MiB + 7 from a file with default settings is stored"
+pgbak-get file/default.bin | cmp -s - "$T/in"
+ok $? "...and reads back the same"
+like "$(etag_of file/default.bin)" "^[0-9a-f]{32}-5$" "...in 5 MiB parts, as its size is known"
 
 # Keys that need URI encoding, and one that is only a deep path.
 printf 'key data\n' >"$T/k"
