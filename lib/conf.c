@@ -29,6 +29,7 @@
 #define CONF_DBS_MAX 10000		/* entries in tasks.postgres.dbs */
 #define CONF_DEPTH_MAX 64		/* nested mappings and lists */
 #define CONF_VALUE_MAX 4096		/* bytes in one string value */
+#define CONF_LIST_MAX 256		/* items in a list of strings */
 #define CONF_DURATION_MAX 2147483647L	/* seconds: fits an int */
 #define CONF_FIFO_WAIT 2		/* seconds for a writer to open a FIFO */
 #define MiB (1024ULL * 1024)
@@ -42,8 +43,9 @@ enum kind {
 	K_SECRET,	/* char *, ${NAME} expanded, counts as a written secret */
 	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
 	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
-	K_DBS,		/* the list of databases */
-	K_S3		/* the s3 mapping */
+	K_LIST,		/* char **, NULL-terminated: a list of strings (argv) */
+	K_MAP,		/* a nested mapping of known keys (sub) */
+	K_DBS		/* the list of databases */
 };
 
 struct field {
@@ -51,31 +53,28 @@ struct field {
 	enum kind kind;
 	size_t off;
 	long min, max;
+	const struct field *sub;	/* K_MAP: its keys */
+	size_t nsub;
+	size_t present;			/* K_MAP: offset of its "present" int */
 };
 
-#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0 }
-#define R(st, name, kind, min, max) { #name, kind, offsetof(struct st, name), min, max }
+#define NFIELDS(a) (sizeof a / sizeof a[0])
+#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0 }
+#define R(st, name, kind, min, max) \
+	{ #name, kind, offsetof(struct st, name), min, max, NULL, 0, 0 }
+#define M(st, name, subst, sub) { #name, K_MAP, offsetof(struct st, name), 0, 0, sub, \
+	NFIELDS(sub), offsetof(struct subst, present) }
 
-static const struct field task_fields[] = {
-	F(conf, enable, K_BOOL),
-	F(conf, interval, K_DURATION),
-	F(conf, timeout, K_DURATION),
-	{ "dbs", K_DBS, 0, 0, 0 },
-	{ "s3", K_S3, 0, 0, 0 },
-	F(conf, use_temp_file, K_BOOL),
-	F(conf, temp_dir, K_STR),
-	F(conf, local_dir, K_STR),
-	F(conf, pg_dump, K_STR),
+static const struct field retention_fields[] = {
+	R(conf_retention, keep_days, K_INT, 1, 100000),
+	R(conf_retention, keep_daily, K_INT, 1, 100000),
+	R(conf_retention, keep_weekly, K_INT, 1, 100000),
+	R(conf_retention, keep_monthly, K_INT, 1, 100000),
 };
 
-static const struct field db_fields[] = {
-	F(conf_db, host, K_STR),
-	R(conf_db, port, K_INT, 1, 65535),
-	F(conf_db, user, K_STR),
-	F(conf_db, password, K_SECRET),
-	F(conf_db, database, K_STR),
-	F(conf_db, backup_file_prefix, K_STR),
-	F(conf_db, timeout, K_DURATION),
+static const struct field encrypt_fields[] = {
+	F(conf_encrypt, age_recipients, K_LIST),
+	F(conf_encrypt, age, K_STR),
 };
 
 static const struct field s3_fields[] = {
@@ -93,8 +92,40 @@ static const struct field s3_fields[] = {
 	R(conf_s3, parallel, K_INT, 1, 64),
 };
 
-#define NFIELDS(a) (sizeof a / sizeof a[0])
-#define SECTION_FIELDS_MAX 16
+static const struct field task_fields[] = {
+	F(conf, enable, K_BOOL),
+	F(conf, interval, K_DURATION),
+	F(conf, timeout, K_DURATION),
+	{ "dbs", K_DBS, 0, 0, 0, NULL, 0, 0 },
+	M(conf, s3, conf_s3, s3_fields),
+	F(conf, use_temp_file, K_BOOL),
+	F(conf, temp_dir, K_STR),
+	F(conf, local_dir, K_STR),
+	F(conf, pg_dump, K_STR),
+	F(conf, pg_dumpall, K_STR),
+	R(conf, gzip_level, K_INT, 1, 9),
+	M(conf, retention, conf_retention, retention_fields),
+	M(conf, encrypt, conf_encrypt, encrypt_fields),
+	F(conf, on_success, K_LIST),
+	F(conf, on_failure, K_LIST),
+	F(conf, ping_url, K_SECRET),
+	F(conf, metrics_file, K_STR),
+};
+
+static const struct field db_fields[] = {
+	F(conf_db, host, K_STR),
+	R(conf_db, port, K_INT, 1, 65535),
+	F(conf_db, user, K_STR),
+	F(conf_db, password, K_SECRET),
+	F(conf_db, database, K_STR),
+	F(conf_db, backup_file_prefix, K_STR),
+	F(conf_db, timeout, K_DURATION),
+	F(conf_db, globals, K_BOOL),
+	M(conf_db, retention, conf_retention, retention_fields),
+};
+
+
+#define SECTION_FIELDS_MAX 32
 
 /* One mapping of known keys being read into base. */
 struct section {
@@ -367,6 +398,19 @@ open_node(struct ld *l, const char *where, yaml_event_type_t want, yaml_event_t 
 	return -1;
 }
 
+/* open_node for a value whose start event is not needed: -1 error, 0 empty, 1 open. */
+static int
+open_value(struct ld *l, const char *where, yaml_event_type_t want)
+{
+	yaml_event_t ev;
+	int empty;
+
+	if (open_node(l, where, want, &ev, &empty) == -1)
+		return -1;
+	yaml_event_delete(&ev);
+	return !empty;
+}
+
 static int
 is_name(const char *s, size_t n)
 {
@@ -446,9 +490,11 @@ expected(const struct field *f, char *buf, size_t n)
 		return buf;
 	case K_PATH_STYLE:
 		return "true, false or auto";
+	case K_LIST:
+		return "a list of strings";
 	case K_DBS:
 		return "a list";
-	case K_S3:
+	case K_MAP:
 		return "a mapping";
 	default:
 		return "a string";
@@ -529,7 +575,8 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 }
 
 static int read_dbs(struct ld *l, const char *where);
-static int read_s3(struct ld *l, const char *where);
+static int read_map(struct ld *l, const struct field *f, void *base, const char *where);
+static int read_list(struct ld *l, char ***out, const char *where);
 
 /* One key of a section we own: known, first use, value of the right type. */
 static int
@@ -558,10 +605,12 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 	name_node(where, sizeof where, "%s.%s", s->where, f->name);
 	if (f->kind == K_DBS)
 		return read_dbs(l, where);
-	if (f->kind == K_S3) {
+	if (f->kind == K_MAP && f->sub == s3_fields)
 		l->s3_mark = km;
-		return read_s3(l, where);
-	}
+	if (f->kind == K_MAP)
+		return read_map(l, f, (char *)s->base + f->off, where);
+	if (f->kind == K_LIST)
+		return read_list(l, (char ***)(void *)((char *)s->base + f->off), where);
 	if (next(l, &ev) == -1)
 		return -1;
 	if (ev.type == YAML_SCALAR_EVENT) {
@@ -592,19 +641,64 @@ read_section(struct ld *l, const struct field *fields, size_t n, void *base, con
 	return each_key(l, where, 1, section_key, &s);
 }
 
+/* A nested mapping of known keys (s3, retention, encrypt); given even when empty. */
 static int
-read_s3(struct ld *l, const char *where)
+read_map(struct ld *l, const struct field *f, void *base, const char *where)
+{
+	int r = open_value(l, where, YAML_MAPPING_START_EVENT);
+
+	if (r == -1)
+		return -1;
+	*(int *)(void *)((char *)base + f->present) = 1;
+	return r ? read_section(l, f->sub, f->nsub, base, where) : 0;
+}
+
+/* A list of plain strings (a command's argv, age recipients), NULL-ended. */
+static int
+read_list(struct ld *l, char ***out, const char *where)
 {
 	yaml_event_t ev;
-	int empty;
+	char **v = NULL, **nv;
+	size_t n = 0;
+	int r;
 
-	if (open_node(l, where, YAML_MAPPING_START_EVENT, &ev, &empty) == -1)
-		return -1;
-	l->c->s3.present = 1;
-	yaml_event_delete(&ev);
-	if (empty)
-		return 0;
-	return read_section(l, s3_fields, NFIELDS(s3_fields), &l->c->s3, where);
+	if ((r = open_value(l, where, YAML_SEQUENCE_START_EVENT)) < 1)
+		return r;
+	for (;;) {
+		if (next(l, &ev) == -1)
+			break;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			*out = v;
+			return 0;
+		}
+		if (ev.type == YAML_ALIAS_EVENT)
+			r = at(l, ev.start_mark, "%s: aliases are not supported in tasks.postgres",
+			    where);
+		else if (ev.type != YAML_SCALAR_EVENT)
+			r = at(l, ev.start_mark, "%s[%zu]: expected a string, found %s", where, n,
+			    kind_of(&ev));
+		else if (ev.data.scalar.length > CONF_VALUE_MAX)
+			r = at(l, ev.start_mark, "%s[%zu]: value longer than %d bytes", where, n,
+			    CONF_VALUE_MAX);
+		else if (strlen((char *)ev.data.scalar.value) != ev.data.scalar.length)
+			r = at(l, ev.start_mark, "%s[%zu]: value has a NUL byte", where, n);
+		else if (n == CONF_LIST_MAX)
+			r = at(l, ev.start_mark, "%s: more than %d items", where, CONF_LIST_MAX);
+		else if ((nv = realloc(v, (n + 2) * sizeof *v)) == NULL ||
+		    (v = nv, (v[n] = strdup((char *)ev.data.scalar.value)) == NULL))
+			r = log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+		else
+			v[++n] = NULL;
+		yaml_event_delete(&ev);
+		if (r == -1)
+			break;
+	}
+	if (v) {
+		v[n] = NULL;
+		*out = v;	/* conf_free frees what was read */
+	}
+	return -1;
 }
 
 static int
@@ -616,13 +710,10 @@ read_dbs(struct ld *l, const char *where)
 	char name[64];
 	size_t cap = 0;
 	yaml_mark_t m;
-	int empty;
+	int r;
 
-	if (open_node(l, where, YAML_SEQUENCE_START_EVENT, &ev, &empty) == -1)
-		return -1;
-	yaml_event_delete(&ev);
-	if (empty)
-		return 0;
+	if ((r = open_value(l, where, YAML_SEQUENCE_START_EVENT)) < 1)
+		return r;
 	for (;;) {
 		if (next(l, &ev) == -1)
 			return -1;
@@ -765,6 +856,9 @@ check(struct ld *l)
 		    "tasks.postgres.s3.bucket is missing (and PGBAK_BUCKET is not set)");
 	if (!c->s3.enable && c->local_dir == NULL && (c->local_dir = strdup("./backups")) == NULL)
 		return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+	if (c->encrypt.present && c->encrypt.age_recipients == NULL)
+		return at(l, l->task_mark, "tasks.postgres.encrypt.age_recipients is missing: give "
+		    "at least one age public key (age1...)");
 	return 0;
 }
 
@@ -974,6 +1068,16 @@ wipe(char **s)
 	}
 }
 
+static void
+free_list(char **v)
+{
+	char **p;
+
+	for (p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
 void
 conf_free(struct conf *c)
 {
@@ -998,6 +1102,13 @@ conf_free(struct conf *c)
 	free(c->temp_dir);
 	free(c->local_dir);
 	free(c->pg_dump);
+	free(c->pg_dumpall);
+	free_list(c->encrypt.age_recipients);
+	free(c->encrypt.age);
+	free_list(c->on_success);
+	free_list(c->on_failure);
+	wipe(&c->ping_url);
+	free(c->metrics_file);
 	memset(c, 0, sizeof *c);
 }
 

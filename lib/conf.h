@@ -14,6 +14,22 @@
 
 #include "log.h"
 
+/* retention: which of a database's backups pgbak-prune keeps; 0: that rule unused. */
+struct conf_retention {
+	int keep_days;		/* every backup of the last N days (today is day 1) */
+	int keep_daily;		/* the newest of each of the last N days with a backup */
+	int keep_weekly;	/* ... of each of the last N ISO weeks with one */
+	int keep_monthly;	/* ... of each of the last N months with one */
+	int present;		/* the mapping was given (a database's overrides the task's) */
+};
+
+/* encrypt: an age(1) stage between pgbak-gzip and pgbak-put. */
+struct conf_encrypt {
+	char **age_recipients;	/* NULL-terminated, at least one when present */
+	char *age;		/* the program; NULL: "age" from PATH */
+	int present;
+};
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -22,6 +38,8 @@ struct conf_db {
 	char *database;		/* required */
 	char *backup_file_prefix; /* NULL: see name_make() */
 	long timeout;		/* seconds; 0: the task's timeout */
+	int globals;		/* also pg_dumpall --globals-only into its own object */
+	struct conf_retention retention; /* present: instead of the task's */
 	int line;		/* line of the entry, for messages */
 };
 
@@ -50,6 +68,14 @@ struct conf {
 	char *temp_dir;		/* NULL: $TMPDIR or /tmp */
 	char *local_dir;	/* s3.enable false: default "./backups" */
 	char *pg_dump;		/* NULL: "pg_dump" from PATH */
+	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
+	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 */
+	struct conf_retention retention;
+	struct conf_encrypt encrypt;
+	char **on_success;	/* argv run after a run with no failure; NULL: none */
+	char **on_failure;	/* argv run after a run with a failure; NULL: none */
+	char *ping_url;		/* ${NAME} expanded; holds a token: never shown */
+	char *metrics_file;	/* Prometheus text file, written atomically; NULL: none */
 	struct conf_s3 s3;
 	struct conf_db *dbs;
 	size_t ndbs;

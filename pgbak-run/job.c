@@ -33,7 +33,8 @@ enum { DUMP, GZIP, PUT };
 struct dump {
 	char *argv[12];
 	char port[16];
-	char *gz_argv[2];
+	char *gz_argv[3];
+	char level[16];		/* "-N" from gzip_level */
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
@@ -155,6 +156,10 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 	d->argv[n++] = (char *)"--no-password";
 	d->argv[n] = NULL;
 	d->gz_argv[0] = x->t->gzip;
+	if (x->c->gzip_level > 0) {
+		snprintf(d->level, sizeof d->level, "-%d", x->c->gzip_level);
+		d->gz_argv[1] = d->level;
+	}
 
 	for (k = 0; x->env_bare[k]; k++)
 		;

@@ -164,6 +164,37 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e
 	return 0;
 }
 
+/*
+ * Settings this pgbak-run reads but cannot carry out yet: refused, since
+ * silently not encrypting (or not pruning) would be worse than stopping.
+ */
+static int
+unbuilt(const struct conf *c, struct log_err *e)
+{
+	const char *what = NULL;
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (c->dbs[i].globals)
+			what = "globals";
+		else if (c->dbs[i].retention.present)
+			what = "retention";
+	if (c->retention.present)
+		what = "retention";
+	if (c->encrypt.present)
+		what = "encrypt";
+	if (c->on_success || c->on_failure)
+		what = "on_success/on_failure";
+	if (c->ping_url)
+		what = "ping_url";
+	if (c->metrics_file)
+		what = "metrics_file";
+	if (what == NULL)
+		return 0;
+	return log_fail(e, EXIT_USAGE, "%s: tasks.postgres %s is not supported by this "
+	    "pgbak-run yet", c->path, what);
+}
+
 /* Read and check the settings: every key computable, every program found. */
 static int
 load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_err *e)
@@ -173,6 +204,10 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 
 	if (conf_load(c, path, e) < 0)
 		return -1;
+	if (unbuilt(c, e) < 0) {
+		conf_free(c);
+		return -1;
+	}
 	for (i = 0; i < c->ndbs; i++) {
 		if (name_make(c->dbs[i].backup_file_prefix, c->dbs[i].database, "20000101",
 		    &key, &local, e) < 0) {

@@ -7,9 +7,9 @@
 # clean under valgrind.
 . "$(dirname "$0")/lib.sh"
 
-# Keys of the field tables in lib/conf.c: F(st, key, kind), R(...), { "key", ...
+# Keys of the field tables in lib/conf.c: F(st, key, kind), R(...), M(...), { "key", ...
 code_keys() {
-	sed -n -e 's/^[[:space:]]*[FR](conf[a-z0-9_]*, \([a-z0-9_]*\),.*/\1/p' \
+	sed -n -e 's/^[[:space:]]*[FRM](conf[a-z0-9_]*, \([a-z0-9_]*\),.*/\1/p' \
 		-e 's/^[[:space:]]*{ "\([a-z0-9_]*\)", K_.*/\1/p' "$1" | sort -u
 }
 # Keys documented in the page: ".It Ic key : Ar type".
@@ -22,7 +22,7 @@ plan 9
 code=$(code_keys "$SRC_DIR/lib/conf.c")
 doc=$(doc_keys "$SRC_DIR/man/pgbak.yaml.5")
 like "$code" 'backup_file_prefix' "keys found in lib/conf.c"
-is "$(printf '%s\n' "$code" | wc -l | tr -d ' ')" 26 "lib/conf.c has 26 distinct keys (enable and timeout twice)"
+is "$(printf '%s\n' "$code" | wc -l | tr -d ' ')" 41 "lib/conf.c has 41 distinct keys (enable, timeout, retention twice)"
 is "$doc" "$code" "pgbak.yaml(5) documents exactly the keys lib/conf.c accepts"
 # The negative twin: a page missing one key does not pass.
 grep -v '^\.It Ic storage_class :' "$SRC_DIR/man/pgbak.yaml.5" >"$T/short.5"

@@ -4,7 +4,7 @@
 # warning.  No server is needed: nothing may be run here.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 27
+plan 29
 
 PGHOST=127.0.0.1 PGPORT=1 PGUSER=postgres
 PW='Sekr3t-pw-0401'
@@ -62,6 +62,11 @@ unlike "$(printf '%s\n' "$out" | grep -- '-d appdb')" "PGPASSWORD" \
 	"no PGPASSWORD shown for the database without a password"
 unlike "$out$(cat "$T/err")" "$PW" "the password itself is not printed"
 test ! -e "$T/ran"; ok $? "--dry-run ran nothing"
+unlike "$out" "pgbak-gzip -[0-9]" "no gzip_level: pgbak-gzip runs at its own default"
+settings "$T/fast.yml" "pg_dump: $T/pg_dump
+gzip_level: 1" "" "$(db_yaml appdb x/)"
+like "$(run pgbak-run -n "$T/fast.yml" 2>&1)" "/pgbak-gzip -1 \\| " \
+	"gzip_level: 1 is passed to pgbak-gzip as -1"
 
 chmod 644 "$T/s.yml"
 run pgbak-run -n "$T/s.yml" >/dev/null 2>"$T/err"

@@ -378,6 +378,64 @@ test_generated(void)
 	bad_file(tmp, 0, 0, "is a directory");
 }
 
+/* The keys beyond the seed: retention, encrypt, hooks, globals, gzip_level. */
+static void
+test_extras(void)
+{
+	static const char good[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    gzip_level: 1\n    pg_dumpall: /usr/bin/pg_dumpall\n"
+	    "    retention: {keep_daily: 7, keep_weekly: 4}\n"
+	    "    encrypt:\n      age_recipients: [age1abc, age1def]\n      age: /usr/bin/age\n"
+	    "    on_success: [/bin/echo, ok, \"two words\"]\n    on_failure: []\n"
+	    "    ping_url: https://hc.example/uuid\n    metrics_file: /var/lib/m.prom\n"
+	    "    dbs:\n      - {database: a, globals: true, retention: {keep_days: 30}}\n"
+	    "      - {database: b}\n";
+	static const char noage[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    encrypt: {age: /usr/bin/age}\n";
+	static const char level[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    gzip_level: 10\n";
+	static const char keep[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    retention: {keep_hourly: 3}\n";
+	static const char nested[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    on_success: [echo, [x]]\n";
+	static const char notlist[] = "tasks:\n  postgres:\n    s3: {bucket: b}\n"
+	    "    on_failure: /bin/false\n";
+	struct conf c;
+
+	if (ok(load(&c, gen("extras.yml", good, sizeof good - 1, 0600)) == 0,
+	    "retention, encrypt, hooks, globals and gzip_level load")) {
+		is_long(c.gzip_level, 1, "gzip_level");
+		is_str(c.pg_dumpall, "/usr/bin/pg_dumpall", "pg_dumpall");
+		ok(c.retention.present && c.retention.keep_daily == 7 &&
+		    c.retention.keep_weekly == 4 && c.retention.keep_days == 0 &&
+		    c.retention.keep_monthly == 0, "the task's retention");
+		ok(c.encrypt.present && c.encrypt.age_recipients &&
+		    strcmp(c.encrypt.age_recipients[1], "age1def") == 0 &&
+		    c.encrypt.age_recipients[2] == NULL, "encrypt.age_recipients, NULL-ended");
+		is_str(c.encrypt.age, "/usr/bin/age", "encrypt.age");
+		ok(c.on_success && strcmp(c.on_success[2], "two words") == 0 &&
+		    c.on_success[3] == NULL, "on_success is an argv");
+		ok(c.on_failure == NULL, "an empty list is none");
+		is_str(c.ping_url, "https://hc.example/uuid", "ping_url");
+		is_long(c.has_secret, 1, "a written ping_url counts as a secret");
+		is_str(c.metrics_file, "/var/lib/m.prom", "metrics_file");
+		ok(c.dbs[0].globals == 1 && c.dbs[1].globals == 0, "globals per database");
+		ok(c.dbs[0].retention.present && c.dbs[0].retention.keep_days == 30 &&
+		    !c.dbs[1].retention.present, "a database's own retention");
+		conf_free(&c);
+	}
+	bad_file(gen("noage.yml", noage, sizeof noage - 1, 0600), 2, 3,
+	    "encrypt.age_recipients is missing");
+	bad_file(gen("level.yml", level, sizeof level - 1, 0600), 4, 17,
+	    "gzip_level: expected an integer from 1 to 9, found \"10\"");
+	bad_file(gen("keep.yml", keep, sizeof keep - 1, 0600), 4, 17,
+	    "unknown key \"keep_hourly\" in tasks.postgres.retention");
+	bad_file(gen("nested.yml", nested, sizeof nested - 1, 0600), 4, 24,
+	    "on_success[1]: expected a string, found a list");
+	bad_file(gen("notlist.yml", notlist, sizeof notlist - 1, 0600), 4, 17,
+	    "on_failure: expected a list, found");
+}
+
 /* More dbs entries than the cap: a clear error, not a slow death. */
 static void
 test_many_dbs(void)
@@ -495,6 +553,7 @@ main(int argc, char **argv)
 	test_bad_fixtures();
 	test_generated();
 	test_many_dbs();
+	test_extras();
 	test_example();
 	cleanup();
 	return tap_done();
