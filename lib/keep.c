@@ -155,6 +155,18 @@ keep_plan(const char *const *dates, size_t n, const char *today,
 	return 0;
 }
 
+int
+keep_conf(const struct conf *c, const struct conf_db *db, struct keep_policy *p)
+{
+	const struct conf_retention *r = db->retention.present ? &db->retention : &c->retention;
+
+	p->days = r->keep_days;
+	p->daily = r->keep_daily;
+	p->weekly = r->keep_weekly;
+	p->monthly = r->keep_monthly;
+	return keep_any(p);
+}
+
 const char *
 keep_words(unsigned why, char *buf, size_t cap)
 {

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "log.h"
 
 #define KEEP_MAX 100000		/* the largest N of a rule */
@@ -44,6 +45,11 @@ int keep_any(const struct keep_policy *p);
  * or no rule at all: nothing is judged then. */
 int keep_plan(const char *const *dates, size_t n, const char *today,
     const struct keep_policy *p, unsigned *why, struct log_err *e);
+
+/* The policy of a database of the settings: its own retention mapping when
+ * it has one (an empty one turns pruning off), else the task's.  Returns
+ * keep_any() of it. */
+int keep_conf(const struct conf *c, const struct conf_db *db, struct keep_policy *p);
 
 /* why as words: "newest, daily, weekly" (into buf, which is returned). */
 const char *keep_words(unsigned why, char *buf, size_t cap);

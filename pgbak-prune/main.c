@@ -197,16 +197,6 @@ add_target(char *stem, char *key, const char *what, const struct keep_policy *po
 	targets[ntargets++] = (struct target){ stem, key, what, *pol };
 }
 
-/* A database's policy: its own retention mapping, else the task's. */
-static struct keep_policy
-entry_policy(const struct conf *c, const struct conf_db *db)
-{
-	const struct conf_retention *r = db->retention.present ? &db->retention : &c->retention;
-	struct keep_policy p = { r->keep_days, r->keep_daily, r->keep_weekly, r->keep_monthly };
-
-	return p;
-}
-
 static char *
 entry_stem(const struct conf_db *db)
 {
@@ -233,7 +223,7 @@ settings_targets(const struct conf *c, char **args, int nargs, const struct keep
 
 	if (nargs == 0) {
 		for (i = 0; i < c->ndbs; i++) {
-			pol = entry_policy(c, &c->dbs[i]);
+			keep_conf(c, &c->dbs[i], &pol);
 			use = keep_any(flags) ? flags : &pol;
 			if (!keep_any(use)) {
 				info("%s: %s has no retention policy: not pruned", c->path,
@@ -259,7 +249,7 @@ settings_targets(const struct conf *c, char **args, int nargs, const struct keep
 				continue;
 			}
 			hit = 1;
-			pol = entry_policy(c, &c->dbs[i]);
+			keep_conf(c, &c->dbs[i], &pol);
 			use = keep_any(flags) ? flags : &pol;
 			if (!keep_any(use))
 				die(EXIT_USAGE, "%s: %s has no retention policy: give keep_days, "
