@@ -251,9 +251,11 @@ settings_targets(const struct conf *c, char **args, int nargs, const struct keep
 			hit = 1;
 			keep_conf(c, &c->dbs[i], &pol);
 			use = keep_any(flags) ? flags : &pol;
-			if (!keep_any(use))
+			if (!keep_any(use)) {
+				free(s), free(stem), free(key);
 				die(EXIT_USAGE, "%s: %s has no retention policy: give keep_days, "
 				    "keep_daily, keep_weekly or keep_monthly", c->path, args[a]);
+			}
 			add_target(s, key ? strdup(key) : NULL, args[a], use);
 		}
 		free(stem);
