@@ -743,3 +743,290 @@ s3_time(const char *iso)
 	tm.tm_mon -= 1;
 	return (long long)timegm(&tm);
 }
+
+#define LIST_KEYS "1000"	/* keys a ListObjectsV2 page: S3's most */
+#define LIST_V2_PAGES_MAX 100000 /* pages followed: 100 million keys */
+
+void
+s3_list_page_free(struct s3_list_page *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++)
+		free(pg->v[i].key);
+	free(pg->v);
+	free(pg->next);
+	free(pg->cur.key);
+	memset(pg, 0, sizeof *pg);
+}
+
+static void
+list_v2_item(void *ctx, const char *path, const char *text)
+{
+	struct s3_list_page *pg = ctx;
+	struct s3_list_entry *v;
+	const char *sub;
+	char *end;
+
+	if (strchr(path, '/') == NULL) {
+		pg->root = strcmp(path, "ListBucketResult") == 0 ? 1 : -1;
+		return;
+	}
+	if (strncmp(path, "ListBucketResult/", 17) != 0)
+		return;
+	sub = path + 17;
+	if (strcmp(sub, "Contents/Key") == 0) {
+		free(pg->cur.key);
+		if ((pg->cur.key = strdup(text)) == NULL)
+			pg->nomem = 1;
+	} else if (strcmp(sub, "Contents/Size") == 0) {
+		pg->cur.size = strtoull(text, &end, 10);
+	} else if (strcmp(sub, "Contents/LastModified") == 0) {
+		snprintf(pg->cur.last_modified, sizeof pg->cur.last_modified, "%s", text);
+	} else if (strcmp(sub, "Contents") == 0) {
+		if (pg->cur.key == NULL)
+			return;		/* no Key: nothing anyone could delete */
+		if (pg->n == pg->cap) {
+			size_t cap = pg->cap ? 2 * pg->cap : 64;
+
+			if ((v = realloc(pg->v, cap * sizeof *v)) == NULL) {
+				pg->nomem = 1;
+				return;
+			}
+			pg->v = v;
+			pg->cap = cap;
+		}
+		pg->v[pg->n++] = pg->cur;
+		memset(&pg->cur, 0, sizeof pg->cur);
+	} else if (strcmp(sub, "IsTruncated") == 0) {
+		pg->truncated = strcmp(text, "true") == 0;
+	} else if (strcmp(sub, "NextContinuationToken") == 0) {
+		free(pg->next);
+		if ((pg->next = strdup(text)) == NULL)
+			pg->nomem = 1;
+	}
+}
+
+int
+s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len)
+{
+	if (s3xml_parse(doc, len, list_v2_item, pg) < 0 || pg->nomem || pg->root != 1)
+		return -1;
+	return 0;
+}
+
+/* A ListObjectsV2 reply streamed into the parser as it arrives. */
+struct list_stream {
+	struct s3xml *x;
+	struct s3_list_page *pg;
+	int bad;		/* not XML, or out of memory */
+};
+
+static int
+list_sink(void *ctx, const char *p, size_t n)
+{
+	struct list_stream *ls = ctx;
+
+	if (s3xml_feed(ls->x, p, n, 0) < 0 || ls->pg->nomem) {
+		ls->bad = 1;
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+/* One page, read again from its start when the body was cut (s3_call does
+ * not retry a request whose sink took bytes).  0, or -1 with e. */
+static int
+list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_err *e)
+{
+	struct list_stream ls;
+	int attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		s3_list_page_free(pg);
+		memset(&ls, 0, sizeof ls);
+		ls.pg = pg;
+		if ((ls.x = s3xml_new(list_v2_item, pg)) == NULL)
+			return fail_req(s, r, e, "out of memory");
+		r->sink = list_sink;
+		r->sink_ctx = &ls;
+		rc = s3_call(s, r, e);
+		if (rc == 0 && s3xml_feed(ls.x, "", 0, 1) < 0)
+			ls.bad = 1;
+		s3xml_free(ls.x);
+		if (ls.bad || (rc == 0 && pg->root != 1))
+			return fail_req(s, r, e, pg->nomem ? "out of memory" :
+			    "the reply is not a ListObjectsV2 result");
+		if (rc == 0)
+			return 0;
+		if (!s->x.retryable || s->x.resp.sunk == 0 || attempt >= s->cfg->tries)
+			return -1;
+		if (s3_sleep_ms(s3_backoff_ms(attempt)) < 0)
+			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
+	}
+}
+
+int
+s3_list(struct s3 *s, const char *prefix, s3_object_fn *fn, void *ctx, struct log_err *e)
+{
+	struct s3_req r = { .what = "list the objects of", .method = "GET", .key = NULL };
+	struct s3_list_page pg;
+	struct sigv4_param p[4] = { { "list-type", "2" }, { "prefix", prefix },
+	    { "max-keys", LIST_KEYS } };
+	char *q, *token = NULL;
+	size_t i;
+	long page;
+	int rc = 0, stop = 0;
+
+	memset(&pg, 0, sizeof pg);
+	for (page = 0; rc == 0 && !stop; page++) {
+		if (page == LIST_V2_PAGES_MAX) {
+			rc = fail_req(s, &r, e, "more than %d pages", LIST_V2_PAGES_MAX);
+			break;
+		}
+		if (token)
+			p[3] = (struct sigv4_param){ "continuation-token", token };
+		if ((q = sigv4_query(p, token ? 4 : 3)) == NULL) {
+			rc = fail_req(s, &r, e, "out of memory");
+			break;
+		}
+		r.query = q;
+		rc = list_page(s, &r, &pg, e);
+		free(q);
+		if (rc < 0)
+			break;
+		for (i = 0; i < pg.n && !stop; i++) {
+			struct s3_object o = { pg.v[i].key, pg.v[i].size, pg.v[i].last_modified };
+
+			stop = fn(ctx, &o) != 0;
+		}
+		if (!pg.truncated)
+			break;
+		if (pg.next == NULL || *pg.next == '\0' || (token && strcmp(token, pg.next) == 0)) {
+			rc = fail_req(s, &r, e, "a truncated page without a new continuation token");
+			break;
+		}
+		free(token);
+		token = pg.next;
+		pg.next = NULL;
+	}
+	s3_list_page_free(&pg);
+	free(token);
+	return rc;
+}
+
+char *
+s3_delete_body(char *const *keys, size_t n, size_t *len)
+{
+	char *doc = NULL, *k;
+	size_t i;
+	FILE *f;
+	int bad = 0;
+
+	*len = 0;
+	if ((f = open_memstream(&doc, len)) == NULL)
+		return NULL;
+	fputs("<Delete><Quiet>true</Quiet>", f);
+	for (i = 0; i < n && !bad; i++) {
+		if ((k = s3xml_escape(keys[i])) == NULL)
+			bad = 1;
+		else
+			fprintf(f, "<Object><Key>%s</Key></Object>", k);
+		free(k);
+	}
+	fputs("</Delete>", f);
+	bad |= ferror(f);
+	if (fclose(f) != 0 || bad) {
+		free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+struct delete_verdict {
+	long errors;
+	char *key, *code;
+	size_t kcap, ccap;
+	char cur_key[1100], cur_code[64];
+	int root;
+};
+
+static void
+delete_item(void *ctx, const char *path, const char *text)
+{
+	struct delete_verdict *d = ctx;
+
+	if (strchr(path, '/') == NULL)
+		d->root = strcmp(path, "DeleteResult") == 0 ? 1 : -1;
+	else if (strcmp(path, "DeleteResult/Error/Key") == 0)
+		snprintf(d->cur_key, sizeof d->cur_key, "%s", text);
+	else if (strcmp(path, "DeleteResult/Error/Code") == 0)
+		snprintf(d->cur_code, sizeof d->cur_code, "%s", text);
+	else if (strcmp(path, "DeleteResult/Error") == 0) {
+		if (d->errors++ == 0) {
+			snprintf(d->key, d->kcap, "%s", d->cur_key);
+			snprintf(d->code, d->ccap, "%s", d->cur_code);
+		}
+		d->cur_key[0] = d->cur_code[0] = '\0';
+	}
+}
+
+long
+s3_delete_errors(const char *doc, size_t len, char *key, size_t kcap, char *code,
+    size_t ccap)
+{
+	struct delete_verdict d;
+	int rc;
+
+	memset(&d, 0, sizeof d);
+	d.key = key, d.kcap = kcap, d.code = code, d.ccap = ccap;
+	if (kcap)
+		key[0] = '\0';
+	if (ccap)
+		code[0] = '\0';
+	rc = s3xml_parse(doc, len, delete_item, &d);
+	/* a reply cut at S3_BODY_MAX still names the first refused key */
+	if (d.errors > 0)
+		return d.errors;
+	return rc < 0 || d.root != 1 ? -1 : 0;
+}
+
+int
+s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
+{
+	struct s3_req r = { .what = "delete the objects of", .method = "POST", .key = NULL,
+	    .query = "delete=" };
+	char key[1100], code[64];
+	size_t at, batch, len;
+	char *doc;
+	long bad;
+	int rc;
+
+	for (at = 0; at < n; at += batch) {
+		batch = n - at < S3_DELETE_MAX ? n - at : S3_DELETE_MAX;
+		r.key = NULL;
+		r.what = "delete the objects of";
+		if ((doc = s3_delete_body(keys + at, batch, &len)) == NULL)
+			return fail_req(s, &r, e, "out of memory");
+		r.body = (const unsigned char *)doc;
+		r.len = len;
+		rc = s3_call(s, &r, e);
+		free(doc);
+		if (rc < 0)
+			return -1;
+		bad = s3_delete_errors(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
+		    key, sizeof key, code, sizeof code);
+		if (bad < 0)
+			return fail_req(s, &r, e, "the reply is not a DeleteResult");
+		if (bad > 0) {
+			r.key = key;
+			r.what = "delete";
+			if (bad > 1)
+				return fail_req(s, &r, e, "%s (and %ld more of %zu keys)",
+				    *code ? code : "no error code", bad - 1, batch);
+			return fail_req(s, &r, e, "%s", *code ? code : "no error code");
+		}
+	}
+	return 0;
+}

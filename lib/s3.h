@@ -139,4 +139,58 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 /* "2025-09-09T10:00:00.000Z" (S3's Initiated) -> seconds since the epoch, -1 if not. */
 long long s3_time(const char *iso);
 
+/* One object of a listing. */
+struct s3_object {
+	const char *key;
+	uint64_t size;
+	const char *last_modified;	/* "2025-09-09T10:00:00.000Z", see s3_time() */
+};
+
+/* Called for each object, in key order; non-zero stops the listing. */
+typedef int s3_object_fn(void *ctx, const struct s3_object *o);
+
+/* ListObjectsV2 under prefix, every page.  A page (1000 keys) is streamed
+ * into the parser, not kept whole, and its objects are passed to fn once
+ * the page was read to its end: a page cut and asked again shows no object
+ * twice.  A listing that cannot be followed to its end is an error. */
+int s3_list(struct s3 *s, const char *prefix, s3_object_fn *fn, void *ctx,
+    struct log_err *e);
+
+/* One ListObjectsV2 page parsed: s3_list's pure part, for tests. */
+struct s3_list_entry {
+	char *key;
+	uint64_t size;
+	char last_modified[40];
+};
+
+struct s3_list_page {
+	struct s3_list_entry *v;
+	size_t n, cap;
+	int truncated;		/* IsTruncated: another page follows */
+	char *next;		/* NextContinuationToken, or NULL */
+	int root;		/* 1 ListBucketResult, -1 another (an Error), 0 none yet */
+	int nomem;
+	struct s3_list_entry cur; /* the Contents being read */
+};
+
+/* 0, or -1 when doc is not XML or not a ListBucketResult (pg then holds
+ * what was read; free it either way). */
+int s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len);
+void s3_list_page_free(struct s3_list_page *pg);
+
+#define S3_DELETE_MAX 1000	/* keys in one DeleteObjects request */
+
+/* DeleteObjects in batches of S3_DELETE_MAX, quiet: success only when every
+ * key was deleted (a key already gone counts as deleted); else e names the
+ * first key S3 refused and its code. */
+int s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e);
+
+/* The pure parts of s3_delete_many, for tests: the request body for n keys
+ * (malloc'd, *len set; NULL when out of memory), and the reply's verdict:
+ * the number of <Error>s, the first one's Key and Code (cut to fit), -1
+ * when doc is not a DeleteResult. */
+char *s3_delete_body(char *const *keys, size_t n, size_t *len);
+long s3_delete_errors(const char *doc, size_t len, char *key, size_t kcap, char *code,
+    size_t ccap);
+
 #endif

@@ -69,30 +69,73 @@ on_text(void *data, const XML_Char *s, int len)
 	st->text[st->tlen] = '\0';
 }
 
+struct s3xml {
+	struct state st;
+	int started;		/* past the spaces before the document */
+};
+
+struct s3xml *
+s3xml_new(s3xml_fn *fn, void *ctx)
+{
+	struct s3xml *x;
+
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		return NULL;
+	if ((x->st.p = XML_ParserCreate(NULL)) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->st.fn = fn;
+	x->st.ctx = ctx;
+	XML_SetUserData(x->st.p, &x->st);
+	XML_SetElementHandler(x->st.p, on_start, on_end);
+	XML_SetCharacterDataHandler(x->st.p, on_text);
+	return x;
+}
+
+int
+s3xml_feed(struct s3xml *x, const char *p, size_t n, int last)
+{
+	size_t k;
+
+	/* S3 may send spaces to keep a slow Complete alive: before the declaration */
+	while (!x->started && n > 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++, n--;
+	if (n > 0)
+		x->started = 1;
+	do {
+		k = n > (size_t)INT32_MAX ? (size_t)INT32_MAX : n;
+		if (x->st.bad || XML_Parse(x->st.p, p, (int)k, last && k == n) != XML_STATUS_OK ||
+		    x->st.bad) {
+			x->st.bad = 1;
+			return -1;
+		}
+		p += k;
+		n -= k;
+	} while (n > 0);
+	return 0;
+}
+
+void
+s3xml_free(struct s3xml *x)
+{
+	if (x == NULL)
+		return;
+	XML_ParserFree(x->st.p);
+	free(x);
+}
+
 int
 s3xml_parse(const char *doc, size_t len, s3xml_fn *fn, void *ctx)
 {
-	struct state *st;
-	int ok;
+	struct s3xml *x;
+	int rc;
 
-	/* S3 may send spaces to keep a slow Complete alive: before the declaration */
-	while (len > 0 && (*doc == ' ' || *doc == '\t' || *doc == '\r' || *doc == '\n'))
-		doc++, len--;
-	if (len > (size_t)INT32_MAX || (st = calloc(1, sizeof *st)) == NULL)
+	if ((x = s3xml_new(fn, ctx)) == NULL)
 		return -1;
-	if ((st->p = XML_ParserCreate(NULL)) == NULL) {
-		free(st);
-		return -1;
-	}
-	st->fn = fn;
-	st->ctx = ctx;
-	XML_SetUserData(st->p, st);
-	XML_SetElementHandler(st->p, on_start, on_end);
-	XML_SetCharacterDataHandler(st->p, on_text);
-	ok = XML_Parse(st->p, doc, (int)len, XML_TRUE) == XML_STATUS_OK && !st->bad;
-	XML_ParserFree(st->p);
-	free(st);
-	return ok ? 0 : -1;
+	rc = s3xml_feed(x, doc, len, 1);
+	s3xml_free(x);
+	return rc;
 }
 
 struct get {

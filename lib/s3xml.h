@@ -17,6 +17,14 @@ typedef void s3xml_fn(void *ctx, const char *path, const char *text);
  * 0, or -1 when doc is not well-formed XML (or nests too deep). */
 int s3xml_parse(const char *doc, size_t len, s3xml_fn *fn, void *ctx);
 
+/* The same, fed piece by piece (a reply streamed from the network): feed
+ * returns 0, or -1 once the input is not well-formed XML; last is 1 for
+ * the final piece (n may be 0), which checks that the document ended. */
+struct s3xml;
+struct s3xml *s3xml_new(s3xml_fn *fn, void *ctx);
+int s3xml_feed(struct s3xml *x, const char *p, size_t n, int last);
+void s3xml_free(struct s3xml *x);
+
 /* Copy the text of the first element at path into out (cap bytes, cut to
  * fit).  1 found, 0 not there, -1 not XML. */
 int s3xml_get(const char *doc, size_t len, const char *path, char *out, size_t cap);

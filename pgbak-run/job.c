@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "keep.h"
 #include "log.h"
 #include "name.h"
 #include "run.h"
@@ -574,6 +575,42 @@ out:
 	free(dest);
 }
 
+/*
+ * Retention: once today's object is stored (or was already there), run
+ * pgbak-prune for this database with that key, which it requires to be
+ * listed before it deletes anything.  A prune that fails makes the database
+ * fail ("prune: ..."), but the stored object stays as it is.
+ */
+static void
+prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long timeout)
+{
+	char *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings, (char *)"--today",
+		(char *)ymd, (char *)"--", r->key, NULL, NULL };
+	struct keep_policy pol;
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+	char why[sizeof r->reason];
+
+	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, r->db, &pol))
+		return;
+	if (log_verbose) {
+		/* -v: its "kept N, deleted M" on stderr */
+		argv[7] = argv[6], argv[6] = argv[5], argv[5] = (char *)"-v";
+	}
+	stage(&st, "pgbak-prune", argv, x->env);
+	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
+	show_line(r->key, &p, NULL, "");
+	if (spawn_run(&p, &e) == 0) {
+		if (log_verbose)
+			tell_stderr(r->key, &p, 1);
+		return;
+	}
+	fail_pipe(x, r, &p, &e, timeout);
+	memcpy(why, r->reason, sizeof why);
+	set_reason(r, RUN_FAILED, "prune: %s", why);
+}
+
 void
 job_run(const struct run_ctx *x, struct run_result *r)
 {
@@ -619,6 +656,24 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	dump_release(&d);
 done:
 	r->seconds = now_s() - t0;
+	if (r->state == RUN_OK || r->state == RUN_SKIPPED)
+		prune_after(x, r, ymd, timeout);
+}
+
+/* --dry-run: the prune that follows a stored backup, when a policy applies. */
+static void
+dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
+{
+	char ymd[9], *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings,
+		(char *)"--today", ymd, (char *)"--", (char *)key, NULL };
+	struct keep_policy pol;
+
+	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, db, &pol))
+		return;
+	name_today(ymd);
+	fputs("  ", f);
+	show(f, 0, argv);
+	fputs(" (once the backup is stored or found)\n", f);
 }
 
 /* --dry-run: what job_run would execute, nothing run. */
@@ -663,5 +718,6 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 		show(f, 0, put);
 		fputs("\n", f);
 	}
+	dry_prune(x, db, key, f);
 	dump_release(&d);
 }

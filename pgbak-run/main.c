@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "keep.h"
 #include "log.h"
 #include "name.h"
 #include "run.h"
@@ -124,10 +125,24 @@ sibling(const char *name)
 	return spawn_which(name, NULL);
 }
 
+/* Whether a database of c has a retention policy. */
+static int
+run_prunes(const struct conf *c)
+{
+	struct keep_policy p;
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (keep_conf(c, &c->dbs[i], &p))
+			return 1;
+	return 0;
+}
+
 static void
 tools_free(struct run_tools *t)
 {
 	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists);
+	free(t->prune);
 	memset(t, 0, sizeof *t);
 }
 
@@ -161,6 +176,15 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e
 			    names[i]);
 		}
 	}
+	if (c->s3.enable && run_prunes(c)) {
+		if ((t->prune = sibling("pgbak-prune")) == NULL && dry)
+			t->prune = strdup("pgbak-prune");
+		if (t->prune == NULL) {
+			tools_free(t);
+			return log_fail(e, EXIT_NOTFOUND, "pgbak-prune not found next to pgbak-run "
+			    "or in PATH (a retention policy is set)");
+		}
+	}
 	return 0;
 }
 
@@ -177,10 +201,6 @@ unbuilt(const struct conf *c, struct log_err *e)
 	for (i = 0; i < c->ndbs; i++)
 		if (c->dbs[i].globals)
 			what = "globals";
-		else if (c->dbs[i].retention.present)
-			what = "retention";
-	if (c->retention.present)
-		what = "retention";
 	if (c->encrypt.present)
 		what = "encrypt";
 	if (c->on_success || c->on_failure)
@@ -205,6 +225,12 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 	if (conf_load(c, path, e) < 0)
 		return -1;
 	if (unbuilt(c, e) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	if (!c->s3.enable && run_prunes(c)) {
+		log_fail(e, EXIT_USAGE, "%s: retention prunes backups in S3 only, and s3 enable "
+		    "is false", path);
 		conf_free(c);
 		return -1;
 	}

@@ -19,6 +19,7 @@ struct run_opts {
 /* The programs a run executes, resolved once. */
 struct run_tools {
 	char *pg_dump, *gzip, *put, *exists;
+	char *prune;		/* pgbak-prune; NULL: no database has a retention policy */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };

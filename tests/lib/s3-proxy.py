@@ -7,13 +7,16 @@
 Forwards every request unchanged (Host included, so SigV4 signatures still
 verify at the RGW) except those a rule matches.  KIND is one of
   create (POST ?uploads)  part (PUT ?partNumber)  put (PUT, single)
-  complete (POST ?uploadId)  abort (DELETE ?uploadId)  head  get  list  any
+  complete (POST ?uploadId)  abort (DELETE ?uploadId)  head  get  list
+  multidelete (POST ?delete, DeleteObjects)  any
 N is the Nth request of that kind (1-based) or '*' for every one, and
 ACTION is one of
   500 / 503 / 429 / 403 ...   answer that status with an S3 error body
   reset                        read half the body, then reset the connection
   stall                        read the request, then send nothing for 600 s
   error200                     answer 200 with an <Error> body (for complete)
+  deny-keys                    answer 200 with a DeleteResult refusing every
+                               key of the request (for multidelete)
   drop-after=BYTES             forward, but cut the response body after BYTES
 The port it listens on is written to --port-file once it accepts.  Each
 request is logged as "KIND N ACTION" to --log.  Stdlib only, bounded: it
@@ -22,6 +25,7 @@ exits by itself after --lifetime seconds (default 900).
 import argparse
 import http.client
 import os
+import re
 import socket
 import socketserver
 import ssl
@@ -44,6 +48,8 @@ def kind_of(method, path):
         return 'create'
     if method == 'POST' and 'uploadId' in q:
         return 'complete'
+    if method == 'POST' and 'delete' in q:
+        return 'multidelete'
     if method == 'PUT' and 'partNumber' in q:
         return 'part'
     if method == 'PUT':
@@ -125,6 +131,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         if action == 'error200':
             b = (ERR % 'InternalError').encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/xml')
+            self.send_header('Content-Length', str(len(b)))
+            self.end_headers()
+            self.wfile.write(b)
+            return
+        if action == 'deny-keys':
+            keys = re.findall(rb'<Key>(.*?)</Key>', body, re.S)
+            b = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult>' +
+                 b''.join(b'<Error><Key>' + k + b'</Key><Code>AccessDenied</Code>'
+                          b'<Message>injected by s3-proxy</Message></Error>' for k in keys) +
+                 b'</DeleteResult>')
             self.send_response(200)
             self.send_header('Content-Type', 'application/xml')
             self.send_header('Content-Length', str(len(b)))

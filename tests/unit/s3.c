@@ -1,6 +1,107 @@
-/* s3: the pure parts of the client: backoff bounds and S3 timestamps. */
+/* s3: the pure parts of the client: backoff bounds, S3 timestamps, and the
+ * ListObjectsV2 and DeleteObjects documents. */
+#include <stdlib.h>
+
 #include "s3.h"
 #include "s3tap.h"
+
+/* A page as Ceph RGW 16 writes it (owner and all), cut for the test. */
+static const char page1[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>b</Name><Prefix>db/x-</Prefix><MaxKeys>2</MaxKeys>"
+    "<IsTruncated>true</IsTruncated>"
+    "<Contents><Key>db/x-20250101.gz</Key>"
+    "<LastModified>2025-09-09T10:00:00.000Z</LastModified>"
+    "<ETag>&quot;9e107d9d372bb6826bd81d3542a419d6&quot;</ETag><Size>12</Size>"
+    "<StorageClass>STANDARD</StorageClass><Owner><ID>t</ID><DisplayName>t</DisplayName>"
+    "</Owner><Type>Normal</Type></Contents>"
+    "<Contents><Key>db/x-a&amp;b &lt;c&gt;</Key>"
+    "<LastModified>2025-09-10T10:00:00.000Z</LastModified><Size>5368709120</Size>"
+    "</Contents>"
+    "<KeyCount>2</KeyCount>"
+    "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+    "</ListBucketResult>";
+
+static const char page_last[] =
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>b</Name><Prefix>db/x-</Prefix><KeyCount>0</KeyCount>"
+    "<IsTruncated>false</IsTruncated></ListBucketResult>";
+
+static const char deleted_ok[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></DeleteResult>";
+
+static const char deleted_verbose[] =
+    "<DeleteResult><Deleted><Key>a</Key></Deleted><Deleted><Key>b</Key></Deleted>"
+    "</DeleteResult>";
+
+static const char deleted_some[] =
+    "<DeleteResult><Deleted><Key>a</Key></Deleted>"
+    "<Error><Key>db/x-20250102.gz</Key><Code>AccessDenied</Code><Message>no</Message></Error>"
+    "<Error><Key>db/x-20250103.gz</Key><Code>InternalError</Code></Error>"
+    "</DeleteResult>";
+
+static void
+list_tests(void)
+{
+	struct s3_list_page pg;
+	char *keys[] = { "a/b-20250101.gz", "x&<y>\"'" }, *doc;
+	char key[64], code[16];
+	size_t len;
+
+	memset(&pg, 0, sizeof pg);
+	tap_ok(s3_list_parse(&pg, page1, strlen(page1)) == 0, "a truncated page parses");
+	tap_ok(pg.n == 2, "...two objects");
+	tap_is(pg.n > 0 ? pg.v[0].key : NULL, "db/x-20250101.gz", "...first key");
+	tap_is_u64(pg.n > 0 ? pg.v[0].size : 0, 12, "...its size");
+	tap_is(pg.n > 0 ? pg.v[0].last_modified : NULL, "2025-09-09T10:00:00.000Z",
+	    "...its LastModified");
+	tap_is(pg.n > 1 ? pg.v[1].key : NULL, "db/x-a&b <c>", "...entities decoded in a key");
+	tap_is_u64(pg.n > 1 ? pg.v[1].size : 0, 5368709120ULL, "...a size over 4 GiB");
+	tap_ok(pg.truncated == 1, "...IsTruncated true");
+	tap_is(pg.next, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=",
+	    "...NextContinuationToken as sent");
+	s3_list_page_free(&pg);
+
+	tap_ok(s3_list_parse(&pg, page_last, strlen(page_last)) == 0 && pg.n == 0 &&
+	    !pg.truncated && pg.next == NULL, "an empty last page: no objects, not truncated");
+	s3_list_page_free(&pg);
+	tap_ok(s3_list_parse(&pg, "<Error><Code>AccessDenied</Code></Error>", 40) == -1,
+	    "an <Error> document is not a page");
+	s3_list_page_free(&pg);
+	tap_ok(s3_list_parse(&pg, page1, strlen(page1) - 30) == -1, "a cut page is refused");
+	s3_list_page_free(&pg);
+	tap_ok(s3_list_parse(&pg, "<ListBucketResult><Contents><Size>1</Size></Contents>"
+	    "</ListBucketResult>", 72) == 0 && pg.n == 0, "Contents without a Key is skipped");
+	s3_list_page_free(&pg);
+
+	doc = s3_delete_body(keys, 2, &len);
+	tap_is(doc, "<Delete><Quiet>true</Quiet><Object><Key>a/b-20250101.gz</Key></Object>"
+	    "<Object><Key>x&amp;&lt;y&gt;&quot;&apos;</Key></Object></Delete>",
+	    "DeleteObjects body: quiet, keys escaped");
+	tap_ok(doc && len == strlen(doc), "...its length");
+	free(doc);
+	doc = s3_delete_body(keys, 0, &len);
+	tap_is(doc, "<Delete><Quiet>true</Quiet></Delete>", "...no keys");
+	free(doc);
+
+	tap_ok(s3_delete_errors(deleted_ok, strlen(deleted_ok), key, sizeof key, code,
+	    sizeof code) == 0 && key[0] == '\0', "a quiet DeleteResult: no errors");
+	tap_ok(s3_delete_errors(deleted_verbose, strlen(deleted_verbose), key, sizeof key, code,
+	    sizeof code) == 0, "a verbose one (Quiet ignored): no errors");
+	tap_ok(s3_delete_errors(deleted_some, strlen(deleted_some), key, sizeof key, code,
+	    sizeof code) == 2, "two <Error>s counted");
+	tap_is(key, "db/x-20250102.gz", "...the first refused key");
+	tap_is(code, "AccessDenied", "...its code");
+	tap_ok(s3_delete_errors(deleted_some, strlen(deleted_some) - 40, key, sizeof key, code,
+	    sizeof code) == 1 && strcmp(key, "db/x-20250102.gz") == 0,
+	    "a reply cut after the first <Error> still names it");
+	tap_ok(s3_delete_errors("", 0, key, sizeof key, code, sizeof code) == -1,
+	    "an empty reply is not a verdict");
+	tap_ok(s3_delete_errors("<Error><Code>SlowDown</Code></Error>", 36, key, sizeof key,
+	    code, sizeof code) == -1, "an <Error> document is not a DeleteResult");
+}
 
 int
 main(void)
@@ -31,5 +132,6 @@ main(void)
 	    "Initiated without milliseconds");
 	tap_ok(s3_time("2013-05-24 00:00:00") == -1, "a space instead of T is refused");
 	tap_ok(s3_time("yesterday") == -1, "not a time");
+	list_tests();
 	return tap_done();
 }

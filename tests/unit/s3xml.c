@@ -94,6 +94,29 @@ main(void)
 	tap_ok(s3xml_parse(deep, strlen(deep), collect, &s) == -1,
 	    "nesting 300 deep (path 599 bytes) refused");
 
+	{
+		struct seen whole = { "" }, piece = { "" };
+		struct s3xml *x = s3xml_new(collect, &piece);
+		size_t i;
+		int rc = x ? 0 : -1;
+
+		s3xml_parse(list, strlen(list), collect, &whole);
+		for (i = 0; i < strlen(list) && rc == 0; i++)
+			rc = s3xml_feed(x, list + i, 1, 0);
+		if (rc == 0)
+			rc = s3xml_feed(x, "", 0, 1);
+		s3xml_free(x);
+		tap_ok(rc == 0, "fed one byte at a time, the list parses");
+		tap_is(piece.log, whole.log, "...into the same elements as parsed whole");
+
+		x = s3xml_new(collect, &piece);
+		rc = s3xml_feed(x, "  \n<Error><Code>x</Code>", 24, 0);
+		tap_ok(rc == 0, "spaces first, then a document begun: fine so far");
+		tap_ok(s3xml_feed(x, "", 0, 1) == -1, "...but it never ends: not XML");
+		tap_ok(s3xml_feed(x, "</Error>", 8, 1) == -1, "...and stays refused");
+		s3xml_free(x);
+	}
+
 	e = s3xml_escape("\"etag\"&<x>'");
 	tap_is(e, "&quot;etag&quot;&amp;&lt;x&gt;&apos;", "escape for element text");
 	free(e);
