@@ -5,7 +5,7 @@
 # or hangs gets a warning and never changes pgbak-run's exit status.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 48
+plan 52
 need_pg
 need_s3
 
@@ -121,6 +121,33 @@ like "$out" "on_success $T/hang timed out after 1s" "it is stopped after PGBAK_H
 check "and its process is gone" no_procs "^sleep 30$"
 out=$(PGBAK_HOOK_TIMEOUT=soon run pgbak-run "$T/x.yml" 2>&1 >/dev/null)
 like "$out" "PGBAK_HOOK_TIMEOUT=soon is not a duration" "a bad PGBAK_HOOK_TIMEOUT is said"
+
+# Under --daemon a hook runs after each pass; SIGTERM stops a running hook.
+printf '#!/bin/sh\necho "$PGBAK_STATUS" >>"%s/passes"\n' "$T" >"$T/count"
+chmod 755 "$T/count"
+settings "$T/dm.yml" "interval: 1s
+on_success: [$T/count]" "" "$DB"
+pgbak-run --daemon "$T/dm.yml" >/dev/null 2>&1 &
+bg=$!
+at_exit "kill $bg"
+i=0
+while [ "$(cat "$T/passes" 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 150 ]; do
+	sleep 0.1; i=$((i + 1)); done
+kill -TERM $bg; wait $bg
+is "$(head -n 2 "$T/passes" | tr '\n' ' ')" "ok ok " "--daemon runs on_success after each pass"
+rm -f "$T/hang.pid"
+settings "$T/dh.yml" "on_success: [$T/hang]" "" "$DB"
+pgbak-run --daemon "$T/dh.yml" >/dev/null 2>&1 &
+bg=$!
+at_exit "kill $bg"
+i=0
+while [ ! -s "$T/hang.pid" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s)
+kill -TERM $bg; wait $bg; st=$?
+t1=$(date +%s)
+is "$st" 0 "SIGTERM during a hook ends --daemon with exit 0"
+[ $((t1 - t0)) -lt 8 ]; ok $? "promptly ($((t1 - t0)) s), not after the hook's 60 s"
+check "the hook was stopped with it" no_procs "^sleep 30$"
 
 # -n shows the hooks and runs none.
 rm -f "$T/hook.ok" "$T/hook.fail"
