@@ -33,6 +33,7 @@
 #define HOOK_TIMEOUT 60		/* seconds; PGBAK_HOOK_TIMEOUT overrides */
 #define PING_TIMEOUT 10		/* seconds per try */
 #define PREV_MAX 100000		/* lines of the old metrics file remembered */
+#define PREV_BYTES (16 << 20)	/* bytes of it read at most */
 
 /* One run, as the hooks and the metrics see it. */
 struct summary {
@@ -428,8 +429,9 @@ static void
 prevs_read(const char *path, struct prevs *p)
 {
 	char *line = NULL;
-	size_t cap = 0, alloc = 0;
+	size_t cap = 0, alloc = 0, total = 0;
 	struct prev pv, *nv;
+	ssize_t k;
 	FILE *f;
 
 	memset(p, 0, sizeof *p);
@@ -438,7 +440,8 @@ prevs_read(const char *path, struct prevs *p)
 			warn_sys("unable to read the last values from %s", path);
 		return;
 	}
-	while (p->n < PREV_MAX && getline(&line, &cap, f) > 0) {
+	while (p->n < PREV_MAX && total < PREV_BYTES && (k = getline(&line, &cap, f)) > 0) {
+		total += (size_t)k;
 		if (prev_line(line, &pv) < 0)
 			continue;
 		if (p->n == alloc) {
