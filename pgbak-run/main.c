@@ -203,12 +203,6 @@ unbuilt(const struct conf *c, struct log_err *e)
 			what = "globals";
 	if (c->encrypt.present)
 		what = "encrypt";
-	if (c->on_success || c->on_failure)
-		what = "on_success/on_failure";
-	if (c->ping_url)
-		what = "ping_url";
-	if (c->metrics_file)
-		what = "metrics_file";
 	if (what == NULL)
 		return 0;
 	return log_fail(e, EXIT_USAGE, "%s: tasks.postgres %s is not supported by this "
@@ -224,7 +218,7 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (unbuilt(c, e) < 0) {
+	if (unbuilt(c, e) < 0 || notify_check(c, e) < 0) {
 		conf_free(c);
 		return -1;
 	}
@@ -290,7 +284,9 @@ run_once(const struct run_ctx *x)
 	pthread_t *th;
 	size_t i, nth = (size_t)x->o->jobs;
 	int rc = EXIT_OK;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((pl.res = calloc(c->ndbs + 1, sizeof *pl.res)) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	for (i = 0; i < c->ndbs; i++)
@@ -310,6 +306,8 @@ run_once(const struct run_ctx *x)
 			pthread_join(th[i], NULL);
 		free(th);
 	}
+	if (!got_stop)		/* a deliberate stop is no result to report */
+		notify_run(x, pl.res, c->ndbs, &t0);
 	for (i = 0; i < c->ndbs; i++) {
 		if (pl.res[i].state == RUN_FAILED)
 			rc = EXIT_TEMP;
@@ -337,6 +335,7 @@ dry_run(const struct run_ctx *x)
 		free(key);
 		free(local);
 	}
+	notify_dry_run(x, stdout);
 }
 
 static double

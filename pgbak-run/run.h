@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "conf.h"
 
@@ -54,5 +55,11 @@ void job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *
 void report(FILE *f, const struct run_result *r, int json);
 void report_duration(long s, char *buf, size_t n);
 void report_quote(FILE *f, const char *s);
+
+/* notify.c: metrics_file, on_success/on_failure, ping_url after each run */
+int notify_check(const struct conf *c, struct log_err *e);
+void notify_run(const struct run_ctx *x, const struct run_result *res, size_t n,
+    const struct timespec *t0);
+void notify_dry_run(const struct run_ctx *x, FILE *f);
 
 #endif
