@@ -8,6 +8,9 @@
  * that: gzip writes a valid trailer after pg_dump dies, and the upload
  * would look complete.  The programs are run from fixed argv arrays; the
  * password reaches pg_dump alone, through PGPASSWORD, and is never shown.
+ * An entry with globals: true also gets pg_dumpall --globals-only into an
+ * object of its own; encrypt puts age between pgbak-gzip and pgbak-put,
+ * under the same commit.
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
