@@ -698,8 +698,10 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 	struct dump d;
 	char *dest;
 
-	if (dump_prepare(x, db, globals, &d) < 0)
+	if (dump_prepare(x, db, globals, &d) < 0) {
+		dump_release(&d);
 		return;
+	}
 	fprintf(f, "%s:\n", key);
 	if (!x->o->force && c->s3.enable) {
 		fputs("  ", f);
