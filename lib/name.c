@@ -194,10 +194,18 @@ int
 name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e)
 {
+	return name_object(prefix, database, ymd, 0, key, local, e);
+}
+
+int
+name_object(const char *prefix, const char *database, const char *ymd, int flags,
+    char **key, char **local, struct log_err *e)
+{
+	const char *sfx = flags & NAME_AGE ? NAME_AGE_SUFFIX : "";
 	char *norm, *base, *k, *l, vis[33];
 	const char *dir;
 	int dirlike;
-	size_t dn, bn;
+	size_t dn, bn, tail;
 
 	*key = *local = NULL;
 	if (prefix == NULL)
@@ -241,26 +249,30 @@ name_make(const char *prefix, const char *database, const char *ymd,
 		}
 		base = *database ? (char *)database : NAME_FALLBACK;
 	}
+	/* The globals of the cluster: the same directory, its own basename, so
+	 * that both spellings of a prefix that name one dump name one globals. */
+	if (flags & NAME_GLOBALS)
+		base = (char *)NAME_GLOBALS_BASE;
 	dn = strlen(dir);
 	bn = strlen(base);
-	if (bn + sizeof "-YYYYMMDD.gz" - 1 > NAME_LOCAL_MAX ||
-	    dn + 1 + bn + sizeof "-YYYYMMDD.gz" - 1 > NAME_KEY_MAX) {
+	tail = sizeof "-YYYYMMDD.gz" - 1 + strlen(sfx);
+	if (bn + tail > NAME_LOCAL_MAX || dn + 1 + bn + tail > NAME_KEY_MAX) {
 		log_fail(e, EXIT_USAGE, "backup name for \"%.64s\" is too long: keys are limited "
 		    "to %d bytes, file names to %d", *prefix ? prefix : database,
 		    NAME_KEY_MAX, NAME_LOCAL_MAX);
 		free(norm);
 		return -1;
 	}
-	k = malloc(dn + bn + 16);
-	l = malloc(bn + 16);
+	k = malloc(dn + bn + tail + 2);
+	l = malloc(bn + tail + 1);
 	if (k == NULL || l == NULL) {
 		free(k);
 		free(l);
 		free(norm);
 		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
 	}
-	snprintf(l, bn + 16, "%s-%s.gz", base, ymd);
-	snprintf(k, dn + bn + 16, "%s%s%s", dir, dn ? "/" : "", l);
+	snprintf(l, bn + tail + 1, "%s-%s.gz%s", base, ymd, sfx);
+	snprintf(k, dn + bn + tail + 2, "%s%s%s", dir, dn ? "/" : "", l);
 	free(norm);
 	*key = k;
 	*local = l;

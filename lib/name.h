@@ -20,6 +20,18 @@ void name_today(char ymd[9]);
 int name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e);
 
+/* What name_object names besides a database's plain dump; flags combine. */
+#define NAME_GLOBALS 1		/* the cluster's roles: the basename becomes "globals" */
+#define NAME_AGE 2		/* encrypted with age(1): ".gz.age" instead of ".gz" */
+#define NAME_GLOBALS_BASE "globals"
+#define NAME_AGE_SUFFIX ".age"
+
+/* name_make with flags: the globals object of a database sits next to its
+ * dump (same directory, basename "globals"), and an encrypted object's key
+ * and local name end in ".gz.age".  name_make is name_object with 0. */
+int name_object(const char *prefix, const char *database, const char *ymd, int flags,
+    char **key, char **local, struct log_err *e);
+
 /* Whether s may be (part of) an object key: UTF-8 as S3 wants it (no
  * overlong forms, no surrogates) and no control characters. */
 int name_key_ok(const char *s);

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "name.h"
 
-#define USAGE "usage: pgbak-name [-f] [-D DATE] PREFIX DATABASE"
+#define USAGE "usage: pgbak-name [-fgE] [-D DATE] PREFIX DATABASE"
 
 static noreturn void
 usage(void)
@@ -23,6 +23,8 @@ usage(void)
 	    "Print the object key of a backup of DATABASE under PREFIX.\n"
 	    "  -f, --file       print the local file name instead\n"
 	    "  -D, --date DATE  the backup's day, YYYYMMDD or YYYY-MM-DD (default today)\n"
+	    "  -g, --globals    name the object of the cluster's globals (roles)\n"
+	    "  -E, --encrypted  name an object encrypted with age: .gz.age\n"
 	    "      --help       print this help\n"
 	    "      --version    print the version\n", USAGE);
 	if (fflush(stdout) == EOF || ferror(stdout))
@@ -36,6 +38,8 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "file", no_argument, NULL, 'f' },
 		{ "date", required_argument, NULL, 'D' },
+		{ "globals", no_argument, NULL, 'g' },
+		{ "encrypted", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -43,17 +47,23 @@ main(int argc, char **argv)
 	const char *date = NULL;
 	char ymd[9], *key, *local;
 	struct log_err e;
-	int ch, file = 0;
+	int ch, file = 0, flags = 0;
 
 	log_init(argv[0]);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":fD:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fD:gEh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			file = 1;
 			break;
 		case 'D':
 			date = optarg;
+			break;
+		case 'g':
+			flags |= NAME_GLOBALS;
+			break;
+		case 'E':
+			flags |= NAME_AGE;
 			break;
 		case 'h':
 			usage();
@@ -71,7 +81,7 @@ main(int argc, char **argv)
 		name_today(ymd);
 	else if (name_date(date, ymd, &e) == -1)
 		die_err(&e);
-	if (name_make(argv[optind], argv[optind + 1], ymd, &key, &local, &e) == -1)
+	if (name_object(argv[optind], argv[optind + 1], ymd, flags, &key, &local, &e) == -1)
 		die_err(&e);
 	if (printf("%s\n", file ? local : key) < 0 || fflush(stdout) == EOF || ferror(stdout))
 		die_sys(EXIT_TEMP, "unable to write to standard output");

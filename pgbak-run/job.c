@@ -6,6 +6,9 @@
  *   local      pg_dump | pgbak-gzip > LOCAL_DIR/KEY, via a temp name and rename
  * In every way pg_dump's and pgbak-gzip's exit statuses decide: the upload
  * is committed (or the file renamed into place) only when both exited 0.
+ * With encrypt, an age stage follows pgbak-gzip and its status decides too.
+ * A database with globals: true has a second job, the same with
+ * pg_dumpall --globals-only in place of pg_dump, into its own object.
  */
 #define _GNU_SOURCE 1		/* mkostemp */
 #include <errno.h>
@@ -28,14 +31,16 @@
 
 extern char **environ;
 
-enum { DUMP, GZIP, PUT };
+enum { DUMP, GZIP };
 
-/* One database's pg_dump and pgbak-gzip, ready to run. */
+/* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
-	char *argv[12];
+	const char *name;	/* "pg_dump" or "pg_dumpall" */
+	char *argv[14];
 	char port[16];
 	char *gz_argv[3];
 	char level[16];		/* "-N" from gzip_level */
+	char **age_argv;	/* age -r R1 -r R2 ...; NULL: no encryption */
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
@@ -129,13 +134,36 @@ dump_release(struct dump *d)
 		free(d->pw);
 	}
 	free(d->env);
+	free(d->age_argv);
 	memset(d, 0, sizeof *d);
 }
 
-/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
- * left to libpq; the password in its environment alone. */
+/* age -r R1 -r R2 ...: recipients are public keys, so argv may show them. */
 static int
-dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
+age_prepare(const struct run_ctx *x, struct dump *d)
+{
+	char **r = x->c->encrypt.age_recipients;
+	size_t n = 0, k = 0;
+
+	if (!x->c->encrypt.present)
+		return 0;
+	while (r && r[n])
+		n++;
+	if ((d->age_argv = calloc(2 * n + 2, sizeof *d->age_argv)) == NULL)
+		return -1;
+	d->age_argv[k++] = x->t->age;
+	for (n = 0; r && r[n]; n++) {
+		d->age_argv[k++] = (char *)"-r";
+		d->age_argv[k++] = r[n];
+	}
+	return 0;
+}
+
+/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
+ * left to libpq; the password in its environment alone.  For the globals:
+ * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
+static int
+dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, struct dump *d)
 {
 	char *inherited = NULL, **ev;	/* PGPASSWORD=... of our environment */
 	size_t n = 0, k;
@@ -144,7 +172,8 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 	for (ev = environ; *ev; ev++)
 		if (name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
-	d->argv[n++] = x->t->pg_dump;
+	d->name = globals ? "pg_dumpall" : "pg_dump";
+	d->argv[n++] = globals ? x->t->pg_dumpall : x->t->pg_dump;
 	if (db->host)
 		d->argv[n++] = (char *)"-h", d->argv[n++] = db->host;
 	if (db->port > 0) {
@@ -153,7 +182,9 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 	}
 	if (db->user)
 		d->argv[n++] = (char *)"-U", d->argv[n++] = db->user;
-	d->argv[n++] = (char *)"-d", d->argv[n++] = db->database;
+	d->argv[n++] = (char *)(globals ? "-l" : "-d"), d->argv[n++] = db->database;
+	if (globals)
+		d->argv[n++] = (char *)"--globals-only";
 	d->argv[n++] = (char *)"--no-password";
 	d->argv[n] = NULL;
 	d->gz_argv[0] = x->t->gzip;
@@ -161,6 +192,8 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, struct dump *d)
 		snprintf(d->level, sizeof d->level, "-%d", x->c->gzip_level);
 		d->gz_argv[1] = d->level;
 	}
+	if (age_prepare(x, d) < 0)
+		return -1;
 
 	for (k = 0; x->env_bare[k]; k++)
 		;
@@ -189,6 +222,20 @@ stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
 	s->argv = argv;
 	s->envp = env;
 	s->capture = 1;
+}
+
+/* The stages that make the object's bytes, pg_dump | pgbak-gzip [| age],
+ * into st; returns how many. */
+static size_t
+make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st)
+{
+	size_t n = 0;
+
+	stage(&st[n++], d->name, d->argv, d->env);
+	stage(&st[n++], "pgbak-gzip", d->gz_argv, x->env_bare);
+	if (d->age_argv)
+		stage(&st[n++], "age", d->age_argv, x->env_bare);
+	return n;
 }
 
 static void
@@ -330,21 +377,20 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 {
 	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
 		(char *)"3", (char *)"--", r->key, NULL };
-	struct spawn_stage st[3];
+	struct spawn_stage st[4];
 	struct spawn_pipe p;
 	struct log_err e;
+	size_t put = make_stages(x, d, st);
 	int rc;
 
-	stage(&st[DUMP], "pg_dump", d->argv, d->env);
-	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_bare);
-	stage(&st[PUT], "pgbak-put", argv, x->env);
-	st[PUT].commit_fd = 3;
-	pipe_init(x, &p, st, 3, deadline);
+	stage(&st[put], "pgbak-put", argv, x->env);
+	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
+	pipe_init(x, &p, st, put + 1, deadline);
 	show_line(r->key, &p, d, "");
 	rc = spawn_run(&p, &e);
 	r->dump_bytes = st[DUMP].bytes_out;
 	r->gzip_bytes = st[GZIP].bytes_out;
-	if (rc == 0 && st[PUT].committed) {
+	if (rc == 0 && st[put].committed) {
 		r->state = RUN_OK;
 		if (log_verbose)
 			tell_stderr(r->key, &p, 1);
@@ -353,20 +399,20 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 	}
 }
 
-/* pg_dump | pgbak-gzip > fd, counted; 0 when both exited 0. */
+/* pg_dump | pgbak-gzip [| age] > fd, counted into *stored; 0 when every
+ * stage exited 0. */
 static int
 dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
-    const char *where, double deadline, long timeout)
+    const char *where, double deadline, long timeout, uint64_t *stored)
 {
-	struct spawn_stage st[2];
+	struct spawn_stage st[3];
 	struct spawn_pipe p;
 	struct log_err e;
 	char tail[1100];
+	size_t n = make_stages(x, d, st);
 	int rc;
 
-	stage(&st[DUMP], "pg_dump", d->argv, d->env);
-	stage(&st[GZIP], "pgbak-gzip", d->gz_argv, x->env_bare);
-	pipe_init(x, &p, st, 2, deadline);
+	pipe_init(x, &p, st, n, deadline);
 	p.out_fd = fd;
 	p.out_name = where;
 	p.count_out = 1;
@@ -375,6 +421,7 @@ dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
 	rc = spawn_run(&p, &e);
 	r->dump_bytes = st[DUMP].bytes_out;
 	r->gzip_bytes = st[GZIP].bytes_out;
+	*stored = st[n - 1].bytes_out;
 	if (rc < 0)
 		fail_pipe(x, r, &p, &e, timeout);
 	else if (log_verbose)
@@ -393,6 +440,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
+	uint64_t stored = 0;
 	size_t n;
 	int fd;
 
@@ -410,13 +458,13 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		free(path);
 		return;
 	}
-	if (dump_to(x, r, d, fd, path, deadline, timeout) < 0)
+	if (dump_to(x, r, d, fd, path, deadline, timeout, &stored) < 0)
 		goto out;
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		set_reason(r, RUN_FAILED, "unable to read %s: %s", path, strerror(errno));
 		goto out;
 	}
-	snprintf(size, sizeof size, "%llu", (unsigned long long)r->gzip_bytes);
+	snprintf(size, sizeof size, "%llu", (unsigned long long)stored);
 	stage(&st, "pgbak-put", argv, x->env);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
@@ -526,6 +574,7 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 	static unsigned serial;
 	char tmp[512], *dest = local_path(x, r->key);
 	int top = -1, dfd = -1, fd = -1, i;
+	uint64_t stored;
 
 	if (dest == NULL) {
 		set_reason(r, RUN_FAILED, "out of memory");
@@ -552,7 +601,7 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 		    strerror(errno));
 		goto out;
 	}
-	if (dump_to(x, r, d, fd, dest, deadline, timeout) < 0)
+	if (dump_to(x, r, d, fd, dest, deadline, timeout, &stored) < 0)
 		goto drop;
 	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
 		set_reason(r, RUN_FAILED, "unable to store %s: %s", dest, strerror(errno));
@@ -611,6 +660,17 @@ prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long
 	set_reason(r, RUN_FAILED, "prune: %s", why);
 }
 
+/* The key and local name of a job: the dump's or the globals', ".gz.age"
+ * when encrypting.  The one place that decides. */
+int
+job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
+    char **key, char **local, struct log_err *e)
+{
+	int flags = (globals ? NAME_GLOBALS : 0) | (c->encrypt.present ? NAME_AGE : 0);
+
+	return name_object(db->backup_file_prefix, db->database, ymd, flags, key, local, e);
+}
+
 void
 job_run(const struct run_ctx *x, struct run_result *r)
 {
@@ -625,7 +685,7 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	int have;
 
 	name_today(ymd);
-	if (name_make(db->backup_file_prefix, db->database, ymd, &r->key, &r->local, &e) < 0) {
+	if (job_name(c, db, r->globals, ymd, &r->key, &r->local, &e) < 0) {
 		set_reason(r, RUN_FAILED, "%s", e.msg);
 		return;
 	}
@@ -644,7 +704,7 @@ job_run(const struct run_ctx *x, struct run_result *r)
 			goto done;
 		}
 	}
-	if (dump_prepare(x, db, &d) < 0) {
+	if (dump_prepare(x, db, r->globals, &d) < 0) {
 		set_reason(r, RUN_FAILED, "out of memory");
 	} else if (!c->s3.enable) {
 		local(x, r, &d, deadline, timeout);
@@ -678,8 +738,8 @@ dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FI
 
 /* --dry-run: what job_run would execute, nothing run. */
 void
-job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
-    const char *local, FILE *f)
+job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
+    const char *key, const char *local, FILE *f)
 {
 	const struct conf *c = x->c;
 	char *ex[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
@@ -693,8 +753,10 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 	struct dump d;
 	char *dest;
 
-	if (dump_prepare(x, db, &d) < 0)
+	if (dump_prepare(x, db, globals, &d) < 0) {
+		dump_release(&d);
 		return;
+	}
 	fprintf(f, "%s:\n", key);
 	if (!x->o->force && c->s3.enable) {
 		fputs("  ", f);
@@ -705,6 +767,10 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 	show(f, d.has_pw, d.argv);
 	fputs(" | ", f);
 	show(f, 0, d.gz_argv);
+	if (d.age_argv) {
+		fputs(" | ", f);
+		show(f, 0, d.age_argv);
+	}
 	if (!c->s3.enable) {
 		dest = local_path(x, key);
 		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);

@@ -8,6 +8,9 @@
  * that: gzip writes a valid trailer after pg_dump dies, and the upload
  * would look complete.  The programs are run from fixed argv arrays; the
  * password reaches pg_dump alone, through PGPASSWORD, and is never shown.
+ * An entry with globals: true also gets pg_dumpall --globals-only into an
+ * object of its own; encrypt puts age between pgbak-gzip and pgbak-put,
+ * under the same commit.
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
@@ -143,7 +146,35 @@ tools_free(struct run_tools *t)
 {
 	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists);
 	free(t->prune);
+	free(t->pg_dumpall), free(t->age);
 	memset(t, 0, sizeof *t);
+}
+
+/* A program named by a setting (or its default) from PATH, executable; in a
+ * dry run a missing one is shown by its name. */
+static char *
+setting_prog(const char *name, int dry)
+{
+	char *p = spawn_which(name, NULL);
+
+	if (p != NULL && access(p, X_OK) < 0) {
+		free(p);
+		p = NULL;
+	}
+	if (p == NULL && dry)
+		p = strdup(name);
+	return p;
+}
+
+static int
+any_globals(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (c->dbs[i].globals)
+			return 1;
+	return 0;
 }
 
 /* Resolve the programs; in a dry run a missing one is shown by its name. */
@@ -151,21 +182,28 @@ static int
 tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e)
 {
 	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
+	const char *dumpall = c->pg_dumpall ? c->pg_dumpall : "pg_dumpall";
+	const char *age = c->encrypt.age ? c->encrypt.age : "age";
 	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists" };
 	char **slot[] = { &t->gzip, &t->put, &t->exists };
 	size_t i;
 
 	memset(t, 0, sizeof *t);
-	if ((t->pg_dump = spawn_which(dump, NULL)) != NULL && access(t->pg_dump, X_OK) < 0) {
-		free(t->pg_dump);
-		t->pg_dump = NULL;
-	}
-	if (t->pg_dump == NULL && dry)
-		t->pg_dump = strdup(dump);
-	if (t->pg_dump == NULL) {
+	if ((t->pg_dump = setting_prog(dump, dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dump %s not found or not executable",
 		    c->path, dump);
+	}
+	if (any_globals(c) && (t->pg_dumpall = setting_prog(dumpall, dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dumpall %s not found or not executable "
+		    "(globals: true needs it): install the PostgreSQL client tools or set "
+		    "pg_dumpall", c->path, dumpall);
+	}
+	if (c->encrypt.present && (t->age = setting_prog(age, dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "
+		    "install the age package or set encrypt.age", c->path, age);
 	}
 	for (i = 0; i < 3; i++) {
 		if ((*slot[i] = sibling(names[i])) == NULL && dry)
@@ -188,37 +226,91 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e
 	return 0;
 }
 
-/*
- * Settings this pgbak-run reads but cannot carry out yet: refused, since
- * silently not encrypting (or not pruning) would be worse than stopping.
- */
+/* Recipients go into argv and -n's output: refuse anything that is not a
+ * public key, above all an identity (AGE-SECRET-KEY-1...) pasted by mistake,
+ * without showing it. */
 static int
-unbuilt(const struct conf *c, struct log_err *e)
+check_recipients(const struct conf *c, struct log_err *e)
 {
-	const char *what = NULL;
+	char **r = c->encrypt.age_recipients;
 	size_t i;
 
-	for (i = 0; i < c->ndbs; i++)
-		if (c->dbs[i].globals)
-			what = "globals";
-	if (c->encrypt.present)
-		what = "encrypt";
-	if (what == NULL)
-		return 0;
-	return log_fail(e, EXIT_USAGE, "%s: tasks.postgres %s is not supported by this "
-	    "pgbak-run yet", c->path, what);
+	for (i = 0; c->encrypt.present && r && r[i]; i++)
+		if (strncmp(r[i], "age1", 4) != 0 && strncmp(r[i], "ssh-", 4) != 0)
+			return log_fail(e, EXIT_USAGE, "%s: tasks.postgres.encrypt.age_recipients"
+			    "[%zu] is not an age public key (age1...) or an SSH public key "
+			    "(ssh-...)%s", c->path, i, strncmp(r[i], "AGE-SECRET-KEY-", 15) == 0 ?
+			    ": it is a secret identity, remove it from the file" : "");
+	return 0;
+}
+
+struct named {
+	char *key;
+	size_t db;
+	int globals;
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->key, ((const struct named *)b)->key);
+}
+
+/*
+ * Every key computable, and no globals object shared with another entry:
+ * the second would be skipped as "already exists" while holding the roles
+ * of another cluster, or take the name of a database's dump.
+ */
+static int
+check_names(const struct conf *c, struct log_err *e)
+{
+	struct named *v = calloc(2 * c->ndbs + 1, sizeof *v), *a, *b;
+	const char *what[] = { "dump", "globals" };
+	char *local, *at;
+	size_t i, n = 0;
+	int g, rc = 0;
+
+	if (v == NULL)
+		return log_fail(e, EXIT_TEMP, "out of memory");
+	for (i = 0; i < c->ndbs && rc == 0; i++)
+		for (g = 0; g <= c->dbs[i].globals && rc == 0; g++) {
+			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, e) < 0) {
+				rc = -1;
+				break;
+			}
+			free(local);
+			v[n].db = i, v[n++].globals = g;
+		}
+	if (rc == 0)
+		qsort(v, n, sizeof *v, named_cmp);
+	for (i = 1; i < n && rc == 0; i++) {
+		a = &v[i - 1], b = &v[i];	/* a: the earlier entry (qsort is not stable) */
+		if (a->db > b->db || (a->db == b->db && a->globals))
+			a = &v[i], b = &v[i - 1];
+		if (strcmp(a->key, b->key) != 0 || !(a->globals || b->globals))
+			continue;
+		if ((at = strstr(a->key, "-20000101.gz")) != NULL)
+			memcpy(at + 1, "YYYYMMDD", 8);
+		rc = log_fail(e, EXIT_USAGE, "%s:%d: tasks.postgres.dbs[%zu]'s %s and dbs[%zu]'s "
+		    "%s would both be stored as %s: %s", c->path, c->dbs[b->db].line, a->db,
+		    what[a->globals], b->db, what[b->globals], a->key, a->globals && b->globals ?
+		    "keep globals: true on one entry per cluster, or give them prefixes in "
+		    "different directories" : "a dump named globals needs another basename "
+		    "(a file-like backup_file_prefix)");
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].key);
+	free(v);
+	return rc;
 }
 
 /* Read and check the settings: every key computable, every program found. */
 static int
 load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_err *e)
 {
-	char *key, *local;
-	size_t i;
-
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (unbuilt(c, e) < 0 || notify_check(c, e) < 0) {
+	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0) {
 		conf_free(c);
 		return -1;
 	}
@@ -227,15 +319,6 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 		    "is false", path);
 		conf_free(c);
 		return -1;
-	}
-	for (i = 0; i < c->ndbs; i++) {
-		if (name_make(c->dbs[i].backup_file_prefix, c->dbs[i].database, "20000101",
-		    &key, &local, e) < 0) {
-			conf_free(c);
-			return -1;
-		}
-		free(key);
-		free(local);
 	}
 	if (c->enable && tools_find(t, c, dry, e) < 0) {
 		conf_free(c);
@@ -250,6 +333,7 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 struct pool {
 	const struct run_ctx *x;
 	struct run_result *res;
+	size_t n;		/* jobs in res */
 	size_t next;
 	pthread_mutex_t mu;
 };
@@ -265,7 +349,7 @@ worker(void *arg)
 		pthread_mutex_lock(&pl->mu);
 		i = pl->next++;
 		pthread_mutex_unlock(&pl->mu);
-		if (i >= pl->x->c->ndbs || got_stop)
+		if (i >= pl->n || got_stop)
 			return NULL;
 		r = &pl->res[i];
 		job_run(pl->x, r);
@@ -282,18 +366,25 @@ run_once(const struct run_ctx *x)
 	const struct conf *c = x->c;
 	struct pool pl = { .x = x, .next = 0 };
 	pthread_t *th;
-	size_t i, nth = (size_t)x->o->jobs;
+	size_t i, n = 0, nth = (size_t)x->o->jobs;
 	int rc = EXIT_OK;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((pl.res = calloc(c->ndbs + 1, sizeof *pl.res)) == NULL)
+	/* One job per database, and one more for each globals: true. */
+	if ((pl.res = calloc(2 * c->ndbs + 1, sizeof *pl.res)) == NULL)
 		die(EXIT_TEMP, "out of memory");
-	for (i = 0; i < c->ndbs; i++)
-		pl.res[i].db = &c->dbs[i];
+	for (i = 0; i < c->ndbs; i++) {
+		pl.res[n++].db = &c->dbs[i];
+		if (c->dbs[i].globals) {
+			pl.res[n].db = &c->dbs[i];
+			pl.res[n++].globals = 1;
+		}
+	}
+	pl.n = n;
 	pthread_mutex_init(&pl.mu, NULL);
-	if (nth > c->ndbs)
-		nth = c->ndbs;
+	if (nth > n)
+		nth = n;
 	if (nth <= 1) {
 		worker(&pl);
 	} else {
@@ -307,8 +398,8 @@ run_once(const struct run_ctx *x)
 		free(th);
 	}
 	if (!got_stop)		/* a deliberate stop is no result to report */
-		notify_run(x, pl.res, c->ndbs, &t0);
-	for (i = 0; i < c->ndbs; i++) {
+		notify_run(x, pl.res, n, &t0);
+	for (i = 0; i < n; i++) {
 		if (pl.res[i].state == RUN_FAILED)
 			rc = EXIT_TEMP;
 		free(pl.res[i].key);
@@ -325,16 +416,17 @@ dry_run(const struct run_ctx *x)
 	struct log_err e;
 	char ymd[9], *key, *local;
 	size_t i;
+	int g;
 
 	name_today(ymd);
-	for (i = 0; i < x->c->ndbs; i++) {
-		if (name_make(x->c->dbs[i].backup_file_prefix, x->c->dbs[i].database, ymd,
-		    &key, &local, &e) < 0)
-			die_err(&e);
-		job_dry_run(x, &x->c->dbs[i], key, local, stdout);
-		free(key);
-		free(local);
-	}
+	for (i = 0; i < x->c->ndbs; i++)
+		for (g = 0; g <= x->c->dbs[i].globals; g++) {
+			if (job_name(x->c, &x->c->dbs[i], g, ymd, &key, &local, &e) < 0)
+				die_err(&e);
+			job_dry_run(x, &x->c->dbs[i], g, key, local, stdout);
+			free(key);
+			free(local);
+		}
 	notify_dry_run(x, stdout);
 }
 

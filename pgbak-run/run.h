@@ -21,12 +21,15 @@ struct run_opts {
 struct run_tools {
 	char *pg_dump, *gzip, *put, *exists;
 	char *prune;		/* pgbak-prune; NULL: no database has a retention policy */
+	char *pg_dumpall;	/* when a database has globals: true */
+	char *age;		/* when the settings have encrypt */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
 
 struct run_result {
 	const struct conf_db *db;
+	int globals;		/* the cluster's globals (pg_dumpall), not the dump */
 	char *key, *local;
 	enum run_state state;
 	char reason[1024];	/* why skipped or failed, one line */
@@ -47,9 +50,11 @@ struct run_ctx {
 /* job.c */
 int job_env(struct run_ctx *x);
 void job_env_free(struct run_ctx *x);
+int job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
+    char **key, char **local, struct log_err *e);
 void job_run(const struct run_ctx *x, struct run_result *r);
-void job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
-    const char *local, FILE *f);
+void job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
+    const char *key, const char *local, FILE *f);
 
 /* report.c */
 void report(FILE *f, const struct run_result *r, int json);

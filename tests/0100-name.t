@@ -95,7 +95,7 @@ usage_error "--file takes no argument" --file=x p/ db
 # --help and --version.
 name --help
 is "$rc" 0 "--help exits 0"
-like "$out" '^usage: pgbak-name \[-f\] \[-D DATE\] PREFIX DATABASE' "--help prints the usage on stdout"
+like "$out" '^usage: pgbak-name \[-fgE\] \[-D DATE\] PREFIX DATABASE' "--help prints the usage on stdout"
 is "$err" "" "--help writes nothing on stderr"
 name --version
 like "$rc:$out" '^0:pgbak-name \(pgbak\) [0-9]+\.[0-9]+' "--version prints the version"
