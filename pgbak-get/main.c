@@ -41,27 +41,6 @@ usage(void)
 	exit(EXIT_OK);
 }
 
-static void
-on_signal(int sig)
-{
-	s3_stop = sig;
-}
-
-/* SIGINT, SIGTERM, SIGHUP end the transfer; a closed stdout is a write error. */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* The sink: standard output, through short writes. */
 static int
 to_stdout(void *ctx, const char *p, size_t n)
@@ -125,7 +104,8 @@ main(int argc, char **argv)
 		    USAGE);
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
-	catch_signals();
+	s3_get_signals();
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error */
 	if (s3_init(&s, &cfg, &e) < 0) {
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
