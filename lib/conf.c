@@ -66,6 +66,7 @@ static const struct field task_fields[] = {
 	F(conf, temp_dir, K_STR),
 	F(conf, local_dir, K_STR),
 	F(conf, pg_dump, K_STR),
+	F(conf, verify, K_BOOL),
 };
 
 static const struct field db_fields[] = {

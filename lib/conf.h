@@ -50,6 +50,7 @@ struct conf {
 	char *temp_dir;		/* NULL: $TMPDIR or /tmp */
 	char *local_dir;	/* s3.enable false: default "./backups" */
 	char *pg_dump;		/* NULL: "pg_dump" from PATH */
+	int verify;		/* pgbak-verify each object after its upload, default 0 */
 	struct conf_s3 s3;
 	struct conf_db *dbs;
 	size_t ndbs;

@@ -14,11 +14,12 @@ struct run_opts {
 	int json;
 	int jobs;		/* databases at once */
 	int daemon;
+	int verify;		/* --verify: check each object after its upload */
 };
 
 /* The programs a run executes, resolved once. */
 struct run_tools {
-	char *pg_dump, *gzip, *put, *exists;
+	char *pg_dump, *gzip, *put, *exists, *verify;
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
@@ -27,6 +28,7 @@ struct run_result {
 	const struct conf_db *db;
 	char *key, *local;
 	enum run_state state;
+	int verified;		/* pgbak-verify found the stored backup whole */
 	char reason[1024];	/* why skipped or failed, one line */
 	uint64_t dump_bytes, gzip_bytes;
 	double seconds;
