@@ -40,8 +40,8 @@ struct s3_get {
 };
 
 /* Download key into g->sink.  0 all of it, 1 absent (the bucket exists;
- * nothing was given to the sink), -1 failed (e; EXIT_TEMP), when the sink
- * failed too: then g->written says how far it got. */
+ * nothing was given to the sink), -1 failed (e, EXIT_TEMP), a failing sink
+ * included; g->written says how far it got. */
 int s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e);
 
 /* SIGINT, SIGTERM and SIGHUP set s3_stop: the download ends at once, and
