@@ -110,6 +110,7 @@ static const struct field task_fields[] = {
 	F(conf, on_failure, K_LIST),
 	F(conf, ping_url, K_SECRET),
 	F(conf, metrics_file, K_STR),
+	F(conf, verify, K_BOOL),
 };
 
 static const struct field db_fields[] = {

@@ -76,6 +76,7 @@ struct conf {
 	char **on_failure;	/* argv run after a run with a failure; NULL: none */
 	char *ping_url;		/* ${NAME} expanded; holds a token: never shown */
 	char *metrics_file;	/* Prometheus text file, written atomically; NULL: none */
+	int verify;		/* pgbak-verify each object after its upload, default 0 */
 	struct conf_s3 s3;
 	struct conf_db *dbs;
 	size_t ndbs;

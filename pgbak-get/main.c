@@ -6,7 +6,8 @@
  * byte count is checked against Content-Length, and a connection that breaks
  * mid-body is resumed with a Range request from the first byte not yet
  * written, after checking that the object is still the same one (ETag).
- * "Absent" (exit 1) is told apart from "could not fetch" (111).
+ * "Absent" (exit 1) is told apart from "could not fetch" (111).  lib/s3get
+ * does all that, for pgbak-verify too.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,18 +20,7 @@
 
 #include "log.h"
 #include "s3.h"
-
-#define RESUMES_MAX 1000	/* Range requests after broken connections (each made progress) */
-
-struct out {
-	struct s3 *s;
-	uint64_t written;
-	uint64_t total;		/* Content-Length of the first answer */
-	int have_total;
-	char etag[128];
-	int checked;		/* this answer's headers were checked */
-	int changed;		/* ...and do not continue what was written */
-};
+#include "s3get.h"
 
 #define USAGE "usage: pgbak-get [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY > FILE"
 
@@ -51,59 +41,13 @@ usage(void)
 	exit(EXIT_OK);
 }
 
-static void
-on_signal(int sig)
-{
-	s3_stop = sig;
-}
-
-/* SIGINT, SIGTERM, SIGHUP end the transfer; a closed stdout is a write error. */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-/* Is this answer the object we started, from the first byte not yet written? */
-static int
-same_object(struct out *o)
-{
-	const struct s3_resp *r = &o->s->x.resp;
-	unsigned long long start, end, total;
-
-	if (o->written == 0 && !o->have_total) {
-		o->total = r->length;
-		o->have_total = r->has_length;
-		snprintf(o->etag, sizeof o->etag, "%s", r->etag);
-		return r->status == 200;
-	}
-	return r->status == 206 && strcmp(r->etag, o->etag) == 0 &&
-	    sscanf(r->content_range, "bytes %llu-%llu/%llu", &start, &end, &total) == 3 &&
-	    start == o->written && (!o->have_total || total == o->total);
-}
-
+/* The sink: standard output, through short writes. */
 static int
 to_stdout(void *ctx, const char *p, size_t n)
 {
-	struct out *o = ctx;
 	ssize_t w;
 
-	if (!o->checked) {
-		o->checked = 1;
-		if (!same_object(o)) {
-			o->changed = 1;
-			errno = ESTALE;
-			return -1;
-		}
-	}
+	(void)ctx;
 	while (n > 0) {
 		if ((w = write(1, p, n)) < 0) {
 			if (errno == EINTR && !s3_stop)
@@ -112,57 +56,15 @@ to_stdout(void *ctx, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
-		o->written += (uint64_t)w;
 	}
 	return 0;
 }
 
-/* GET from o->written on; 0 done, 1 absent, -1 failed (e). */
-static int
-fetch(struct s3 *s, const char *key, struct out *o, struct log_err *e)
+static void
+resumed(void *ctx, const char *why, uint64_t at)
 {
-	char range[64];
-	struct s3_req r = { .what = "download", .method = "GET", .key = key, .sink = to_stdout,
-	    .sink_ctx = o };
-	int resumes = 0;
-
-	for (;;) {
-		o->checked = 0;
-		if (o->written > 0) {
-			snprintf(range, sizeof range, "range: bytes=%llu-",
-			    (unsigned long long)o->written);
-			r.headers[0] = range;
-		}
-		if (s3_call(s, &r, e) == 0) {
-			if (o->written == 0 && !o->checked && !same_object(o))
-				return log_fail(e, EXIT_TEMP, "unable to download %s: HTTP %ld",
-				    s3_cfg_url(s->cfg), s->x.resp.status);
-			if (!o->have_total || o->written == o->total)
-				return 0;
-			/* the body ended early without an error: resume as after one */
-			log_fail(e, EXIT_TEMP, "unable to download %s: %llu of %llu bytes",
-			    s3_cfg_url(s->cfg), (unsigned long long)o->written,
-			    (unsigned long long)o->total);
-		} else if (s->x.sink_errno && !o->changed) {
-			errno = s->x.sink_errno;
-			return log_fail_sys(e, EXIT_TEMP, "unable to write %s to standard output",
-			    s3_cfg_url(s->cfg));
-		} else if (o->changed) {
-			return log_fail(e, EXIT_TEMP, "unable to download %s: the object changed "
-			    "after %llu bytes were written", s3_cfg_url(s->cfg),
-			    (unsigned long long)o->written);
-		} else if (o->written == 0 && s->x.resp.status == 404 &&
-		    strcmp(s->x.resp.code, "NoSuchBucket") != 0) {
-			return 1;
-		} else if (!s->x.retryable || s->x.resp.sunk == 0) {
-			return -1;
-		}
-		if (++resumes > RESUMES_MAX)
-			return -1;
-		info("%s; resuming at byte %llu", e->msg, (unsigned long long)o->written);
-		if (s3_sleep_ms(s3_backoff_ms(1)) < 0)
-			return -1;
-	}
+	(void)ctx;
+	info("%s; resuming at byte %llu", why, (unsigned long long)at);
 }
 
 int
@@ -176,7 +78,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct s3_flags flags = { 0 };
-	struct out o = { 0 };
+	struct s3_get g = { .sink = to_stdout, .sink_name = "standard output",
+	    .resumed = resumed };
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
@@ -201,21 +104,21 @@ main(int argc, char **argv)
 		    USAGE);
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
-	catch_signals();
+	s3_get_signals();
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error */
 	if (s3_init(&s, &cfg, &e) < 0) {
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
 
-	o.s = &s;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = fetch(&s, cfg.key, &o, &e);
+	rc = s3_get(&s, cfg.key, &g, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (rc == 0)
 		info("fetched %s: %llu bytes, %.2f s, %.1f MiB/s", s3_cfg_url(&cfg),
-		    (unsigned long long)o.written, secs,
-		    secs > 0 ? (double)o.written / (1 << 20) / secs : 0.0);
+		    (unsigned long long)g.written, secs,
+		    secs > 0 ? (double)g.written / (1 << 20) / secs : 0.0);
 	else if (rc > 0)
 		warn("%s does not exist", s3_cfg_url(&cfg));
 	s3_free(&s);

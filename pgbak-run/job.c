@@ -9,6 +9,7 @@
  * With encrypt, an age stage follows pgbak-gzip and its status decides too.
  * A database with globals: true has a second job, the same with
  * pg_dumpall --globals-only in place of pg_dump, into its own object.
+ * With verify on, pgbak-verify then reads the stored backup back.
  */
 #define _GNU_SOURCE 1		/* mkostemp */
 #include <errno.h>
@@ -671,6 +672,65 @@ job_name(const struct conf *c, const struct conf_db *db, int globals, const char
 	return name_object(db->backup_file_prefix, db->database, ymd, flags, key, local, e);
 }
 
+/* What pgbak-verify said, without its name and the object's: from
+ * "pgbak-verify: s3://BUCKET/KEY: truncated: ..." just "truncated: ...". */
+static const char *
+verify_said(const char *line, const char *name)
+{
+	const char *p = line, *k;
+	size_t n = strlen(name);
+
+	if (strncmp(p, "pgbak-verify: ", 14) == 0)
+		p += 14;
+	if (strncmp(p, "s3://", 5) == 0 && (k = strchr(p + 5, '/')) != NULL)
+		k++;
+	else
+		k = p;
+	if (strncmp(k, name, n) == 0 && strncmp(k + n, ": ", 2) == 0)
+		return k + n + 2;
+	return p;
+}
+
+/* pgbak-verify the backup just stored: the object, or in local mode the
+ * file.  It has a time limit of its own, as long as the database's.  A
+ * damaged or unreadable backup fails the database ("verify: ...") and is
+ * left where it is, for the operator to look at. */
+static void
+verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
+{
+	char *file = x->c->s3.enable ? NULL : local_path(x, r->key);
+	char *s3argv[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
+		r->key, NULL };
+	char *fargv[] = { x->t->verify, (char *)"-f", file, NULL };
+	char last[sizeof r->reason], why[sizeof r->reason];
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+
+	if (!x->c->s3.enable && file == NULL) {
+		set_reason(r, RUN_FAILED, "verify: out of memory");
+		return;
+	}
+	stage(&st, "pgbak-verify", file ? fargv : s3argv, file ? x->env_bare : x->env);
+	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
+	show_line(r->key, &p, NULL, "");
+	if (spawn_run(&p, &e) == 0) {
+		r->verified = 1;
+	} else {
+		fail_pipe(x, r, &p, &e, timeout);
+		spawn_last_line(&st.ring, last, sizeof last);
+		if (p.failed == 0 && !p.timed_out && !p.cancelled && *last &&
+		    (st.status == EXIT_NO || st.status == EXIT_TEMP)) {
+			set_reason(r, RUN_FAILED, "verify: %s",
+			    verify_said(last, file ? file : r->key));
+		} else {
+			snprintf(why, sizeof why, "%s", r->reason);
+			set_reason(r, RUN_FAILED, "verify: %s", why);
+		}
+	}
+	free(file);
+}
+
 void
 job_run(const struct run_ctx *x, struct run_result *r)
 {
@@ -714,6 +774,8 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		stream(x, r, &d, deadline, timeout);
 	}
 	dump_release(&d);
+	if (r->state == RUN_OK && (x->o->verify || c->verify))
+		verify_stored(x, r, timeout);
 done:
 	r->seconds = now_s() - t0;
 	if (r->state == RUN_OK || r->state == RUN_SKIPPED)
@@ -749,6 +811,9 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
 		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
 		(char *)key, NULL };
+	char *verify[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
+		(char *)key, NULL };
+	char *fverify[] = { x->t->verify, (char *)"-f", NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
 	struct dump d;
 	char *dest;
@@ -783,6 +848,17 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		fputs(" | ", f);
 		show(f, 0, put);
 		fputs("\n", f);
+	}
+	if (x->o->verify || c->verify) {
+		dest = c->s3.enable ? NULL : local_path(x, key);
+		fputs("  ", f);
+		show(f, 0, dest ? fverify : verify);
+		if (dest) {
+			fputc(' ', f);
+			report_quote(f, dest);
+		}
+		fputs("\n", f);
+		free(dest);
 	}
 	dry_prune(x, db, key, f);
 	dump_release(&d);

@@ -11,6 +11,8 @@
  * An entry with globals: true also gets pg_dumpall --globals-only into an
  * object of its own; encrypt puts age between pgbak-gzip and pgbak-put,
  * under the same commit.
+ * With --verify (or verify: true) pgbak-verify reads each stored backup
+ * back, and a damaged one fails its database.
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
@@ -42,8 +44,8 @@
 static volatile sig_atomic_t got_stop, got_hup, daemon_mode;
 static int cancel_pipe[2] = { -1, -1 }, hup_pipe[2] = { -1, -1 };
 
-#define USAGE "usage: pgbak-run [-fnv] [-j N] [--json] [--daemon] [-c] settings.yml " \
-	"[-t postgres]"
+#define USAGE "usage: pgbak-run [-fnv] [-j N] [--json] [--daemon] [--verify] [-c] " \
+	"settings.yml [-t postgres]"
 
 static noreturn void
 usage(int status)
@@ -64,6 +66,7 @@ usage(int status)
 	    "  -j, --jobs N       back up N databases at once (default 1)\n"
 	    "      --json         one JSON object per database on stdout\n"
 	    "      --daemon       run now, then every interval, until SIGTERM\n"
+	    "      --verify       read each backup back with pgbak-verify once stored\n"
 	    "  -v, --verbose      show the commands run (password as ***)\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      the version\n", log_prog, log_prog);
@@ -144,7 +147,7 @@ run_prunes(const struct conf *c)
 static void
 tools_free(struct run_tools *t)
 {
-	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists);
+	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists), free(t->verify);
 	free(t->prune);
 	free(t->pg_dumpall), free(t->age);
 	memset(t, 0, sizeof *t);
@@ -177,15 +180,17 @@ any_globals(const struct conf *c)
 	return 0;
 }
 
-/* Resolve the programs; in a dry run a missing one is shown by its name. */
+/* Resolve the programs; in a dry run a missing one is shown by its name.
+ * pgbak-verify is needed only when verify is on (--verify or the setting). */
 static int
-tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e)
+tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struct log_err *e)
 {
 	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
 	const char *dumpall = c->pg_dumpall ? c->pg_dumpall : "pg_dumpall";
 	const char *age = c->encrypt.age ? c->encrypt.age : "age";
-	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists" };
-	char **slot[] = { &t->gzip, &t->put, &t->exists };
+	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists", "pgbak-verify" };
+	char **slot[] = { &t->gzip, &t->put, &t->exists, &t->verify };
+	int need[] = { 1, c->s3.enable, c->s3.enable, verify || c->verify };
 	size_t i;
 
 	memset(t, 0, sizeof *t);
@@ -205,10 +210,10 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, struct log_err *e
 		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "
 		    "install the age package or set encrypt.age", c->path, age);
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		if ((*slot[i] = sibling(names[i])) == NULL && dry)
 			*slot[i] = strdup(names[i]);
-		if (*slot[i] == NULL && (i == 0 || c->s3.enable)) {
+		if (*slot[i] == NULL && need[i]) {
 			tools_free(t);
 			return log_fail(e, EXIT_NOTFOUND, "%s not found next to pgbak-run or in PATH",
 			    names[i]);
@@ -306,11 +311,20 @@ check_names(const struct conf *c, struct log_err *e)
 
 /* Read and check the settings: every key computable, every program found. */
 static int
-load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_err *e)
+load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
+    struct log_err *e)
 {
 	if (conf_load(c, path, e) < 0)
 		return -1;
 	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	if ((verify || c->verify) && c->encrypt.present) {
+		/* pgbak-verify would need the identity, which must not be here */
+		log_fail(e, EXIT_USAGE, "%s: verify cannot check encrypted backups (the age "
+		    "identity is not on this host): turn verify off, or verify after "
+		    "age -d where the identity is", path);
 		conf_free(c);
 		return -1;
 	}
@@ -320,7 +334,7 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, struct log_
 		conf_free(c);
 		return -1;
 	}
-	if (c->enable && tools_find(t, c, dry, e) < 0) {
+	if (c->enable && tools_find(t, c, dry, verify, e) < 0) {
 		conf_free(c);
 		return -1;
 	}
@@ -448,7 +462,7 @@ reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 	struct log_err e;
 
 	got_hup = 0;
-	if (load(x->o->settings, &nc, &nt, 0, &e) < 0) {
+	if (load(x->o->settings, &nc, &nt, 0, x->o->verify, &e) < 0) {
 		warn("%s; keeping the settings in use", e.msg);
 		return;
 	}
@@ -505,6 +519,7 @@ main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "daemon", no_argument, NULL, 'D' },
+		{ "verify", no_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -549,6 +564,9 @@ main(int argc, char **argv)
 		case 'D':
 			o.daemon = 1;
 			break;
+		case 'W':
+			o.verify = 1;
+			break;
 		case 'v':
 			log_verbose++;
 			break;
@@ -569,7 +587,7 @@ main(int argc, char **argv)
 	if (o.settings == NULL)
 		usage(EXIT_USAGE);
 
-	if (load(o.settings, &c, &t, o.dry_run, &e) < 0)
+	if (load(o.settings, &c, &t, o.dry_run, o.verify, &e) < 0)
 		die_err(&e);
 	memset(&x, 0, sizeof x);
 	x.o = &o, x.c = &c, x.t = &t;

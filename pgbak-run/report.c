@@ -118,6 +118,7 @@ report(FILE *f, const struct run_result *r, int json)
 		json_str(f, state_name[r->state]);
 		fputs(",\"reason\":", f);
 		json_str(f, r->state == RUN_OK ? NULL : r->reason);
+		fprintf(f, ",\"verified\":%s", r->verified ? "true" : "false");
 		fprintf(f, ",\"dump_bytes\":%llu,\"gzip_bytes\":%llu,\"ratio\":%.4f,"
 		    "\"seconds\":%.3f,\"mib_per_s\":%.2f}\n",
 		    (unsigned long long)r->dump_bytes, (unsigned long long)r->gzip_bytes,
@@ -126,6 +127,8 @@ report(FILE *f, const struct run_result *r, int json)
 		fprintf(f, "%s: dump %llu B, gzip %llu B, ratio %.3f, %.2f s, %.2f MiB/s: %s",
 		    key, (unsigned long long)r->dump_bytes, (unsigned long long)r->gzip_bytes,
 		    ratio, r->seconds, mibs, state_name[r->state]);
+		if (r->state == RUN_OK && r->verified)
+			fputs(", verified", f);
 		if (r->state != RUN_OK && r->reason[0])
 			fprintf(f, ": %s", r->reason);
 		fputc('\n', f);

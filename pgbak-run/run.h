@@ -15,11 +15,12 @@ struct run_opts {
 	int json;
 	int jobs;		/* databases at once */
 	int daemon;
+	int verify;		/* --verify: check each object after its upload */
 };
 
 /* The programs a run executes, resolved once. */
 struct run_tools {
-	char *pg_dump, *gzip, *put, *exists;
+	char *pg_dump, *gzip, *put, *exists, *verify;
 	char *prune;		/* pgbak-prune; NULL: no database has a retention policy */
 	char *pg_dumpall;	/* when a database has globals: true */
 	char *age;		/* when the settings have encrypt */
@@ -32,6 +33,7 @@ struct run_result {
 	int globals;		/* the cluster's globals (pg_dumpall), not the dump */
 	char *key, *local;
 	enum run_state state;
+	int verified;		/* pgbak-verify found the stored backup whole */
 	char reason[1024];	/* why skipped or failed, one line */
 	uint64_t dump_bytes, gzip_bytes;
 	double seconds;

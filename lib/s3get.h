@@ -1,0 +1,51 @@
+/*
+ * s3get: one S3 object, whole, into a sink (pgbak-get's standard output,
+ * pgbak-verify's checker).
+ *
+ * A download that silently stops early must not look complete, so the
+ * bytes given to the sink are counted against Content-Length, and a
+ * connection that breaks mid-body is resumed with a Range request from the
+ * first byte not yet given, after checking that the answer is the same
+ * object (ETag) and starts at that byte.  "Absent" is told apart from
+ * "could not fetch".
+ */
+#ifndef PGBAK_S3GET_H
+#define PGBAK_S3GET_H
+
+#include <stdint.h>
+
+#include "log.h"
+#include "s3.h"
+
+#define S3_GET_RESUMES 1000	/* Range requests after broken connections (each made progress) */
+
+struct s3_get {
+	/* Set by the caller. */
+	s3_sink_fn *sink;	/* takes the body in order; -1 with errno ends the download */
+	void *sink_ctx;
+	const char *sink_name;	/* for "unable to write OBJECT to NAME"; NULL: "its reader" */
+	/* Told why and where a broken transfer resumes (for -v); NULL: nothing. */
+	void (*resumed)(void *ctx, const char *why, uint64_t at);
+
+	/* Results. */
+	uint64_t written;	/* bytes the sink took */
+	uint64_t total;		/* the object's length, when have_total */
+	int have_total;
+
+	/* Private. */
+	struct s3 *s;
+	char etag[128];
+	int checked;		/* this answer's headers were checked */
+	int changed;		/* ...and do not continue what was written */
+};
+
+/* Download key into g->sink.  0 all of it, 1 absent (the bucket exists;
+ * nothing was given to the sink), -1 failed (e, EXIT_TEMP), a failing sink
+ * included; g->written says how far it got. */
+int s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e);
+
+/* SIGINT, SIGTERM and SIGHUP set s3_stop: the download ends at once, and
+ * the caller can die by the same signal afterwards. */
+void s3_get_signals(void);
+
+#endif
