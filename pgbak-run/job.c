@@ -318,6 +318,37 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 	return -1;
 }
 
+/*
+ * After a backup is stored: abort the uploads of its name (any day) older
+ * than its timeout, which a pgbak-put killed by SIGKILL left behind.  No
+ * live run of these settings can own one: it would have been stopped at
+ * its timeout.  Housekeeping only, so a failure warns and the backup stays ok.
+ */
+static void
+abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
+{
+	char age[48], why[512], last[512];
+	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, age,
+		(char *)"--any-date", (char *)"--", r->key, NULL };
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+
+	snprintf(age, sizeof age, "--abort-stale=%ld", timeout);
+	stage(&st, "pgbak-put", argv, x->env);
+	pipe_init(x, &p, &st, 1, deadline);
+	show_line(r->key, &p, NULL, "");
+	if (spawn_run(&p, &e) == 0)
+		return;
+	if (p.timed_out || p.cancelled || p.failed < 0) {
+		warn("%s: unable to abort stale uploads: %s", r->key, e.msg);
+		return;
+	}
+	spawn_describe(&st, why, sizeof why);
+	spawn_last_line(&st.ring, last, sizeof last);
+	warn("%s: unable to abort stale uploads: %s%s%s", r->key, why, *last ? ": " : "", last);
+}
+
 static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
@@ -569,12 +600,18 @@ out:
 	free(dest);
 }
 
+static long
+timeout_of(const struct conf *c, const struct conf_db *db)
+{
+	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+}
+
 void
 job_run(const struct run_ctx *x, struct run_result *r)
 {
 	const struct conf *c = x->c;
 	const struct conf_db *db = r->db;
-	long timeout = db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+	long timeout = timeout_of(c, db);
 	double t0 = now_s(), deadline = t0 + (double)timeout;
 	struct log_err e;
 	struct stat sb;
@@ -612,6 +649,8 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		stream(x, r, &d, deadline, timeout);
 	}
 	dump_release(&d);
+	if (r->state == RUN_OK && c->s3.enable)
+		abort_stale(x, r, deadline, timeout);
 done:
 	r->seconds = now_s() - t0;
 }
@@ -629,6 +668,9 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
 		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
 		(char *)key, NULL };
+	char age[48];
+	char *stale[] = { x->t->put, (char *)"-c", (char *)x->o->settings, age,
+		(char *)"--any-date", (char *)"--", (char *)key, NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
 	struct dump d;
 	char *dest;
@@ -657,6 +699,12 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 		fputs(" | ", f);
 		show(f, 0, put);
 		fputs("\n", f);
+	}
+	if (c->s3.enable) {
+		snprintf(age, sizeof age, "--abort-stale=%ld", timeout_of(c, db));
+		fputs("  ", f);
+		show(f, 0, stale);
+		fputs(" (after a success)\n", f);
 	}
 	dump_release(&d);
 }
