@@ -48,6 +48,12 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static long
+timeout_of(const struct conf *c, const struct conf_db *db)
+{
+	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+}
+
 static int
 is_db_password(const struct conf *c, const char *val)
 {
@@ -318,6 +324,17 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 	return -1;
 }
 
+/* pgbak-put --abort-stale=TIMEOUT --any-date KEY, for abort_stale and --dry-run */
+static void
+stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
+    char *argv[8])
+{
+	snprintf(age, 48, "--abort-stale=%ld", timeout);
+	argv[0] = x->t->put, argv[1] = (char *)"-c", argv[2] = (char *)x->o->settings;
+	argv[3] = age, argv[4] = (char *)"--any-date", argv[5] = (char *)"--";
+	argv[6] = (char *)key, argv[7] = NULL;
+}
+
 /*
  * After a backup is stored: abort the uploads of its name (any day) older
  * than its timeout, which a pgbak-put killed by SIGKILL left behind.  No
@@ -327,14 +344,12 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 static void
 abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char age[48], why[512], last[512];
-	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, age,
-		(char *)"--any-date", (char *)"--", r->key, NULL };
+	char age[48], why[512], last[512], *argv[8];
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	snprintf(age, sizeof age, "--abort-stale=%ld", timeout);
+	stale_argv(x, r->key, timeout, age, argv);
 	stage(&st, "pgbak-put", argv, x->env);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
@@ -347,6 +362,18 @@ abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long
 	spawn_describe(&st, why, sizeof why);
 	spawn_last_line(&st.ring, last, sizeof last);
 	warn("%s: unable to abort stale uploads: %s%s%s", r->key, why, *last ? ": " : "", last);
+}
+
+/* --dry-run: the clean-up of stale uploads that follows a stored backup. */
+static void
+dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
+{
+	char age[48], *argv[8];
+
+	stale_argv(x, key, timeout_of(x->c, db), age, argv);
+	fputs("  ", f);
+	show(f, 0, argv);
+	fputs(" (after a success)\n", f);
 }
 
 static void
@@ -373,6 +400,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 		r->state = RUN_OK;
 		if (log_verbose)
 			tell_stderr(r->key, &p, 1);
+		abort_stale(x, r, deadline, timeout);
 	} else {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
@@ -452,10 +480,12 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		snprintf(tail, sizeof tail, " < %s", path);
 		show_line(r->key, &p, NULL, tail);
 	}
-	if (spawn_run(&p, &e) == 0 && st.committed)
+	if (spawn_run(&p, &e) == 0 && st.committed) {
 		r->state = RUN_OK;
-	else
+		abort_stale(x, r, deadline, timeout);
+	} else {
 		fail_pipe(x, r, &p, &e, timeout);
+	}
 out:
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_sys("unable to remove %s", path);
@@ -600,12 +630,6 @@ out:
 	free(dest);
 }
 
-static long
-timeout_of(const struct conf *c, const struct conf_db *db)
-{
-	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
-}
-
 void
 job_run(const struct run_ctx *x, struct run_result *r)
 {
@@ -649,8 +673,6 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		stream(x, r, &d, deadline, timeout);
 	}
 	dump_release(&d);
-	if (r->state == RUN_OK && c->s3.enable)
-		abort_stale(x, r, deadline, timeout);
 done:
 	r->seconds = now_s() - t0;
 }
@@ -668,9 +690,6 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
 		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
 		(char *)key, NULL };
-	char age[48];
-	char *stale[] = { x->t->put, (char *)"-c", (char *)x->o->settings, age,
-		(char *)"--any-date", (char *)"--", (char *)key, NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
 	struct dump d;
 	char *dest;
@@ -695,16 +714,12 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, const char *key,
 		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
 		show(f, 0, putx);
 		fputs(" < the temporary file, then removed\n", f);
+		dry_stale(x, db, key, f);
 	} else {
 		fputs(" | ", f);
 		show(f, 0, put);
 		fputs("\n", f);
-	}
-	if (c->s3.enable) {
-		snprintf(age, sizeof age, "--abort-stale=%ld", timeout_of(c, db));
-		fputs("  ", f);
-		show(f, 0, stale);
-		fputs(" (after a success)\n", f);
+		dry_stale(x, db, key, f);
 	}
 	dump_release(&d);
 }
