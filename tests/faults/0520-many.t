@@ -4,7 +4,7 @@
 # database, exits 111, and its memory does not grow with the list: the
 # peak RSS of the whole run (GNU time, all reaped processes) stays under
 # 64 MiB and pgbak-run's own under 16 MiB (measured: 13 and 8 MiB).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 plan 13
 need_pg

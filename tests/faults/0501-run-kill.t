@@ -7,7 +7,7 @@
 # next successful run aborts it once it is older than the timeout (and the
 # same name's uploads of other days), never a younger one, never another
 # name's.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 plan 48
 need_pg

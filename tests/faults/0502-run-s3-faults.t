@@ -7,7 +7,7 @@
 # bucket, endpoint down) fail with exit 111 and the cause on the summary
 # line, leaving the previous object byte for byte, no upload, no temp file
 # and no process.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 plan 63
 need_pg
