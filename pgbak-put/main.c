@@ -196,8 +196,8 @@ main(int argc, char **argv)
 		die_err(&e);
 	if (any_date && put_dated(cfg.key) == 0) {
 		s3_cfg_free(&cfg);
-		die(EXIT_USAGE, "--any-date: the key must end with -YYYYMMDD.gz, as pgbak-name "
-		    "makes it");
+		die(EXIT_USAGE, "--any-date: the key must end with -YYYYMMDD.gz or "
+		    "-YYYYMMDD.gz.age, as pgbak-run names it");
 	}
 	if (part_size)
 		cfg.part_size = part_size;

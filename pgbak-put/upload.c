@@ -591,22 +591,26 @@ struct stale {
 size_t
 put_dated(const char *key)
 {
-	size_t n = strlen(key);
+	static const char *const ends[] = { ".gz", ".gz.age" };
+	size_t n = strlen(key), e, i;
 
-	if (n < sizeof "-YYYYMMDD.gz" - 1 || strcmp(key + n - 3, ".gz") != 0 ||
-	    key[n - 12] != '-' || strspn(key + n - 11, "0123456789") != 8)
-		return 0;
-	return n - 11;
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		e = strlen(ends[i]);
+		if (n >= e + 9 && strcmp(key + n - e, ends[i]) == 0 && key[n - e - 9] == '-' &&
+		    strspn(key + n - e - 8, "0123456789") == 8)
+			return n - e - 8;
+	}
+	return 0;
 }
 
-/* key is st->key, or with any date the same name on another day */
+/* key is st->key, or with any date the same name and end on another day */
 static int
 stale_key(const struct stale *st, const char *key)
 {
 	if (st->stem == 0)
 		return strcmp(key, st->key) == 0;
 	return strlen(key) == strlen(st->key) && strncmp(key, st->key, st->stem) == 0 &&
-	    put_dated(key) == st->stem;
+	    put_dated(key) == st->stem && strcmp(key + st->stem + 8, st->key + st->stem + 8) == 0;
 }
 
 static int

@@ -1,9 +1,10 @@
 #!/bin/sh
 # pgbak-put --abort-stale --any-date (what pgbak-run runs after a backup):
 # the stale uploads of KEY's name on any day go, those of every other name
-# stay, however alike; without --any-date only exactly KEY's.
+# stay, however alike (an encrypted .gz.age is another end); without
+# --any-date only exactly KEY's.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 14
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 
@@ -12,10 +13,12 @@ is $? 100 "--any-date without --abort-stale: exit 100"
 like "$(cat "$T/err")" "^pgbak-put: --any-date goes with --abort-stale" "...saying so"
 pgbak-put --abort-stale --any-date a/app.gz 2>"$T/err"
 is $? 100 "--any-date on a key without a date: exit 100"
-like "$(cat "$T/err")" "^pgbak-put: --any-date: the key must end with -YYYYMMDD.gz" "...saying so"
+like "$(cat "$T/err")" "^pgbak-put: --any-date: the key must end with -YYYYMMDD.gz or -YYYYMMDD.gz.age" \
+	"...saying so"
 
 SAME="a/app-20250101.gz a/app-20250102.gz"
-OTHERS="a/app-x-20250101.gz a/app-2025010.gz a/appx-20250101.gz b/app-20250101.gz a/app-20250101.gz.tmp"
+AGE=a/app-20250101.gz.age
+OTHERS="a/app-x-20250101.gz a/app-2025010.gz a/appx-20250101.gz b/app-20250101.gz a/app-20250101.gz.tmp $AGE"
 for k in $SAME $OTHERS; do
 	awsref s3api create-multipart-upload --bucket "$PGBAK_BUCKET" --key "$k" >/dev/null ||
 		{ echo "Bail out! cannot start an upload"; exit 1; }
@@ -26,7 +29,7 @@ all_uploads() {
 		--output text | tr '\t' '\n' | sort | tr '\n' ' '
 }
 before=$(all_uploads)
-is "$(printf '%s' "$before" | wc -w)" 7 "seven uploads in progress"
+is "$(printf '%s' "$before" | wc -w)" 8 "eight uploads in progress"
 
 run pgbak-put --abort-stale=1h --any-date a/app-20250103.gz
 is $? 0 "--abort-stale=1h --any-date: exit 0"
@@ -40,3 +43,7 @@ is "$(all_uploads)" "$(printf '%s\n' $OTHERS | sort | tr '\n' ' ')" \
 	"...the name's uploads of other days are aborted, no other name's"
 like "$(cat "$T/err")" "2 stale uploads of s3://$PGBAK_BUCKET/a/app-20250103.gz \(any date\) aborted" \
 	"...-v counts them"
+run pgbak-put --abort-stale=0 --any-date a/app-20250103.gz.age
+is $? 0 "--any-date with an encrypted key (.gz.age): exit 0"
+is "$(all_uploads)" "$(printf '%s\n' $OTHERS | grep -v '\.age$' | sort | tr '\n' ' ')" \
+	"...its name's upload of another day is aborted, the others stay"
