@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 14
 need_s3
-. "$TESTS_DIR/lib/s3obj.sh"
+. "$TESTS_DIR/lib/faults.sh"
 
 pgbak-put --any-date a/app-20250103.gz </dev/null 2>"$T/err"
 is $? 100 "--any-date without --abort-stale: exit 100"
@@ -19,10 +19,7 @@ like "$(cat "$T/err")" "^pgbak-put: --any-date: the key must end with -YYYYMMDD.
 SAME="a/app-20250101.gz a/app-20250102.gz"
 AGE=a/app-20250101.gz.age
 OTHERS="a/app-x-20250101.gz a/app-2025010.gz a/appx-20250101.gz b/app-20250101.gz a/app-20250101.gz.tmp $AGE"
-for k in $SAME $OTHERS; do
-	awsref s3api create-multipart-upload --bucket "$PGBAK_BUCKET" --key "$k" >/dev/null ||
-		{ echo "Bail out! cannot start an upload"; exit 1; }
-done
+start_uploads $SAME $OTHERS || { echo "Bail out! cannot start the uploads"; exit 1; }
 # all_uploads: every key with an upload in progress, sorted, on one line.
 all_uploads() {
 	awsref s3api list-multipart-uploads --bucket "$PGBAK_BUCKET" --query 'Uploads[].Key' \

@@ -121,9 +121,7 @@ check "...no process left" no_strays
 
 # The same name's upload of another day, and another name's, both old.
 OLD=putkill/app-20000101.gz NEXT=putkill/app-old-20000101.gz
-for k in "$OLD" "$NEXT"; do
-	awsref s3api create-multipart-upload --bucket "$PGBAK_BUCKET" --key "$k" >/dev/null
-done
+start_uploads "$OLD" "$NEXT"
 born=$(date +%s)
 
 # Negative twin: a run whose timeout is longer than their age leaves them.

@@ -1,5 +1,5 @@
 # tests/lib/faults.sh: what the fault tests of pgbak-run (05xx) share.
-# Source after tests/lib.sh, tests/0400-run-lib.sh, need_pg and need_s3.
+# Source after tests/lib.sh and need_s3.
 #
 # Each fault case checks the same things after a failed run: the exit
 # status, the summary line, that the object a previous run stored under the
@@ -14,6 +14,17 @@ mkdir -p "$FAULT_TMP"
 key_uploads() {
 	awsref s3api list-multipart-uploads --bucket "$PGBAK_BUCKET" --prefix "$1" \
 		--query "Uploads[?Key=='$1'].UploadId" --output text 2>&1 | grep -v '^None$'
+}
+
+# start_uploads KEY...: start a multipart upload of each KEY (one Python
+# process, not one awscli each: seconds saved on a busy machine).
+start_uploads() {
+	python3 - "$@" <<'EOF'
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for k in sys.argv[1:]:
+    s3.create_multipart_upload(Bucket=os.environ["PGBAK_BUCKET"], Key=k)
+EOF
 }
 
 # good_object KEY: store a small known object under KEY (straight to the
