@@ -924,6 +924,7 @@ slurp(const char *path, const char *name, unsigned char **buf, size_t *len, stru
 		goto fail;
 	}
 	c->others_can_read = (st.st_mode & 077) != 0;
+	c->others_can_write = (st.st_mode & 022) != 0;
 	waiting = S_ISFIFO(st.st_mode);
 	if (!waiting && blocking(fd, name, e) == -1)
 		goto fail;

@@ -82,6 +82,7 @@ struct conf {
 	size_t ndbs;
 	int has_secret;		/* a password or secret is written in the file */
 	int others_can_read;	/* ...and the file is readable by group or others */
+	int others_can_write;	/* the file is writable by group or others */
 };
 
 /* Read path into c (zeroed first).  On error c holds nothing to free. */

@@ -41,6 +41,7 @@ usage(void)
 	    "      --parallel N          parts in flight (1 to 64)\n"
 	    "      --if-absent           store only if KEY does not exist yet (else exit 1)\n"
 	    "      --abort-stale[=AGE]   only abort uploads of KEY older than AGE (1h)\n"
+	    "      --any-date            with --abort-stale: also KEY's name on other days\n"
 	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
 	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
 	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
@@ -127,7 +128,8 @@ size_arg(const char *opt, const char *s)
 int
 main(int argc, char **argv)
 {
-	enum { O_EXPECTED = 256, O_PART_SIZE, O_PARALLEL, O_IF_ABSENT, O_ABORT_STALE };
+	enum { O_EXPECTED = 256, O_PART_SIZE, O_PARALLEL, O_IF_ABSENT, O_ABORT_STALE,
+		O_ANY_DATE };
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
 		{ "commit-fd", required_argument, NULL, 'C' },
@@ -136,6 +138,7 @@ main(int argc, char **argv)
 		{ "parallel", required_argument, NULL, O_PARALLEL },
 		{ "if-absent", no_argument, NULL, O_IF_ABSENT },
 		{ "abort-stale", optional_argument, NULL, O_ABORT_STALE },
+		{ "any-date", no_argument, NULL, O_ANY_DATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -148,7 +151,7 @@ main(int argc, char **argv)
 	struct s3 s;
 	uint64_t part_size = 0;
 	long parallel = 0, stale = -1;
-	int c, rc, n;
+	int c, rc, n, any_date = 0;
 
 	log_init(argv[0]);
 	opterr = 0;
@@ -171,6 +174,7 @@ main(int argc, char **argv)
 				die(EXIT_USAGE, "--abort-stale=%s: want an age like 3600, 90m, 2h",
 				    optarg);
 			break;
+		case O_ANY_DATE: any_date = 1; break;
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
@@ -186,8 +190,15 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "-C 0: the commit fd cannot be standard input");
 	if (o.commit_fd > 0 && fcntl(o.commit_fd, F_GETFD) < 0)
 		die(EXIT_USAGE, "-C %d: not an open file descriptor", o.commit_fd);
+	if (any_date && stale < 0)
+		die(EXIT_USAGE, "--any-date goes with --abort-stale; %s", USAGE);
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
+	if (any_date && put_dated(cfg.key) == 0) {
+		s3_cfg_free(&cfg);
+		die(EXIT_USAGE, "--any-date: the key must end with -YYYYMMDD.gz or "
+		    "-YYYYMMDD.gz.age, as pgbak-run names it");
+	}
 	if (part_size)
 		cfg.part_size = part_size;
 	if (parallel)
@@ -202,10 +213,10 @@ main(int argc, char **argv)
 	}
 
 	if (stale >= 0) {
-		rc = put_abort_stale(&s, cfg.key, stale, &n, &e);
+		rc = put_abort_stale(&s, cfg.key, stale, any_date, &n, &e);
 		if (rc == 0)
-			info("%d stale upload%s of %s aborted", n, n == 1 ? "" : "s",
-			    s3_cfg_url(&cfg));
+			info("%d stale upload%s of %s%s aborted", n, n == 1 ? "" : "s",
+			    s3_cfg_url(&cfg), any_date ? " (any date)" : "");
 	} else {
 		rc = put_upload(&s, &o, &e);
 	}

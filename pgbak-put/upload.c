@@ -604,29 +604,64 @@ put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 
 struct stale {
 	const char *key;
+	size_t stem;		/* any date: the length of "NAME-" in key; 0: exactly key */
 	long long before;
-	char **ids;
+	char **ids, **keys;
 	int n, cap, failed;
 };
+
+size_t
+put_dated(const char *key)
+{
+	static const char *const ends[] = { ".gz", ".gz.age" };
+	size_t n = strlen(key), e, i;
+
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		e = strlen(ends[i]);
+		if (n >= e + 9 && strcmp(key + n - e, ends[i]) == 0 && key[n - e - 9] == '-' &&
+		    strspn(key + n - e - 8, "0123456789") == 8)
+			return n - e - 8;
+	}
+	return 0;
+}
+
+/* key is st->key, or with any date the same name and end on another day */
+static int
+stale_key(const struct stale *st, const char *key)
+{
+	if (st->stem == 0)
+		return strcmp(key, st->key) == 0;
+	return strlen(key) == strlen(st->key) && strncmp(key, st->key, st->stem) == 0 &&
+	    put_dated(key) == st->stem && strcmp(key + st->stem + 8, st->key + st->stem + 8) == 0;
+}
 
 static int
 stale_one(void *ctx, const char *key, const char *upload_id, const char *initiated)
 {
 	struct stale *st = ctx;
 	long long t = s3_time(initiated);
-	char **ids;
+	char **ids, **keys;
 
-	if (strcmp(key, st->key) != 0 || t < 0 || t > st->before)
+	if (!stale_key(st, key) || t < 0 || t > st->before)
 		return 0;
 	if (st->n == st->cap) {
 		st->cap = st->cap ? 2 * st->cap : 16;
-		if ((ids = realloc(st->ids, (size_t)st->cap * sizeof *ids)) == NULL) {
+		ids = realloc(st->ids, (size_t)st->cap * sizeof *ids);
+		if (ids)
+			st->ids = ids;
+		keys = realloc(st->keys, (size_t)st->cap * sizeof *keys);
+		if (keys)
+			st->keys = keys;
+		if (ids == NULL || keys == NULL) {
 			st->failed = 1;
 			return 1;
 		}
-		st->ids = ids;
 	}
-	if ((st->ids[st->n] = strdup(upload_id)) == NULL) {
+	st->ids[st->n] = strdup(upload_id);
+	st->keys[st->n] = strdup(key);
+	if (st->ids[st->n] == NULL || st->keys[st->n] == NULL) {
+		free(st->ids[st->n]);
+		free(st->keys[st->n]);
 		st->failed = 1;
 		return 1;
 	}
@@ -635,23 +670,33 @@ stale_one(void *ctx, const char *key, const char *upload_id, const char *initiat
 }
 
 int
-put_abort_stale(struct s3 *s, const char *key, long age, int *count, struct log_err *e)
+put_abort_stale(struct s3 *s, const char *key, long age, int any_date, int *count,
+    struct log_err *e)
 {
-	struct stale st = { key, (long long)time(NULL) - age, NULL, 0, 0, 0 };
+	struct stale st = { key, any_date ? put_dated(key) : 0, (long long)time(NULL) - age,
+		NULL, NULL, 0, 0, 0 };
+	char *prefix = strndup(key, st.stem ? st.stem : strlen(key));
 	int i, rc;
 
 	*count = 0;
-	rc = s3_mpu_list(s, key, stale_one, &st, e);
+	if (prefix == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to list the uploads of %s",
+		    s3_cfg_url(s->cfg));
+	rc = s3_mpu_list(s, prefix, stale_one, &st, e);
+	free(prefix);
 	if (rc == 0 && st.failed)
 		rc = log_fail_sys(e, EXIT_TEMP, "unable to list the uploads of %s",
 		    s3_cfg_url(s->cfg));
 	for (i = 0; i < st.n; i++) {
-		if (rc == 0 && (rc = s3_mpu_abort(s, key, st.ids[i], e)) == 0) {
-			info("aborted upload %s of %s", st.ids[i], s3_cfg_url(s->cfg));
+		if (rc == 0 && (rc = s3_mpu_abort(s, st.keys[i], st.ids[i], e)) == 0) {
+			info("aborted upload %s of s3://%s/%s", st.ids[i], s->cfg->bucket,
+			    st.keys[i]);
 			(*count)++;
 		}
 		free(st.ids[i]);
+		free(st.keys[i]);
 	}
 	free(st.ids);
+	free(st.keys);
 	return rc;
 }

@@ -23,7 +23,13 @@ struct put_opts {
 int put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e);
 
 /* Abort the multipart uploads of exactly key started more than age seconds
- * ago; *count is how many.  0, or -1 with e. */
-int put_abort_stale(struct s3 *s, const char *key, long age, int *count, struct log_err *e);
+ * ago, and with any_date those of the same name and end on any other day
+ * (put_dated); *count is how many.  0, or -1 with e. */
+int put_abort_stale(struct s3 *s, const char *key, long age, int any_date, int *count,
+    struct log_err *e);
+
+/* The length of "NAME-" when key ends with -YYYYMMDD.gz or -YYYYMMDD.gz.age
+ * (a pgbak-run key), else 0. */
+size_t put_dated(const char *key);
 
 #endif

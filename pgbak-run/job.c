@@ -56,6 +56,12 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static long
+timeout_of(const struct conf *c, const struct conf_db *db)
+{
+	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+}
+
 static int
 is_db_password(const struct conf *c, const char *val)
 {
@@ -372,6 +378,58 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 	return -1;
 }
 
+/* pgbak-put --abort-stale=TIMEOUT --any-date KEY, for abort_stale and --dry-run */
+static void
+stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
+    char *argv[8])
+{
+	snprintf(age, 48, "--abort-stale=%ld", timeout);
+	argv[0] = x->t->put, argv[1] = (char *)"-c", argv[2] = (char *)x->o->settings;
+	argv[3] = age, argv[4] = (char *)"--any-date", argv[5] = (char *)"--";
+	argv[6] = (char *)key, argv[7] = NULL;
+}
+
+/*
+ * After a backup is stored: abort the uploads of its name (any day) older
+ * than its timeout, which a pgbak-put killed by SIGKILL left behind.  No
+ * live run of these settings can own one: it would have been stopped at
+ * its timeout.  Housekeeping only, so a failure warns and the backup stays ok.
+ */
+static void
+abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
+{
+	char age[48], why[512], last[512], *argv[8];
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+
+	stale_argv(x, r->key, timeout, age, argv);
+	stage(&st, "pgbak-put", argv, x->env);
+	pipe_init(x, &p, &st, 1, deadline);
+	show_line(r->key, &p, NULL, "");
+	if (spawn_run(&p, &e) == 0)
+		return;
+	if (p.timed_out || p.cancelled || p.failed < 0) {
+		warn("%s: unable to abort stale uploads: %s", r->key, e.msg);
+		return;
+	}
+	spawn_describe(&st, why, sizeof why);
+	spawn_last_line(&st.ring, last, sizeof last);
+	warn("%s: unable to abort stale uploads: %s%s%s", r->key, why, *last ? ": " : "", last);
+}
+
+/* --dry-run: the clean-up of stale uploads that follows a stored backup. */
+static void
+dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
+{
+	char age[48], *argv[8];
+
+	stale_argv(x, key, timeout_of(x->c, db), age, argv);
+	fputs("  ", f);
+	show(f, 0, argv);
+	fputs(" (after a success)\n", f);
+}
+
 static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
@@ -395,6 +453,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 		r->state = RUN_OK;
 		if (log_verbose)
 			tell_stderr(r->key, &p, 1);
+		abort_stale(x, r, deadline, timeout);
 	} else {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
@@ -476,10 +535,12 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		snprintf(tail, sizeof tail, " < %s", path);
 		show_line(r->key, &p, NULL, tail);
 	}
-	if (spawn_run(&p, &e) == 0 && st.committed)
+	if (spawn_run(&p, &e) == 0 && st.committed) {
 		r->state = RUN_OK;
-	else
+		abort_stale(x, r, deadline, timeout);
+	} else {
 		fail_pipe(x, r, &p, &e, timeout);
+	}
 out:
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_sys("unable to remove %s", path);
@@ -736,7 +797,7 @@ job_run(const struct run_ctx *x, struct run_result *r)
 {
 	const struct conf *c = x->c;
 	const struct conf_db *db = r->db;
-	long timeout = db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
+	long timeout = timeout_of(c, db);
 	double t0 = now_s(), deadline = t0 + (double)timeout;
 	struct log_err e;
 	struct stat sb;
@@ -844,10 +905,12 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
 		show(f, 0, putx);
 		fputs(" < the temporary file, then removed\n", f);
+		dry_stale(x, db, key, f);
 	} else {
 		fputs(" | ", f);
 		show(f, 0, put);
 		fputs("\n", f);
+		dry_stale(x, db, key, f);
 	}
 	if (x->o->verify || c->verify) {
 		dest = c->s3.enable ? NULL : local_path(x, key);

@@ -341,6 +341,9 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
 	if (c->has_secret && c->others_can_read)
 		warn("%s holds a password or secret and others can read it: chmod 600 %s",
 		    path, path);
+	/* whoever can write it chooses the pg_dump that runs, and as whom */
+	if (c->others_can_write)
+		warn("%s can be written by others: chmod go-w %s", path, path);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 
 set -u
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+# A test in a subdirectory (tests/faults/, make check-faults) shares this one.
+[ -f "$TESTS_DIR/lib.sh" ] || TESTS_DIR=$(cd "$TESTS_DIR/.." && pwd)
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
 : "${PGBAK_BUILD:=$SRC_DIR/build}"
 export PGBAK_BUILD
