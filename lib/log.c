@@ -208,3 +208,11 @@ log_wait_status(int ws)
 		return EXIT_SIGNAL + WTERMSIG(ws);
 	return EXIT_TEMP;
 }
+
+void
+log_help_done(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys(EXIT_TEMP, "unable to write to standard output");
+	exit(EXIT_OK);
+}

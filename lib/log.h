@@ -61,6 +61,10 @@ noreturn void die_err(const struct log_err *e);
  * optstring that starts with ':'. */
 noreturn void die_badopt(int ch, char **argv, const char *usage);
 
+/* --help's end: flush standard output and exit 0, or 111 with a message
+ * when it could not be written. */
+noreturn void log_help_done(void);
+
 /* Print "prog VERSION" and the libraries, exit 0: every program's --version. */
 noreturn void log_version(void);
 

@@ -56,6 +56,12 @@ struct s3_cfg {
 	{ "bucket", required_argument, NULL, 'b' }, \
 	{ "endpoint", required_argument, NULL, 'e' }, \
 	{ "region", required_argument, NULL, 'r' }
+/* ...and their lines in --help. */
+#define S3_FLAGS_HELP \
+	"  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n" \
+	"  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n" \
+	"  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n" \
+	"  -r, --region NAME         the signing region (default us-east-1)\n"
 
 /* Keep option c's argument in f when c is one of those: 1, else 0. */
 int s3_flags_set(struct s3_flags *f, int c, const char *arg);

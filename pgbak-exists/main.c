@@ -24,16 +24,11 @@ usage(void)
 {
 	printf("%s\n"
 	    "Exit 0 when the object KEY exists, 1 when it does not, 111 when that cannot be told.\n"
-	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
-	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
-	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
-	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    S3_FLAGS_HELP
 	    "  -v, --verbose             print its size, ETag and modification time\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 /* -v: size, ETag and modification time of the object, one per line. */

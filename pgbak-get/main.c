@@ -29,16 +29,11 @@ usage(void)
 {
 	printf("%s\n"
 	    "Write the object KEY to standard output; exit 1 when it does not exist.\n"
-	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
-	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
-	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
-	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    S3_FLAGS_HELP
 	    "  -v, --verbose             report resumed transfers and the rate\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 /* The sink: standard output, through short writes. */

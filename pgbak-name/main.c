@@ -27,9 +27,7 @@ usage(void)
 	    "  -E, --encrypted  name an object encrypted with age: .gz.age\n"
 	    "      --help       print this help\n"
 	    "      --version    print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 int

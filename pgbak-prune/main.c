@@ -76,9 +76,7 @@ usage(void)
 	    "  -v, --verbose             print the plan, then delete\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 static int

@@ -42,16 +42,11 @@ usage(void)
 	    "      --if-absent           store only if KEY does not exist yet (else exit 1)\n"
 	    "      --abort-stale[=AGE]   only abort uploads of KEY older than AGE (1h)\n"
 	    "      --any-date            with --abort-stale: also KEY's name on other days\n"
-	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
-	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
-	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
-	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    S3_FLAGS_HELP
 	    "  -v, --verbose             report each part and the rate (live on a terminal)\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 static void

@@ -43,16 +43,11 @@ usage(void)
 	    "Check that the backup KEY (or FILE) is a whole gzip'd pg_dump: exit 0 good,\n"
 	    "1 damaged, 111 when it cannot be read.\n"
 	    "  -f, --file FILE           check a local file (- for standard input), not S3\n"
-	    "  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n"
-	    "  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n"
-	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
-	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    S3_FLAGS_HELP
 	    "  -v, --verbose             say \"ok\" with the sizes when it is good\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 /* The download's sink: the checker.  Once damage is seen the rest is not
