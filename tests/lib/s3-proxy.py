@@ -98,14 +98,16 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n else b''
 
-    def _error(self, status):
-        body = (ERR % CODES.get(status, 'InjectedError')).encode()
+    def _xml(self, status, body):
         self.send_response(status)
         self.send_header('Content-Type', 'application/xml')
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         if self.command != 'HEAD':
             self.wfile.write(body)
+
+    def _error(self, status):
+        self._xml(status, (ERR % CODES.get(status, 'InjectedError')).encode())
 
     def _log(self, kind, n, action):
         if self.server.logfile:
@@ -130,12 +132,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if action == 'error200':
-            b = (ERR % 'InternalError').encode()
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/xml')
-            self.send_header('Content-Length', str(len(b)))
-            self.end_headers()
-            self.wfile.write(b)
+            self._xml(200, (ERR % 'InternalError').encode())
             return
         if action == 'deny-keys':
             keys = re.findall(rb'<Key>(.*?)</Key>', body, re.S)
@@ -143,11 +140,7 @@ class Handler(BaseHTTPRequestHandler):
                  b''.join(b'<Error><Key>' + k + b'</Key><Code>AccessDenied</Code>'
                           b'<Message>injected by s3-proxy</Message></Error>' for k in keys) +
                  b'</DeleteResult>')
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/xml')
-            self.send_header('Content-Length', str(len(b)))
-            self.end_headers()
-            self.wfile.write(b)
+            self._xml(200, b)
             return
         if action and action.isdigit():
             self._error(int(action))
