@@ -316,28 +316,22 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
 {
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0) {
-		conf_free(c);
-		return -1;
-	}
+	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0)
+		goto fail;
 	if ((verify || c->verify) && c->encrypt.present) {
 		/* pgbak-verify would need the identity, which must not be here */
 		log_fail(e, EXIT_USAGE, "%s: verify cannot check encrypted backups (the age "
 		    "identity is not on this host): turn verify off, or verify after "
 		    "age -d where the identity is", path);
-		conf_free(c);
-		return -1;
+		goto fail;
 	}
 	if (!c->s3.enable && run_prunes(c)) {
 		log_fail(e, EXIT_USAGE, "%s: retention prunes backups in S3 only, and s3 enable "
 		    "is false", path);
-		conf_free(c);
-		return -1;
+		goto fail;
 	}
-	if (c->enable && tools_find(t, c, dry, verify, e) < 0) {
-		conf_free(c);
-		return -1;
-	}
+	if (c->enable && tools_find(t, c, dry, verify, e) < 0)
+		goto fail;
 	if (c->has_secret && c->others_can_read)
 		warn("%s holds a password or secret and others can read it: chmod 600 %s",
 		    path, path);
@@ -345,6 +339,9 @@ load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
 	if (c->others_can_write)
 		warn("%s can be written by others: chmod go-w %s", path, path);
 	return 0;
+fail:
+	conf_free(c);
+	return -1;
 }
 
 struct pool {
