@@ -563,9 +563,7 @@ step(struct run *r)
 	kind[np] = (kind_), idx[np++] = (int)(i_))
 	now = now_ms();
 	for (i = 0; i < n; i++) {
-		if (r->rl[i].src >= 0 && r->rl[i].rest_until > now) {
-			/* resting: looked at again when wait_ms says */
-		} else if (r->rl[i].src >= 0) {
+		if (r->rl[i].src >= 0 && r->rl[i].rest_until <= now) {	/* else resting */
 			if (r->rl[i].want_out)
 				ADD(r->rl[i].dst, POLLOUT, 0, i);
 			else
