@@ -34,6 +34,15 @@ extern char **environ;
 
 enum { DUMP, GZIP };
 
+/*
+ * A temporary name holds at most this many bytes of the backup's name:
+ * lib/name lets a name reach NAME_MAX (255), and the unique tail a
+ * temporary name adds (".PID.N.tmp", ".XXXXXX") must still fit, else a name
+ * that pgbak-name accepts could not be written.  The tail, not the stem,
+ * makes it unique.
+ */
+#define TEMP_STEM_MAX 200
+
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
 	const char *name;	/* "pg_dump" or "pg_dumpall" */
@@ -511,7 +520,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		set_reason(r, RUN_FAILED, "out of memory");
 		return;
 	}
-	snprintf(path, n, "%s/%s.XXXXXX", dir, r->local);
+	snprintf(path, n, "%s/%.*s.XXXXXX", dir, TEMP_STEM_MAX, r->local);
 	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {	/* mode 0600 */
 		set_reason(r, RUN_FAILED, "unable to create a temporary file in %s: %s", dir,
 		    strerror(errno));
@@ -652,7 +661,7 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 		goto out;
 	}
 	for (i = 0; i < 100 && fd < 0; i++) {
-		snprintf(tmp, sizeof tmp, ".%.400s.%ld.%u.tmp", base, (long)getpid(),
+		snprintf(tmp, sizeof tmp, ".%.*s.%ld.%u.tmp", TEMP_STEM_MAX, base, (long)getpid(),
 		    __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
@@ -902,7 +911,8 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);
 		free(dest);
 	} else if (c->use_temp_file) {
-		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
+		fprintf(f, " > %s/%.*s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", TEMP_STEM_MAX,
+		    local);
 		show(f, 0, putx);
 		fputs(" < the temporary file, then removed\n", f);
 		dry_stale(x, db, key, f);
