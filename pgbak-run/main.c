@@ -294,6 +294,19 @@ named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_
 	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", i, ne->msg);
 }
 
+/* A key local mode could not write: a directory of it over NAME_MAX. */
+static int
+named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
+{
+	struct log_err ne;
+
+	if (c->s3.enable || name_local_ok(key))
+		return 0;
+	log_fail(&ne, EXIT_USAGE, "the key %.64s... has a directory longer than a file "
+	    "name may be (%d bytes), and s3.enable is false", key, NAME_LOCAL_MAX);
+	return named_fail(c, i, &ne, e);
+}
+
 /*
  * Every key computable, and no two objects of a run under one key: the
  * second would be skipped as "already exists", its database never backed
@@ -323,6 +336,7 @@ check_names(const struct conf *c, struct log_err *e)
 			}
 			free(local);
 			v[n].db = i, v[n++].globals = g;
+			rc = named_local(c, i, v[n - 1].key, e);
 		}
 	if (rc == 0)
 		qsort(v, n, sizeof *v, named_cmp);

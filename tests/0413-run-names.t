@@ -4,10 +4,11 @@
 # too) are exit 100 naming both entries FILE:LINE, never a silent skip or
 # overwrite; a name too long and a bad ping_url name FILE:LINE:COLUMN of the
 # value; a name pgbak-name accepts is also written, in local and temp-file
-# mode, although a temporary name's tail would push it past NAME_MAX.
+# mode, although a temporary name's tail would push it past NAME_MAX, and
+# local mode refuses up front a directory it could not create.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 51
+plan 55
 
 # A pg_dump that leaves a trace and writes a tiny, complete dump.
 cat >"$T/pg_dump" <<EOF
@@ -152,6 +153,23 @@ conf "$T/long.yml" "database: $B3"
 col=$(sed -n 7p "$T/long.yml" | awk -v b="$B3" '{ print index($0, b) }')
 like "$(run pgbak-run -n "$T/long.yml" 2>&1)" "^pgbak-run: $T/long\.yml:7:$col: .* too long" \
 	"without a prefix, FILE:LINE:COLUMN of the database"
+
+# Local mode: a directory of the key over NAME_MAX could not be created,
+# so it is refused at load time too; S3 has no such limit.
+conf "$T/ld.yml" "database: x, backup_file_prefix: d/$(printf '%0256d' 0)/"
+col=$(sed -n 7p "$T/ld.yml" | awk '{ print index($0, "d/") }')
+err=$(run pgbak-run -n "$T/ld.yml" 2>&1); st=$?
+is "$st" 100 "local mode, a directory of 256 bytes: exit 100"
+like "$err" "^pgbak-run: $T/ld\.yml:7:$col: tasks\.postgres\.dbs\[0\]: the key .* has a directory longer than a file name may be \(255 bytes\)" \
+	"the message names FILE:LINE:COLUMN of the prefix"
+conf "$T/ld.yml" "database: x, backup_file_prefix: d/$(printf '%0255d' 0)/"
+clean
+check_status 0 "the negative twin: a directory of 255 bytes is written" \
+	quiet run pgbak-run "$T/ld.yml"
+sed 's/    s3: {enable: false}/    s3: {bucket: b}/' "$T/ld.yml" >"$T/ld3.yml"
+sed -i "s|d/0*/|d/$(printf '%0256d' 0)/|" "$T/ld3.yml"
+check_status 0 "and in S3 a directory of 256 bytes is a valid key" \
+	quiet run pgbak-run -n "$T/ld3.yml"
 
 # ping_url: a bad one at its FILE:LINE:COLUMN, the good one accepted.
 X="ping_url: \"ftp://127.0.0.1/token\""
