@@ -56,14 +56,18 @@ struct field {
 	const struct field *sub;	/* K_MAP: its keys */
 	size_t nsub;
 	size_t present;			/* K_MAP: offset of its "present" int */
+	size_t at;			/* 1 + offset of where it is written; 0: not kept */
 };
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
-#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0 }
+#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0, 0 }
 #define R(st, name, kind, min, max) \
-	{ #name, kind, offsetof(struct st, name), min, max, NULL, 0, 0 }
+	{ #name, kind, offsetof(struct st, name), min, max, NULL, 0, 0, 0 }
 #define M(st, name, subst, sub) { #name, K_MAP, offsetof(struct st, name), 0, 0, sub, \
-	NFIELDS(sub), offsetof(struct subst, present) }
+	NFIELDS(sub), offsetof(struct subst, present), 0 }
+/* F, and where the value is written kept in name##_at for later messages */
+#define FA(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0, \
+	offsetof(struct st, name##_at) + 1 }
 
 static const struct field retention_fields[] = {
 	R(conf_retention, keep_days, K_INT, 1, 100000),
@@ -96,7 +100,7 @@ static const struct field task_fields[] = {
 	F(conf, enable, K_BOOL),
 	F(conf, interval, K_DURATION),
 	F(conf, timeout, K_DURATION),
-	{ "dbs", K_DBS, 0, 0, 0, NULL, 0, 0 },
+	{ "dbs", K_DBS, 0, 0, 0, NULL, 0, 0, 0 },
 	M(conf, s3, conf_s3, s3_fields),
 	F(conf, use_temp_file, K_BOOL),
 	F(conf, temp_dir, K_STR),
@@ -108,7 +112,7 @@ static const struct field task_fields[] = {
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
 	F(conf, on_success, K_LIST),
 	F(conf, on_failure, K_LIST),
-	F(conf, ping_url, K_SECRET),
+	FA(conf, ping_url, K_SECRET),
 	F(conf, metrics_file, K_STR),
 	F(conf, verify, K_BOOL),
 };
@@ -118,8 +122,8 @@ static const struct field db_fields[] = {
 	R(conf_db, port, K_INT, 1, 65535),
 	F(conf_db, user, K_STR),
 	F(conf_db, password, K_SECRET),
-	F(conf_db, database, K_STR),
-	F(conf_db, backup_file_prefix, K_STR),
+	FA(conf_db, database, K_STR),
+	FA(conf_db, backup_file_prefix, K_STR),
 	F(conf_db, timeout, K_DURATION),
 	F(conf_db, globals, K_BOOL),
 	M(conf_db, retention, conf_retention, retention_fields),
@@ -575,6 +579,19 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 	    expected(f, exp, sizeof exp), show(vis, v));
 }
 
+/* Where f's value is written, for a check made after loading (conf_fail_at). */
+static void
+keep_at(struct section *s, const struct field *f, yaml_mark_t m)
+{
+	struct conf_at *a;
+
+	if (f->at == 0)
+		return;
+	a = (struct conf_at *)(void *)((char *)s->base + f->at - 1);
+	a->line = (int)m.line + 1;
+	a->col = (int)m.column + 1;
+}
+
 static int read_dbs(struct ld *l, const char *where);
 static int read_map(struct ld *l, const struct field *f, void *base, const char *where);
 static int read_list(struct ld *l, char ***out, const char *where);
@@ -616,6 +633,8 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 		return -1;
 	if (ev.type == YAML_SCALAR_EVENT) {
 		r = set_scalar(l, s, f, &ev);
+		if (r == 0)
+			keep_at(s, f, ev.start_mark);
 		if (f->kind == K_SECRET || f->kind == K_KEY)
 			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
 	} else if (ev.type == YAML_ALIAS_EVENT) {
@@ -1058,6 +1077,24 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 		return -1;
 	}
 	return 0;
+}
+
+int
+conf_fail_at(const struct conf *c, struct conf_at a, struct log_err *e, const char *fmt, ...)
+{
+	char msg[1024], pos[32] = "", *name = printable(c->path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (a.line > 0 && a.col > 0)
+		snprintf(pos, sizeof pos, ":%d:%d", a.line, a.col);
+	else if (a.line > 0)
+		snprintf(pos, sizeof pos, ":%d", a.line);
+	log_fail(e, EXIT_USAGE, "%s%s: %s", name ? name : c->path, pos, msg);
+	free(name);
+	return -1;
 }
 
 static void

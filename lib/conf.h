@@ -30,6 +30,11 @@ struct conf_encrypt {
 	int present;
 };
 
+/* Where a value is written in the file, counted from 1; 0: not written. */
+struct conf_at {
+	int line, col;
+};
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -37,6 +42,7 @@ struct conf_db {
 	char *password;		/* ${NAME} expanded; NULL: .pgpass, PGPASSFILE */
 	char *database;		/* required */
 	char *backup_file_prefix; /* NULL: see name_make() */
+	struct conf_at database_at, backup_file_prefix_at; /* for naming errors */
 	long timeout;		/* seconds; 0: the task's timeout */
 	int globals;		/* also pg_dumpall --globals-only into its own object */
 	struct conf_retention retention; /* present: instead of the task's */
@@ -75,6 +81,7 @@ struct conf {
 	char **on_success;	/* argv run after a run with no failure; NULL: none */
 	char **on_failure;	/* argv run after a run with a failure; NULL: none */
 	char *ping_url;		/* ${NAME} expanded; holds a token: never shown */
+	struct conf_at ping_url_at;
 	char *metrics_file;	/* Prometheus text file, written atomically; NULL: none */
 	int verify;		/* pgbak-verify each object after its upload, default 0 */
 	struct conf_s3 s3;
@@ -87,6 +94,12 @@ struct conf {
 
 /* Read path into c (zeroed first).  On error c holds nothing to free. */
 int conf_load(struct conf *c, const char *path, struct log_err *e);
+
+/* A problem with a value of c's file found after loading, as the loader
+ * reports its own: "FILE:LINE:COLUMN: problem" (EXIT_USAGE); without the
+ * column, or the line, when a has none. */
+int conf_fail_at(const struct conf *c, struct conf_at a, struct log_err *e, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 /* Free everything, wiping passwords and secrets first. */
 void conf_free(struct conf *c);

@@ -15,7 +15,6 @@
 
 #define NAME_FALLBACK "pg-backup"
 #define NAME_KEY_MAX 1024	/* S3's limit on an object key, in bytes */
-#define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
 
 static int
 is_digits(const char *s, size_t n)
@@ -150,6 +149,19 @@ int
 name_key_ok(const char *s)
 {
 	return is_utf8(s) && !has_control(s);
+}
+
+int
+name_local_ok(const char *key)
+{
+	const char *s;
+
+	while ((s = strchr(key, '/')) != NULL) {
+		if ((size_t)(s - key) > NAME_LOCAL_MAX)
+			return 0;
+		key = s + 1;
+	}
+	return strlen(key) <= NAME_LOCAL_MAX;
 }
 
 /*

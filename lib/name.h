@@ -32,6 +32,13 @@ int name_make(const char *prefix, const char *database, const char *ymd,
 int name_object(const char *prefix, const char *database, const char *ymd, int flags,
     char **key, char **local, struct log_err *e);
 
+#define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
+
+/* Whether every directory and the file name of key fit a local file
+ * system's NAME_MAX, as a key written under local_dir must; S3 has no
+ * such limit. */
+int name_local_ok(const char *key);
+
 /* Whether s may be (part of) an object key: UTF-8 as S3 wants it (no
  * overlong forms, no surrogates) and no control characters. */
 int name_key_ok(const char *s);

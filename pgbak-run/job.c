@@ -34,6 +34,15 @@ extern char **environ;
 
 enum { DUMP, GZIP };
 
+/*
+ * A temporary name holds at most this many bytes of the backup's name:
+ * lib/name lets a name reach NAME_MAX (255), and the unique tail a
+ * temporary name adds (".PID.N.tmp", ".XXXXXX") must still fit, else a name
+ * that pgbak-name accepts could not be written.  The tail, not the stem,
+ * makes it unique.
+ */
+#define TEMP_STEM_MAX 200
+
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
 	const char *name;	/* "pg_dump" or "pg_dumpall" */
@@ -511,7 +520,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		set_reason(r, RUN_FAILED, "out of memory");
 		return;
 	}
-	snprintf(path, n, "%s/%s.XXXXXX", dir, r->local);
+	snprintf(path, n, "%s/%.*s.XXXXXX", dir, TEMP_STEM_MAX, r->local);
 	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {	/* mode 0600 */
 		set_reason(r, RUN_FAILED, "unable to create a temporary file in %s: %s", dir,
 		    strerror(errno));
@@ -572,14 +581,21 @@ mkdirs(const char *path)
 	return rc;
 }
 
-/* Open (creating) the directories of key under dirfd, one component at a
- * time and never through a symbolic link, so the key stays below local_dir. */
+/*
+ * Open the directories of key under dirfd (creating them when create), one
+ * component at a time and never through a symbolic link, so the key stays
+ * below local_dir.  On failure *bad is the length of key up to the
+ * component that failed, and errno is ELOOP when that is a symbolic link
+ * (O_DIRECTORY would say ENOTDIR).
+ */
 static int
-open_key_dir(int dirfd, const char *key, const char **base)
+open_key_dir(int dirfd, const char *key, int create, const char **base, size_t *bad)
 {
 	char *k = strdup(key), *s, *comp;
 	int fd = dup(dirfd), next;
+	struct stat st;
 
+	*bad = 0;
 	if (k == NULL || fd < 0) {
 		free(k);
 		if (fd >= 0)
@@ -590,16 +606,21 @@ open_key_dir(int dirfd, const char *key, const char **base)
 	comp = k;
 	while ((s = strchr(comp, '/')) != NULL) {
 		*s = '\0';
+		*bad = (size_t)(s - k);
 		if (*comp && strcmp(comp, ".") != 0) {
 			if (strcmp(comp, "..") == 0) {
 				errno = EINVAL;
 				goto fail;
 			}
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+			if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
 				goto fail;
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (next < 0)
+			if (next < 0) {
+				if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					errno = ELOOP;
 				goto fail;
+			}
 			close(fd);
 			fd = next;
 		}
@@ -616,6 +637,21 @@ fail:
 	return -1;
 }
 
+/* Today's file in its directory: 1 a regular file, 0 nothing, -1 with errno
+ * anything else (ELOOP a symbolic link, which is neither read nor replaced). */
+static int
+local_final(int dfd, const char *base)
+{
+	struct stat st;
+
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode))
+		return 1;
+	errno = S_ISLNK(st.st_mode) ? ELOOP : S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+	return -1;
+}
+
 static char *
 local_path(const struct run_ctx *x, const char *key)
 {
@@ -628,6 +664,53 @@ local_path(const struct run_ctx *x, const char *key)
 	return p;
 }
 
+/* Why local_dir/key (its first len bytes) cannot be used, into r. */
+static void
+local_refused(const struct run_ctx *x, struct run_result *r, size_t len, int err)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups";
+
+	if (err == ELOOP)
+		set_reason(r, RUN_FAILED, "%s/%.*s is a symbolic link: none is followed below "
+		    "local_dir", dir, (int)len, r->key);
+	else
+		set_reason(r, RUN_FAILED, "unable to use %s/%.*s: %s", dir, (int)len, r->key,
+		    strerror(err));
+}
+
+/*
+ * Whether today's file is under local_dir: 1 yes, 0 no, -1 cannot tell
+ * (reason set).  It walks the key the way local() writes it, so the two
+ * agree: a symbolic link below local_dir fails the database, with -f or
+ * without, instead of a skip for what lies behind it.
+ */
+static int
+exists_local(const struct run_ctx *x, struct run_result *r)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
+	int top, dfd, have;
+	size_t bad;
+
+	if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		set_reason(r, RUN_FAILED, "unable to open %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	dfd = open_key_dir(top, r->key, 0, &base, &bad);
+	close(top);
+	if (dfd < 0 && errno == ENOENT)
+		return 0;
+	if (dfd < 0) {
+		local_refused(x, r, bad, errno);
+		return -1;
+	}
+	if ((have = local_final(dfd, base)) < 0)
+		local_refused(x, r, strlen(r->key), errno);
+	close(dfd);
+	return have;
+}
+
 static void
 local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
@@ -637,6 +720,7 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 	char tmp[512], *dest = local_path(x, r->key);
 	int top = -1, dfd = -1, fd = -1, i;
 	uint64_t stored;
+	size_t bad;
 
 	if (dest == NULL) {
 		set_reason(r, RUN_FAILED, "out of memory");
@@ -646,13 +730,16 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 		set_reason(r, RUN_FAILED, "unable to create %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((dfd = open_key_dir(top, r->key, &base)) < 0) {
-		set_reason(r, RUN_FAILED, "unable to create the directory of %s: %s", dest,
-		    strerror(errno));
+	if ((dfd = open_key_dir(top, r->key, 1, &base, &bad)) < 0) {
+		local_refused(x, r, bad, errno);
+		goto out;
+	}
+	if (local_final(dfd, base) < 0) {	/* -f: what the check refuses, too */
+		local_refused(x, r, strlen(r->key), errno);
 		goto out;
 	}
 	for (i = 0; i < 100 && fd < 0; i++) {
-		snprintf(tmp, sizeof tmp, ".%.400s.%ld.%u.tmp", base, (long)getpid(),
+		snprintf(tmp, sizeof tmp, ".%.*s.%ld.%u.tmp", TEMP_STEM_MAX, base, (long)getpid(),
 		    __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
@@ -800,9 +887,8 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	long timeout = timeout_of(c, db);
 	double t0 = now_s(), deadline = t0 + (double)timeout;
 	struct log_err e;
-	struct stat sb;
 	struct dump d;
-	char ymd[9], *dest;
+	char ymd[9];
 	int have;
 
 	name_today(ymd);
@@ -811,13 +897,10 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		return;
 	}
 	if (!x->o->force) {
-		if (c->s3.enable) {
+		if (c->s3.enable)
 			have = exists_s3(x, r, deadline, timeout);
-		} else {
-			dest = local_path(x, r->key);
-			have = dest && stat(dest, &sb) == 0;
-			free(dest);
-		}
+		else
+			have = exists_local(x, r);
 		if (have < 0)
 			goto done;
 		if (have) {
@@ -902,7 +985,8 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);
 		free(dest);
 	} else if (c->use_temp_file) {
-		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
+		fprintf(f, " > %s/%.*s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", TEMP_STEM_MAX,
+		    local);
 		show(f, 0, putx);
 		fputs(" < the temporary file, then removed\n", f);
 		dry_stale(x, db, key, f);

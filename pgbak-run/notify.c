@@ -73,7 +73,7 @@ notify_check(const struct conf *c, struct log_err *e)
 	struct log_err pe;
 
 	if (c->ping_url && ping_check(c->ping_url, &pe) < 0)
-		return log_fail(e, EXIT_USAGE, "%s: tasks.postgres.ping_url: %s", c->path, pe.msg);
+		return conf_fail_at(c, c->ping_url_at, e, "tasks.postgres.ping_url: %s", pe.msg);
 	return 0;
 }
 

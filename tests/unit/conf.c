@@ -137,6 +137,11 @@ test_valid(void)
 	is_str(c.dbs[0].database, "appdb", "database");
 	is_str(c.dbs[0].backup_file_prefix, "backups/postgres/prod/appdb/", "backup_file_prefix");
 	is_long(c.dbs[0].line, 9, "the entry's line");
+	is_long(c.dbs[0].database_at.line * 100 + c.dbs[0].database_at.col, 1319,
+	    "where database is written (13:19), for later messages");
+	is_long(c.dbs[0].backup_file_prefix_at.line * 100 + c.dbs[0].backup_file_prefix_at.col,
+	    1529, "where backup_file_prefix is written (15:29)");
+	is_long(c.ping_url_at.line, 0, "no ping_url: no position");
 	is_long(c.dbs[0].timeout, 0, "the entry's timeout is the task's");
 	is_long(c.s3.enable, 1, "s3.enable");
 	is_long(c.s3.present, 1, "s3 present");

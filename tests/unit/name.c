@@ -134,6 +134,15 @@ test_limits(void)
 	free(local);
 	ok(make_long(1, 244, &key, &local, &e) == -1 && e.status == EXIT_USAGE &&
 	    strstr(e.msg, "too long") != NULL, "a local name of 256 bytes is refused");
+	ok(make_long(255, 1, &key, &local, &e) == 0 && name_local_ok(key),
+	    "a directory of 255 bytes fits a local file system");
+	free(key);
+	free(local);
+	ok(make_long(256, 1, &key, &local, &e) == 0 && !name_local_ok(key),
+	    "a directory of 256 bytes is a valid key, but not a local path");
+	free(key);
+	free(local);
+	ok(name_local_ok("a/b/c-20250909.gz") && name_local_ok(""), "short keys fit");
 	ok(name_make("x/", "db", "2025090", &key, &local, &e) == -1 && e.status == EXIT_USAGE,
 	    "name_make refuses a malformed ymd");
 	ok(name_make("x/", "db", NULL, &key, &local, &e) == -1 && e.status == EXIT_USAGE,
