@@ -1,10 +1,12 @@
 /* log: error reporting and the exit-status table (see log.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -16,15 +18,34 @@
 const char *log_prog = "pgbak";
 int log_verbose;
 
+/*
+ * A program started with 0, 1 or 2 closed would get its first pipe, socket
+ * or file there, and read its input from it or write its output and errors
+ * into it.  Each closed one becomes /dev/null first, as daemons and skalibs
+ * do: the lowest free descriptor is the one being filled, since the ones
+ * below it are open.
+ */
+static void
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+			die_sys(EXIT_TEMP, "unable to open /dev/null for closed descriptor %d", fd);
+}
+
 void
 log_init(const char *argv0)
 {
 	const char *s;
 
-	if (argv0 == NULL || *argv0 == '\0')
-		return;
-	s = strrchr(argv0, '/');
-	log_prog = s ? s + 1 : argv0;
+	if (argv0 != NULL && *argv0 != '\0') {
+		s = strrchr(argv0, '/');
+		log_prog = s ? s + 1 : argv0;
+	}
+	std_fds_open();
 }
 
 static int

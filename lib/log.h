@@ -38,6 +38,8 @@ struct log_err {
 extern const char *log_prog;	/* program name, set by log_init */
 extern int log_verbose;		/* -v count */
 
+/* First thing in main: the program name from argv0, and descriptors 0, 1
+ * and 2 open (a closed one becomes /dev/null; exit 111 if it cannot). */
 void log_init(const char *argv0);
 
 /* Fill e (if not NULL) and return -1, so that "return log_fail(...)" reads well. */
