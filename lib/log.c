@@ -217,7 +217,7 @@ log_version(void)
 	printf("libcurl %s, %s, zlib %s, libyaml %d.%d.%d\n",
 	    curl_version_info(CURLVERSION_NOW)->version,
 	    OpenSSL_version(OPENSSL_VERSION), zlibVersion(), maj, min, pat);
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TEMP);
+	exit(log_stdout_done(EXIT_OK));
 }
 
 int
@@ -230,10 +230,41 @@ log_wait_status(int ws)
 	return EXIT_TEMP;
 }
 
+/* Why standard output first failed: 0 it has not, -1 for a cause stdio lost. */
+static int stdout_errno;
+
+int
+log_flush_stdout(void)
+{
+	int rc;
+
+	if (stdout_errno)
+		return -1;
+	errno = 0;
+	rc = fflush(stdout);
+	if (rc == EOF && errno)
+		stdout_errno = errno;
+	else if (rc == EOF || ferror(stdout))
+		stdout_errno = -1;
+	return stdout_errno ? -1 : 0;
+}
+
+int
+log_stdout_done(int status)
+{
+	if (log_flush_stdout() == 0)
+		return status;
+	if (stdout_errno > 0) {
+		errno = stdout_errno;
+		warn_sys("unable to write to standard output");
+	} else {
+		warn("unable to write to standard output");
+	}
+	return status == EXIT_OK || status == EXIT_NO ? EXIT_TEMP : status;
+}
+
 void
 log_help_done(void)
 {
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	exit(log_stdout_done(EXIT_OK));
 }

@@ -63,6 +63,15 @@ noreturn void die_err(const struct log_err *e);
  * optstring that starts with ':'. */
 noreturn void die_badopt(int ch, char **argv, const char *usage);
 
+/* Flush standard output, remembering why it first failed; 0, or -1 once it
+ * has failed (it stays failed).  For output that must not stop the work. */
+int log_flush_stdout(void);
+
+/* main's last word, after the manner of gnulib's close_stdout: status when
+ * standard output was all written, else one line saying why and EXIT_TEMP
+ * (or status, when that already is a failure other than EXIT_NO). */
+int log_stdout_done(int status);
+
 /* --help's end: flush standard output and exit 0, or 111 with a message
  * when it could not be written. */
 noreturn void log_help_done(void);
