@@ -90,7 +90,5 @@ main(int argc, char **argv)
 	s3_cfg_free(&cfg);
 	if (rc < 0)
 		die_err(&e);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return rc > 0 ? EXIT_OK : EXIT_NO;
+	return log_stdout_done(rc > 0 ? EXIT_OK : EXIT_NO);
 }

@@ -126,5 +126,5 @@ main(int argc, char **argv)
 		}
 		exit(e.status ? e.status : EXIT_TEMP);
 	}
-	return rc > 0 ? EXIT_NO : EXIT_OK;
+	return log_stdout_done(rc > 0 ? EXIT_NO : EXIT_OK);
 }

@@ -380,8 +380,9 @@ prune(struct s3 *s, const struct target *t, const char *today, int dry, struct l
 		else
 			printf("delete %s\n", sr.v[i].key);
 	}
-	if (fflush(stdout) != 0) {
-		log_fail_sys(e, EXIT_TEMP, "unable to write to standard output");
+	if (log_flush_stdout() < 0) {
+		/* nothing is deleted unlisted; main names standard output, once */
+		rc = 0;
 		goto out;
 	}
 	rc = dry || ngone == 0 ? 0 : s3_delete_many(s, gone, ngone, e);
@@ -491,7 +492,5 @@ main(int argc, char **argv)
 	free(targets);
 	if (flags.file)
 		conf_free(&conf);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return rc;
+	return log_stdout_done(rc);
 }

@@ -224,5 +224,5 @@ main(int argc, char **argv)
 		reraise();
 		exit(e.status ? e.status : EXIT_TEMP);
 	}
-	return rc;
+	return log_stdout_done(rc);
 }

@@ -70,7 +70,7 @@ usage(int status)
 	    "  -v, --verbose      show the commands run (password as ***)\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      the version\n", log_prog, log_prog);
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 static void
@@ -675,7 +675,5 @@ main(int argc, char **argv)
 	job_env_free(&x);
 	tools_free(&t);
 	conf_free(&c);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = rc ? rc : EXIT_TEMP;
-	return rc;
+	return log_stdout_done(rc);
 }

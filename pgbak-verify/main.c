@@ -190,7 +190,5 @@ main(int argc, char **argv)
 	if (log_verbose)
 		printf("%s: ok, %llu bytes compressed, %llu bytes of SQL\n", name,
 		    (unsigned long long)v.in, (unsigned long long)v.out);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return EXIT_OK;
+	return log_stdout_done(EXIT_OK);
 }
