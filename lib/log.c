@@ -25,15 +25,21 @@ int log_verbose;
  * do: the lowest free descriptor is the one being filled, since the ones
  * below it are open.
  */
+int log_stdin_closed;
+
 static void
 std_fds_open(void)
 {
 	int fd;
 
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == 0)
+			log_stdin_closed = 1;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
 			die_sys(EXIT_TEMP, "unable to open /dev/null for closed descriptor %d", fd);
+	}
 }
 
 void

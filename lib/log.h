@@ -41,6 +41,9 @@ extern int log_verbose;		/* -v count */
 /* First thing in main: the program name from argv0, and descriptors 0, 1
  * and 2 open (a closed one becomes /dev/null; exit 111 if it cannot). */
 void log_init(const char *argv0);
+/* Standard input was closed when log_init ran: a program whose input is the
+ * data to store refuses it rather than store /dev/null's empty stream. */
+extern int log_stdin_closed;
 
 /* Fill e (if not NULL) and return -1, so that "return log_fail(...)" reads well. */
 int log_fail(struct log_err *e, int status, const char *fmt, ...)

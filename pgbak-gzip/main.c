@@ -136,6 +136,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		die(EXIT_USAGE, "unexpected argument '%s': input is stdin, output is stdout",
 		    argv[optind]);
+	if (log_stdin_closed)
+		die(EXIT_USAGE, "standard input is closed: nothing to compress; "
+		    "give the data on standard input");
 	if (!force && isatty(STDOUT_FILENO))
 		die(EXIT_USAGE, "compressed data not written to a terminal: "
 		    "redirect stdout, or use -f to force");

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 . "$TESTS_DIR/0700-prune-lib.sh"
-plan 89
+plan 92
 need_pg
 need_s3
 
@@ -106,8 +106,12 @@ size() {
 with open pgbak-put put/open
 is "$st:$(size put/open)" "0:6" "pgbak-put, $how: exit 0, 6 bytes stored"
 with 0 pgbak-put put/0
-is "$st" 0 "pgbak-put, fd 0 closed: no hang, exit 0"
-is "$(size put/0)" 0 "...it read /dev/null: an empty object"
+is "$st" 100 "pgbak-put, fd 0 closed: no hang, exit 100"
+like "$(err)" "^pgbak-put: standard input is closed: nothing to store" \
+	"...saying standard input is closed"
+like "$(size put/0)" "Not Found|404" "...and nothing stored, not an empty object"
+run pgbak-put put/null </dev/null
+is "$?:$(size put/null)" "0:0" "pgbak-put </dev/null: an empty object, as asked"
 for fds in 1 2; do
 	with $fds pgbak-put put/$fds
 	is "$st:$(size put/$fds)" "0:6" "pgbak-put, $how: exit 0, 6 bytes stored"
@@ -123,7 +127,8 @@ for fds in open 2; do
 	is "$st:$(gunzip <"$T/out")" "0:hello" "pgbak-gzip, $how: exit 0, hello compressed"
 done
 with 0 pgbak-gzip
-is "$st:$(gunzip <"$T/out" | wc -c)" "0:0" "pgbak-gzip, fd 0 closed: exit 0, empty input compressed"
+is "$st:$(wc -c <"$T/out")" "100:0" "pgbak-gzip, fd 0 closed: exit 100, nothing written"
+like "$(err)" "^pgbak-gzip: standard input is closed" "...saying standard input is closed"
 with 1 pgbak-gzip
 is "$st:$(err)" "0:" "pgbak-gzip, $how: exit 0, silent"
 with 1 pgbak-gzip -p 0
