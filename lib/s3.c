@@ -348,6 +348,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	/* the path as signed: "sp/./a.gz" is a key, not a path to tidy */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
