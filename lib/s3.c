@@ -21,6 +21,9 @@
 #define BACKOFF_CAP 20000L
 #define LIST_PAGES_MAX 1000	/* ListMultipartUploads pages followed */
 
+/* The root element of Complete's only answer that says the object is there */
+#define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
+
 volatile sig_atomic_t s3_stop;
 
 int
@@ -599,6 +602,17 @@ s3_mpu_part_req(struct s3_req *r, const char *key, const char *upload_id, int n,
 	return 0;
 }
 
+/* A 200 alone does not say the upload was published: a proxy may answer
+ * with nothing, or S3 may fail after the status line went out. */
+static int
+complete_result(const struct s3_resp *resp)
+{
+	char root[64];
+
+	return resp->len > 0 && s3xml_root(resp->body, resp->len, root, sizeof root) == 1 &&
+	    strcmp(root, XML_COMPLETE_RESULT) == 0;
+}
+
 int
 s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
     char *const *etags, int n, struct log_err *e)
@@ -634,6 +648,9 @@ s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
 	rc = s3_call(s, &r, e);
 	free(doc);
 	free(q);
+	if (rc == 0 && !complete_result(&s->x.resp))
+		rc = fail_req(s, &r, e, "HTTP %ld with %s " XML_COMPLETE_RESULT, s->x.resp.status,
+		    s->x.resp.len ? "a body that is not a" : "an empty body, not a");
 	return rc;
 }
 
