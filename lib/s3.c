@@ -17,9 +17,13 @@
 
 #define CONNECT_TIMEOUT 15L	/* seconds to set up TCP and TLS */
 #define LOW_SPEED 1024L		/* bytes/s under which a transfer counts as stalled */
+#define DEADLINE_SLACK_MS 1000	/* a timeout this close to the deadline is the deadline */
 #define BACKOFF_BASE 500L	/* ms before the second attempt, doubled each time */
 #define BACKOFF_CAP 20000L
 #define LIST_PAGES_MAX 1000	/* ListMultipartUploads pages followed */
+/* A ListObjectsV2 page: 1000 keys of 1024 bytes, each escaped 6 times over,
+ * and their other elements fit; a page that goes on is not S3's. */
+#define LIST_PAGE_BYTES_MAX (16L << 20)
 
 /* The root element of Complete's only answer that says the object is there */
 #define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
@@ -53,6 +57,37 @@ s3_xfer_free(struct s3_xfer *x)
 	memset(x, 0, sizeof *x);
 }
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+s3_timeout_arg(const char *arg, long *secs, struct log_err *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > S3_TIMEOUT_MAX)
+		return log_fail(e, EXIT_USAGE, "--timeout wants whole seconds from 0 (no limit) "
+		    "to %ld, not \"%.32s\"", S3_TIMEOUT_MAX, arg);
+	*secs = v;
+	return 0;
+}
+
+void
+s3_set_timeout(struct s3 *s, long secs)
+{
+	s->timeout = secs;
+	s->deadline = secs > 0 ? mono_ms() + secs * 1000LL : 0;
+}
+
 int
 s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 {
@@ -65,6 +100,7 @@ s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 		inited = 1;
 	}
 	s->cfg = cfg;
+	s3_set_timeout(s, 0);
 	return s3_xfer_init(&s->x, e);
 }
 
@@ -105,6 +141,25 @@ fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const ch
 		va_end(ap);
 	}
 	return -1;
+}
+
+/* The deadline passed: the one failure no retry can mend. */
+static int
+timed_out(const struct s3 *s, const struct s3_req *r, struct log_err *e)
+{
+	return fail_req(s, r, e, "timed out after %ld s (--timeout)", s->timeout);
+}
+
+/* Before attempt n + 1: s3_backoff_ms(n), but not past the deadline (where
+ * that attempt fails at once).  0, or -1 when s3_stop is set. */
+static int
+backoff_wait(const struct s3 *s, int n)
+{
+	long long ms = s3_backoff_ms(n), left = s->deadline - mono_ms();
+
+	if (s->deadline && left < ms)
+		ms = left > 0 ? left : 0;
+	return s3_sleep_ms((long)ms);
 }
 
 static size_t
@@ -192,6 +247,11 @@ on_write(char *p, size_t size, size_t nmemb, void *data)
 		}
 		r->sunk += n;
 		return n;
+	}
+	if (r->len == S3_BODY_MAX && n > 0) {
+		/* an error body that goes on and on: what it says is in the start */
+		r->cut = 1;
+		return 0;
 	}
 	keep = n;
 	if (keep > S3_BODY_MAX - r->len)
@@ -335,6 +395,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	free(x->url);
 	x->url = NULL;
 
+	if (s->deadline && mono_ms() >= s->deadline)
+		return timed_out(s, r, e);
 	if ((path = request_path(s, r->key)) == NULL)
 		return fail_req(s, r, e, "out of memory");
 	n = strlen(c->endpoint) + strlen(c->host) + strlen(path) +
@@ -365,6 +427,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->slow ? 10 * c->stall : c->stall);
+	if (s->deadline)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->deadline - mono_ms()));
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -457,6 +521,12 @@ s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 		return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	if (x->sink_errno)
 		return fail_req(s, r, e, "write error: %s", strerror(x->sink_errno));
+	/* curl's clock may end it a little early: nothing more fits in that little */
+	if (cc == CURLE_OPERATION_TIMEDOUT && s->deadline &&
+	    mono_ms() + DEADLINE_SLACK_MS >= s->deadline)
+		return timed_out(s, r, e);
+	if (cc == CURLE_WRITE_ERROR && resp->cut)
+		cc = CURLE_OK;	/* judged by its status and the start of its body */
 	if (cc == CURLE_OK && resp->status / 100 == 2 && resp->code[0] == '\0')
 		return 0;
 	if (cc != CURLE_OK) {
@@ -512,15 +582,22 @@ s3_call(struct s3 *s, const struct s3_req *r, struct log_err *e)
 		rc = s3_xfer_end(s, x, curl_easy_perform(x->h), e);
 		if (rc <= 0)
 			return rc;
-		if (s3_sleep_ms(s3_backoff_ms(x->attempt)) < 0)
+		if (backoff_wait(s, x->attempt) < 0)
 			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	}
 }
 
+/* The probe's sink: a byte was asked for, so a body that goes on is refused. */
 static int
 discard(void *ctx, const char *p, size_t n)
 {
-	(void)ctx, (void)p, (void)n;
+	size_t *seen = ctx;
+
+	(void)p;
+	if ((*seen += n) > S3_BODY_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
 	return 0;
 }
 
@@ -529,8 +606,9 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 {
 	struct s3_req r = { .what = "check", .method = "HEAD", .key = key };
 	struct s3_req bucket = { .what = "check the bucket of", .method = "HEAD", .key = NULL };
+	size_t seen = 0;
 	struct s3_req probe = { .what = "check", .method = "GET", .key = key,
-	    .headers = { "range: bytes=0-0" }, .sink = discard };
+	    .headers = { "range: bytes=0-0" }, .sink = discard, .sink_ctx = &seen };
 	struct log_err pe;
 
 	if (s3_call(s, &r, e) == 0)
@@ -838,7 +916,8 @@ s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len)
 struct list_stream {
 	struct s3xml *x;
 	struct s3_list_page *pg;
-	int bad;		/* not XML, or out of memory */
+	int bad;		/* not XML, out of memory, or too long */
+	size_t bytes;
 };
 
 static int
@@ -846,7 +925,8 @@ list_sink(void *ctx, const char *p, size_t n)
 {
 	struct list_stream *ls = ctx;
 
-	if (s3xml_feed(ls->x, p, n, 0) < 0 || ls->pg->nomem) {
+	if ((ls->bytes += n) > LIST_PAGE_BYTES_MAX || s3xml_feed(ls->x, p, n, 0) < 0 ||
+	    ls->pg->nomem) {
 		ls->bad = 1;
 		errno = EBADMSG;
 		return -1;
@@ -881,7 +961,7 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 			return 0;
 		if (!s->x.retryable || s->x.resp.sunk == 0 || attempt >= s->cfg->tries)
 			return -1;
-		if (s3_sleep_ms(s3_backoff_ms(attempt)) < 0)
+		if (backoff_wait(s, attempt) < 0)
 			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	}
 }

@@ -5,7 +5,7 @@
 # CompleteMultipartUploadResult (empty, not XML, cut) publishes only when the
 # object is there with our parts; else the upload is aborted, nothing left.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 63
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 
@@ -74,3 +74,82 @@ is $? 0 "Complete done, its connection cut, not tried again: exit 0"
 awsref s3api get-object --bucket "$PGBAK_BUCKET" --key c-lostcut.bin "$T/ref" >/dev/null
 check "...awscli reads the same bytes" cmp -s "$T/ref" "$T/big"
 is "$(count abort pass)" 0 "...no abort was sent"
+
+# An error body that never ends is read only as far as S3_BODY_MAX: the
+# request is judged by its status and code, retried, and the program ends
+# by itself.  (timeout 60 only keeps a regression from hanging the suite.)
+printf 'a small object\n' >"$T/small"
+pgbak-put small.txt <"$T/small" && pgbak-put dump.gz <"$T/dump.gz" || exit 1
+start_proxy --rule 'get:1:endless500'
+timeout 60 pgbak-get -e "$PROXY_URL" small.txt >"$T/out" 2>"$T/err"
+is $? 0 "get: one 500 with an endless body, then the object: exit 0"
+check "...the bytes are exact" cmp -s "$T/out" "$T/small"
+start_proxy --rule 'get:*:endless500'
+PGBAK_S3_TRIES=2 timeout 60 pgbak-get -e "$PROXY_URL" small.txt >"$T/out" 2>"$T/err"
+is $? 111 "get: a 500 with an endless body every time: exit 111"
+like "$(cat "$T/err")" "^pgbak-get: unable to download s3://$PGBAK_BUCKET/small\\.txt at $PROXY_URL: HTTP 500 InternalError \\(after 2 tries\\)\$" \
+	"...naming the status and the code from the start of the body"
+PGBAK_S3_TRIES=2 timeout 60 pgbak-verify -e "$PROXY_URL" dump.gz 2>"$T/err"
+is $? 111 "verify: the same: exit 111"
+like "$(cat "$T/err")" "HTTP 500 InternalError \\(after 2 tries\\)\$" "...naming the code"
+start_proxy --rule 'head:*:403' --rule 'get:*:endless500'
+PGBAK_S3_TRIES=2 timeout 60 pgbak-exists -e "$PROXY_URL" small.txt 2>"$T/err"
+is $? 111 "exists: a 403, and its probe an endless 500: exit 111"
+start_proxy --rule 'list:*:endless500'
+PGBAK_S3_TRIES=2 timeout 60 pgbak-prune -e "$PROXY_URL" --keep-days 1 db/x- 2>"$T/err"
+is $? 111 "prune: a listing answered by an endless 500: exit 111"
+like "$(cat "$T/err")" "HTTP 500 InternalError \\(after 2 tries\\)\$" "...naming the code"
+
+# The low-speed limit holds every transfer, --timeout or not: a stalled
+# answer is dropped and asked again.
+start_proxy --rule 'get:1:stall'
+PGBAK_S3_STALL=2 timeout 60 pgbak-get -e "$PROXY_URL" small.txt >"$T/out" 2>"$T/err"
+is $? 0 "get: a stalled answer (low-speed limit 2 s) is asked again: exit 0"
+check "...the bytes are exact" cmp -s "$T/out" "$T/small"
+
+# --timeout SECONDS: the whole run, retries and waits included, ends then,
+# exit 111 with a line naming the timeout, however the server behaves.
+# within CMD...: run CMD (stderr to $T/err); its status, and "fast" when it
+# took under 30 s (a 2 s deadline; a stall alone would be 60 s a try).
+within() {
+	_t0=$(date +%s)
+	timeout 120 "$@" >"$T/out" 2>"$T/err"
+	_st=$?
+	[ $(($(date +%s) - _t0)) -lt 30 ] && echo "$_st fast" || echo "$_st slow"
+}
+timed_out() {
+	like "$(cat "$T/err")" "^$1: unable to $2 s3://$PGBAK_BUCKET/$3 at $PROXY_URL: timed out after 2 s \\(--timeout\\)\$" \
+		"...one line naming the timeout"
+}
+start_proxy --rule 'get:*:endless200'
+is "$(within pgbak-get --timeout 2 -e "$PROXY_URL" small.txt)" "111 fast" \
+	"get --timeout 2: a 200 whose body never ends: exit 111 in time"
+timed_out pgbak-get download small.txt
+start_proxy --rule 'get:*:stall'
+is "$(within pgbak-verify --timeout 2 -e "$PROXY_URL" dump.gz)" "111 fast" \
+	"verify --timeout 2: a stalled download: exit 111 in time"
+timed_out pgbak-verify download dump.gz
+start_proxy --rule 'head:*:stall'
+is "$(within pgbak-exists --timeout 2 -e "$PROXY_URL" small.txt)" "111 fast" \
+	"exists --timeout 2: a stalled HEAD: exit 111 in time, not absent"
+timed_out pgbak-exists check small.txt
+start_proxy --rule 'list:*:stall'
+is "$(within pgbak-prune --timeout 2 -e "$PROXY_URL" --keep-days 1 db/x-)" "111 fast" \
+	"prune --timeout 2: a stalled listing: exit 111 in time"
+timed_out pgbak-prune 'list the objects of' ''
+# The negative twins: a deadline that is not reached changes nothing.
+start_proxy
+is "$(within pgbak-get --timeout 60 -e "$PROXY_URL" small.txt)" "0 fast" \
+	"get --timeout 60 through a well-behaved proxy: exit 0"
+check "...the bytes are exact" cmp -s "$T/out" "$T/small"
+check_status 0 "verify --timeout 60: good" pgbak-verify --timeout 60 -e "$PROXY_URL" dump.gz
+check_status 0 "exists --timeout 60: exists" pgbak-exists --timeout 60 -e "$PROXY_URL" small.txt
+check_status 1 "exists --timeout 60: absent" pgbak-exists --timeout 60 -e "$PROXY_URL" nosuch.txt
+check_status 0 "prune --timeout 60: nothing to do" \
+	pgbak-prune --timeout 60 -e "$PROXY_URL" --keep-days 1 db/x-
+for bad in x -1 1.5 ''; do
+	check_status 100 "get --timeout '$bad': usage error" pgbak-get --timeout "$bad" small.txt \
+		2>/dev/null
+done
+check_status 100 "verify -f FILE --timeout 2: usage error (a local file)" \
+	pgbak-verify -f "$T/dump.gz" --timeout 2 2>/dev/null
