@@ -27,6 +27,8 @@
 
 /* The root element of Complete's only answer that says the object is there */
 #define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
+/* Where S3's PermanentRedirect (no Location) says the bucket lives */
+#define XML_ERROR_ENDPOINT "Error/Endpoint"
 
 volatile sig_atomic_t s3_stop;
 
@@ -218,8 +220,11 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last one's headers */
-		r->etag[0] = r->last_modified[0] = r->content_range[0] = '\0';
+		r->etag[0] = r->last_modified[0] = r->content_range[0] = r->location[0] = '\0';
 		r->has_length = 0;
+	} else if (header_value(line, n, "location", r->location, sizeof r->location)) {
+		/* a presigned redirect carries credentials in its query: never shown */
+		r->location[strcspn(r->location, "?#")] = '\0';
 	} else if (header_value(line, n, "content-length", num, sizeof num)) {
 		r->length = strtoull(num, NULL, 10);
 		r->has_length = 1;
@@ -503,6 +508,23 @@ status_name(long status)
 	}
 }
 
+/* A 3xx: say that the server sent us elsewhere, and where, rather than
+ * an S3 code that reads like a failure of ours. */
+static int
+redirected(const struct s3 *s, const struct s3_req *r, const struct s3_resp *resp,
+    struct log_err *e)
+{
+	char where[256] = "";
+	const char *to = resp->location;
+
+	if (*to == '\0' && resp->len && s3xml_get(resp->body, resp->len, XML_ERROR_ENDPOINT,
+	    where, sizeof where) == 1)
+		to = where;
+	return fail_req(s, r, e, "the server redirected %s%s (HTTP %ld %s)",
+	    *to ? "to " : "without saying where", to, resp->status,
+	    resp->code[0] ? resp->code : status_name(resp->status));
+}
+
 int
 s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 {
@@ -533,6 +555,8 @@ s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 		x->retryable = transient(cc);
 		rc = fail_req(s, r, e, "%s%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
 		    x->retryable ? tries : "");
+	} else if (resp->status / 100 == 3) {
+		rc = redirected(s, r, resp, e);
 	} else {
 		/* 200 with <Error> (Complete) is a failure S3 asks to retry */
 		x->retryable = resp->status >= 500 || resp->status == 408 ||

@@ -37,6 +37,7 @@ struct s3_resp {
 	char etag[128];		/* as sent, quotes and all */
 	char last_modified[64];
 	char content_range[96];
+	char location[1024];	/* a redirect's Location, without query or fragment */
 	uint64_t length;	/* Content-Length, when has_length */
 	int has_length;
 	char *body;		/* the body no sink took (first S3_BODY_MAX bytes) */

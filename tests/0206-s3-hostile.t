@@ -5,7 +5,7 @@
 # CompleteMultipartUploadResult (empty, not XML, cut) publishes only when the
 # object is there with our parts; else the upload is aborted, nothing left.
 . "$(dirname "$0")/lib.sh"
-plan 63
+plan 74
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 
@@ -153,3 +153,25 @@ for bad in x -1 1.5 ''; do
 done
 check_status 100 "verify -f FILE --timeout 2: usage error (a local file)" \
 	pgbak-verify -f "$T/dump.gz" --timeout 2 2>/dev/null
+
+# A redirect is named as one, with where it points, but never its query (a
+# presigned URL's credentials): from the Location header, or from the
+# <Endpoint> of S3's PermanentRedirect when there is no Location.
+start_proxy --rule 'any:*:redirect301'
+for prog in 'pgbak-get small.txt' 'pgbak-exists small.txt' 'pgbak-put r.txt'; do
+	set -- $prog
+	"$1" -e "$PROXY_URL" "$2" <"$T/small" >/dev/null 2>"$T/err"
+	is $? 111 "$1: a 301 with a Location: exit 111"
+	like "$(cat "$T/err")" ": the server redirected to http://127\.0\.0\.1:9/$PGBAK_BUCKET/$2 \(HTTP 301 PermanentRedirect\)\$" \
+		"...says the server redirected, and to where"
+	unlike "$(cat "$T/err")" "s3cr3t|X-Amz|\?" "...without the query"
+done
+start_proxy --rule 'any:*:moved301'
+pgbak-get -e "$PROXY_URL" small.txt >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "^pgbak-get: unable to download s3://$PGBAK_BUCKET/small\.txt at $PROXY_URL: the server redirected to b\.s3\.eu-west-1\.amazonaws\.com \(HTTP 301 PermanentRedirect\)\$" \
+	"a 301 without a Location: the <Endpoint> it names"
+# The negative twin: a refusal is not called a redirect.
+start_proxy --rule 'get:*:403'
+pgbak-get -e "$PROXY_URL" small.txt >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "^pgbak-get: unable to download s3://$PGBAK_BUCKET/small\.txt at $PROXY_URL: HTTP 403 AccessDenied\$" \
+	"a 403 still reads HTTP 403 AccessDenied, no redirect"

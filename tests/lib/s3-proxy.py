@@ -24,6 +24,8 @@ ACTION is one of
   endless500 / endless200      answer 500 with an <Error> / 200 with a body, chunked,
                                that never ends (about 6 MB/s, until the client goes)
   redirect301                  answer 301 PermanentRedirect, Location with a query
+  moved301                     answer 301 PermanentRedirect as AWS does for another
+                               region: no Location, an <Endpoint> in the body
 The port it listens on is written to --port-file once it accepts.  Each
 request is logged as "KIND N ACTION" to --log.  Stdlib only, bounded: it
 exits by itself after --lifetime seconds (default 900).
@@ -237,6 +239,11 @@ def _lostcut(h, body):
     h._reset()
 
 
+MOVED = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code>'
+         '<Message>The bucket you are attempting to access must be addressed using the '
+         'specified endpoint.</Message><Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint>'
+         '</Error>')
+
 HOSTILE = {
     'empty200': lambda h, body: h._xml(200, b''),
     'garbage': lambda h, body: h._xml(200, b'<html>502 Bad Gateway, but as a 200'),
@@ -246,6 +253,7 @@ HOSTILE = {
                                              b'x' * 65536),
     'endless200': lambda h, body: h._endless(200, b'\0' * 65536, b'\0' * 65536),
     'redirect301': lambda h, body: h._redirect(),
+    'moved301': lambda h, body: h._xml(301, MOVED.encode()),
 }
 
 
