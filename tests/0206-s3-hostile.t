@@ -4,6 +4,8 @@
 # under exactly that key.  A Complete whose answer does not say
 # CompleteMultipartUploadResult (empty, not XML, cut) publishes only when the
 # object is there with our parts; else the upload is aborted, nothing left.
+# Error bodies that never end are cut and judged; --timeout ends any run in
+# time; a redirect is named, with where it points but not its query.
 . "$(dirname "$0")/lib.sh"
 plan 74
 need_s3
