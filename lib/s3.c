@@ -385,6 +385,7 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 {
 	const struct s3_cfg *c = s->cfg;
 	CURL *h = x->h;
+	long long left;
 	char *path;
 	size_t n;
 
@@ -400,7 +401,9 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	free(x->url);
 	x->url = NULL;
 
-	if (s->deadline && mono_ms() >= s->deadline)
+	/* what is left of the deadline, read once: 0 would mean "no limit" to curl */
+	left = s->deadline ? s->deadline - mono_ms() : 0;
+	if (s->deadline && left <= 0)
 		return timed_out(s, r, e);
 	if ((path = request_path(s, r->key)) == NULL)
 		return fail_req(s, r, e, "out of memory");
@@ -433,7 +436,7 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->slow ? 10 * c->stall : c->stall);
 	if (s->deadline)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->deadline - mono_ms()));
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
