@@ -29,7 +29,7 @@
 #include "s3.h"
 
 #define USAGE "usage: pgbak-prune [-nv] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
-	"[--keep-days N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] " \
+	"[--timeout SECONDS] [--keep-days N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] " \
 	"[--today YYYYMMDD] PREFIX-OR-KEY... | -c FILE [DATABASE-OR-KEY...]"
 #define BACKUPS_MAX 1000000	/* backups of one database we agree to judge */
 #define PLACEHOLDER "20000101"	/* the date name_make gets to find a stem */
@@ -72,6 +72,7 @@ usage(void)
 	    "      --keep-weekly N       keep the newest of each of the last N ISO weeks with one\n"
 	    "      --keep-monthly N      keep the newest of each of the last N months with one\n"
 	    "      --today YYYYMMDD      judge as on that day (default: today, local time)\n"
+	    S3_TIMEOUT_HELP
 	    "  -n, --dry-run             print the plan, delete nothing\n"
 	    "  -v, --verbose             print the plan, then delete\n"
 	    "      --help                print this help\n"
@@ -401,6 +402,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
+		S3_TIMEOUT_LONG,
 		{ "keep-days", required_argument, NULL, KEEP_DAYS_OPT },
 		{ "keep-daily", required_argument, NULL, KEEP_DAILY_OPT },
 		{ "keep-weekly", required_argument, NULL, KEEP_WEEKLY_OPT },
@@ -419,6 +421,7 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct s3 s;
 	char today[9] = "";
+	long timeout = 0;
 	int c, dry = 0, rc = EXIT_OK;
 	size_t i;
 
@@ -435,6 +438,10 @@ main(int argc, char **argv)
 				die(EXIT_USAGE, "--today: %s", e.msg);
 			break;
 		case 'n': dry = 1; break;
+		case S3_TIMEOUT_OPT:
+			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
+				die_err(&e);
+			break;
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
@@ -476,6 +483,7 @@ main(int argc, char **argv)
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
+	s3_set_timeout(&s, timeout);
 	for (i = 0; i < ntargets; i++) {
 		if (prune(&s, &targets[i], today, dry, &e) == 0)
 			continue;

@@ -460,24 +460,31 @@ multipart_etag(const struct up *u, char out[48])
 	snprintf(out, 48, "\"%s-%d\"", hex, u->parts);
 }
 
+/*
+ * Complete did not say it published the object, but it may have: its answer
+ * was lost or garbled (an empty 200, a cut connection), or a retry found
+ * the upload gone.  The object then holds exactly our parts: the multipart
+ * ETag and the bytes read.  Anything else is not ours, and the caller
+ * aborts the upload, which cannot touch a published object.
+ */
+static int
+published_anyway(struct up *u)
+{
+	struct s3 *s = u->s;
+	struct log_err he;
+	char want[48];
+
+	multipart_etag(u, want);
+	return s3_head(s, u->o->key, &he) == 1 && strcmp(s->x.resp.etag, want) == 0 &&
+	    s->x.resp.has_length && s->x.resp.length == u->bytes_read;
+}
+
 static int
 complete(struct up *u, struct log_err *e)
 {
-	struct s3 *s = u->s;
-	char want[48];
-
-	if (s3_mpu_complete(s, u->o->key, u->upload_id, u->etags, u->parts, e) == 0)
+	if (s3_mpu_complete(u->s, u->o->key, u->upload_id, u->etags, u->parts, e) == 0)
 		return 0;
-	/* a retried Complete whose first answer was lost finds its upload gone */
-	if (s->x.attempt > 1 && s->x.resp.status == 404 &&
-	    strcmp(s->x.resp.code, "NoSuchUpload") == 0) {
-		struct log_err he;
-
-		multipart_etag(u, want);
-		if (s3_head(s, u->o->key, &he) == 1 && strcmp(s->x.resp.etag, want) == 0)
-			return 0;
-	}
-	return -1;
+	return published_anyway(u) ? 0 : -1;
 }
 
 /* HEAD the new object: it must hold exactly the bytes read. */
