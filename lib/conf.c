@@ -1152,18 +1152,30 @@ quoted_max(const char *s)
 	return s ? 4 * strlen(s) + 2 : 0;
 }
 
-/* s as a YAML double-quoted scalar; '"', '\' and control bytes escaped. */
+/* s as a YAML double-quoted scalar; '"', '\' and control bytes escaped, and
+ * the characters YAML would read as a line break or drop: C1 controls (NEL
+ * among them), U+2028, U+2029, U+FEFF. */
 static size_t
 put_quoted(char *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u;
 	size_t o = 0;
 
 	out[o++] = '"';
 	for (; *s; s++) {
 		unsigned char b = (unsigned char)*s;
 
-		if (b == '"' || b == '\\') {
+		u = (const unsigned char *)s;
+		if (b == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			o += (size_t)sprintf(out + o, "\\u00%c%c", hex[u[1] >> 4], hex[u[1] & 15]);
+			s++;
+		} else if ((b == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) ||
+		    (b == 0xef && u[1] == 0xbb && u[2] == 0xbf)) {
+			o += (size_t)sprintf(out + o, "\\u%s", b == 0xef ? "FEFF" :
+			    u[2] == 0xa8 ? "2028" : "2029");
+			s += 2;
+		} else if (b == '"' || b == '\\') {
 			out[o++] = '\\';
 			out[o++] = (char)b;
 		} else if (b < 0x20 || b == 0x7f) {

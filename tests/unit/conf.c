@@ -290,7 +290,8 @@ test_s3_fd(void)
 	    "tasks:\n  postgres:\n    dbs:\n      - database: a\n        password: pw\n"
 	    "    s3:\n      bucket: b\n      endpoint: http://127.0.0.1:9\n"
 	    "      access_key: ${PGBAK_TEST_KEY}\n      access_secret: ${PGBAK_TEST_SECRET}\n"
-	    "      region: \"r\\\"q\\\\\"\n      storage_class: \"\\t\\x7f\xc3\xa9\"\n"
+	    "      region: \"r\\\"q\\\\\"\n"
+	    "      storage_class: \"\\t\\x7f\xc3\xa9\\u0085\\u2028\\uFEFF\\u0080\"\n"
 	    "      path_style: false\n      part_size: 16MiB\n      parallel: 3\n";
 	struct conf c, back;
 	struct log_err e;
@@ -316,7 +317,9 @@ test_s3_fd(void)
 		is_str(back.s3.access_key, "${PGBAK_TEST_SECRET}", "a value like ${NAME} stays");
 		is_str(back.s3.access_secret, "s\"e\\c:r #et\n", "quotes, '\\', '#', newline");
 		is_str(back.s3.region, "r\"q\\", "a quoted value");
-		is_str(back.s3.storage_class, "\t\x7f\xc3\xa9", "control bytes and UTF-8");
+		is_str(back.s3.storage_class,
+		    "\t\x7f\xc3\xa9\xc2\x85\xe2\x80\xa8\xef\xbb\xbf\xc2\x80",
+		    "control bytes, UTF-8, and what YAML reads as a break (NEL, U+2028)");
 		is_str(back.s3.endpoint, "http://127.0.0.1:9", "the endpoint");
 		ok(back.s3.path_style == 0 && back.s3.part_size == 16 << 20 &&
 		    back.s3.parallel == 3 && back.s3.max_parts == 0 && back.s3.enable == 1,
