@@ -101,6 +101,27 @@ int conf_load(struct conf *c, const char *path, struct log_err *e);
 int conf_fail_at(const struct conf *c, struct conf_at a, struct log_err *e, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * What a program takes from the file (conf_load_for's flags).  The whole
+ * tasks.postgres section is checked either way, with the same messages.
+ * CONF_S3_ONLY: an S3 program's view.  ${NAME} is expanded in the s3
+ * section alone, and no password or other secret outside it is kept, so
+ * the S3 programs need (and get from pgbak-run) no database's variables.
+ * CONF_LITERAL: values are taken as written, ${NAME} too: a document that
+ * pgbak-run wrote with the values it had already expanded (conf_s3_fd).
+ */
+#define CONF_S3_ONLY	1
+#define CONF_LITERAL	2
+int conf_load_for(struct conf *c, const char *path, int flags, struct log_err *e);
+
+/*
+ * The s3 section of c as loaded (values expanded), as a settings document
+ * in a sealed, read-only memfd: pgbak-run hands it to its S3 children
+ * (--settings-fd), which read it with CONF_S3_ONLY | CONF_LITERAL.  Returns
+ * the descriptor (close-on-exec) or -1.
+ */
+int conf_s3_fd(const struct conf *c, struct log_err *e);
+
 /* Free everything, wiping passwords and secrets first. */
 void conf_free(struct conf *c);
 

@@ -148,7 +148,7 @@ child(const char *path, char *const argv[], char *const envp[],
 {
 	struct sigaction sa;
 	sigset_t none;
-	int hi[4], k, sig, err, maxdst = 2;
+	int hi[5], k, sig, err, maxdst = 2;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -194,7 +194,7 @@ start(struct run *r, size_t i, int in, int out, int errw, int commitr)
 {
 	struct spawn_pipe *p = r->p;
 	struct spawn_stage *s = &p->st[i];
-	int src[4], dst[4], nmap = 0, ep[2], err = 0;
+	int src[5], dst[5], nmap = 0, ep[2], err = 0;
 	sigset_t all, old;
 	char *path;
 	ssize_t k;
@@ -208,6 +208,8 @@ start(struct run *r, size_t i, int in, int out, int errw, int commitr)
 	src[nmap] = errw, dst[nmap++] = 2;
 	if (s->commit_fd > 2)
 		src[nmap] = commitr, dst[nmap++] = s->commit_fd;
+	if (s->pass_as > 2)
+		src[nmap] = s->pass_fd, dst[nmap++] = s->pass_as;
 	if (pipe2(ep, O_CLOEXEC) < 0) {
 		free(path);
 		return log_fail_sys(&p->err, EXIT_TEMP, "unable to start %s", s->name);

@@ -11,9 +11,10 @@
  * exited 0 and all their data was delivered, otherwise it is closed empty.
  *
  * Every descriptor spawn opens is close-on-exec; a child gets exactly its
- * stdin, stdout, stderr and its commit descriptor.  Exec failure travels to
- * the parent through a close-on-exec pipe (status 126, or 127 when not
- * found).  The child starts with the default disposition for every signal
+ * stdin, stdout, stderr, its commit descriptor and the one descriptor of
+ * the caller's it names in pass_as (pgbak-run's settings for S3 children).
+ * Exec failure travels to the parent through a close-on-exec pipe (status
+ * 126, or 127 when not found).  The child starts with the default disposition for every signal
  * and an empty signal mask.  The caller must ignore SIGPIPE.
  *
  * Memory per pipeline is bounded: SPAWN_RING bytes of stderr per stage.
@@ -43,6 +44,8 @@ struct spawn_stage {
 	char *const *envp;	/* NULL: the caller's environment */
 	int capture;		/* keep stderr in ring instead of passing it on */
 	int commit_fd;		/* > 2: the child's descriptor for the commit pipe; 0: none */
+	int pass_as;		/* > 2: the child also gets pass_fd as this number; 0: none */
+	int pass_fd;		/* the caller's descriptor for pass_as (it stays the caller's) */
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */

@@ -67,6 +67,7 @@ usage(void)
 	    "  -b, --bucket NAME         the bucket (also PGBAK_BUCKET)\n"
 	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
 	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    "      --settings-fd N       the s3 section on descriptor N, values as written\n"
 	    "      --keep-days N         keep every backup of the last N days (today is day 1)\n"
 	    "      --keep-daily N        keep the newest of each of the last N days with one\n"
 	    "      --keep-weekly N       keep the newest of each of the last N ISO weeks with one\n"
@@ -456,7 +457,8 @@ main(int argc, char **argv)
 		name_today(today);
 
 	if (flags.file) {
-		if (conf_load(&conf, flags.file, &e) < 0)
+		/* the databases' names, prefixes and policies, never their passwords */
+		if (conf_load_for(&conf, flags.file, CONF_S3_ONLY, &e) < 0)
 			die_err(&e);
 		if (!conf.s3.enable)
 			die(EXIT_USAGE, "%s: s3 enable is false: pgbak-prune prunes backups in S3 "

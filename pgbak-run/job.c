@@ -28,6 +28,7 @@
 #include "log.h"
 #include "name.h"
 #include "run.h"
+#include "s3cfg.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -42,6 +43,12 @@ enum { DUMP, GZIP };
  * makes it unique.
  */
 #define TEMP_STEM_MAX 200
+
+/* The S3 children's descriptor for the settings (3 is pgbak-put's commit);
+ * SETTINGS_ARGS is how their argv says so. */
+#define SETTINGS_FD 4
+#define SETTINGS_FD_S "4"
+#define SETTINGS_ARGS (char *)"--settings-fd", (char *)SETTINGS_FD_S
 
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
@@ -71,67 +78,30 @@ timeout_of(const struct conf *c, const struct conf_db *db)
 	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
 }
 
-static int
-is_db_password(const struct conf *c, const char *val)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndbs; i++)
-		if (c->dbs[i].password && *c->dbs[i].password &&
-		    strcmp(c->dbs[i].password, val) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-name_is(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
 /*
- * The environments of the stages, built from ours:
- *   pgbak-put, pgbak-exists: without PGPASSWORD.  They re-read the settings
- *     file (for the S3 section), and conf_load expands every ${NAME} in it,
- *     the databases' passwords included, so the variables a password names
- *     must stay; PGPASSWORD itself stays only when its value is one of the
- *     passwords, that is when the file may say password: ${PGPASSWORD}.
- *   pgbak-gzip: also without any variable holding a database password and
- *     without the S3 secrets: it reads nothing but its input.
- *   pg_dump: as pgbak-gzip, plus PGPASSWORD of its database (dump_prepare).
+ * What the children are handed besides argv: the environments of env.c
+ * and, for the S3 children, the s3 section as loaded (conf_s3_fd), checked
+ * here as they will read it.  Under --daemon a reload builds a new set
+ * before it drops the old one, so a pass never mixes two settings.
  */
-static char **
-env_filter(const struct conf *c, int bare)
-{
-	size_t n = 0, k = 0;
-	char **v, **e, *eq;
-
-	for (e = environ; *e; e++)
-		n++;
-	if ((v = calloc(n + 2, sizeof *v)) == NULL)
-		return NULL;
-	for (e = environ; *e; e++) {
-		eq = strchr(*e, '=');
-		if (eq == NULL)
-			continue;
-		if (bare && (is_db_password(c, eq + 1) || name_is(*e, "PGPASSWORD") ||
-		    name_is(*e, "AWS_SECRET_ACCESS_KEY") || name_is(*e, "AWS_SESSION_TOKEN")))
-			continue;
-		if (!bare && name_is(*e, "PGPASSWORD") && !is_db_password(c, eq + 1))
-			continue;
-		v[k++] = *e;
-	}
-	return v;
-}
-
 int
-job_env(struct run_ctx *x)
+job_env(struct run_ctx *x, struct log_err *e)
 {
-	x->env = env_filter(x->c, 0);
-	x->env_bare = env_filter(x->c, 1);
-	return x->env && x->env_bare ? 0 : -1;
+	x->settings_fd = -1;
+	x->env = env_for(environ, x->c, ENV_S3);
+	x->env_bare = env_for(environ, x->c, ENV_BARE);
+	if (x->env == NULL || x->env_bare == NULL) {
+		job_env_free(x);
+		return log_fail(e, EXIT_TEMP, "out of memory");
+	}
+	if (x->o->dry_run || !x->c->enable || !x->c->s3.enable)
+		return 0;	/* no S3 child runs: -n only shows their argv */
+	if ((s3_cfg_check(x->c, e) < 0 ||
+	    (x->settings_fd = conf_s3_fd(x->c, e)) < 0)) {
+		job_env_free(x);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -140,6 +110,9 @@ job_env_free(struct run_ctx *x)
 	free(x->env);
 	free(x->env_bare);
 	x->env = x->env_bare = NULL;
+	if (x->settings_fd >= 0)
+		close(x->settings_fd);
+	x->settings_fd = -1;
 }
 
 static void
@@ -186,7 +159,7 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 
 	memset(d, 0, sizeof *d);
 	for (ev = environ; *ev; ev++)
-		if (name_is(*ev, "PGPASSWORD"))
+		if (env_name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
 	d->name = globals ? "pg_dumpall" : "pg_dump";
 	d->argv[n++] = globals ? x->t->pg_dumpall : x->t->pg_dump;
@@ -238,6 +211,16 @@ stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
 	s->argv = argv;
 	s->envp = env;
 	s->capture = 1;
+}
+
+/* A stage of an S3 program: its environment and the settings pgbak-run loaded. */
+static void
+s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
+    char *const *argv)
+{
+	stage(s, name, argv, x->env);
+	s->pass_as = SETTINGS_FD;
+	s->pass_fd = x->settings_fd;
 }
 
 /* The stages that make the object's bytes, pg_dump | pgbak-gzip [| age],
@@ -370,13 +353,13 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 static int
 exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char *argv[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
+	char *argv[] = { x->t->exists, SETTINGS_ARGS, (char *)"--",
 		r->key, NULL };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	stage(&st, "pgbak-exists", argv, x->env);
+	s3_stage(x, &st, "pgbak-exists", argv);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -393,7 +376,7 @@ stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
     char *argv[8])
 {
 	snprintf(age, 48, "--abort-stale=%ld", timeout);
-	argv[0] = x->t->put, argv[1] = (char *)"-c", argv[2] = (char *)x->o->settings;
+	argv[0] = x->t->put, argv[1] = (char *)"--settings-fd", argv[2] = (char *)SETTINGS_FD_S;
 	argv[3] = age, argv[4] = (char *)"--any-date", argv[5] = (char *)"--";
 	argv[6] = (char *)key, argv[7] = NULL;
 }
@@ -413,7 +396,7 @@ abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long
 	struct log_err e;
 
 	stale_argv(x, r->key, timeout, age, argv);
-	stage(&st, "pgbak-put", argv, x->env);
+	s3_stage(x, &st, "pgbak-put", argv);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -443,7 +426,7 @@ static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
-	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+	char *argv[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
 		(char *)"3", (char *)"--", r->key, NULL };
 	struct spawn_stage st[4];
 	struct spawn_pipe p;
@@ -451,7 +434,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 	size_t put = make_stages(x, d, st);
 	int rc;
 
-	stage(&st[put], "pgbak-put", argv, x->env);
+	s3_stage(x, &st[put], "pgbak-put", argv);
 	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
 	pipe_init(x, &p, st, put + 1, deadline);
 	show_line(r->key, &p, d, "");
@@ -504,7 +487,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 {
 	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
 	char size[32], *path = NULL;
-	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+	char *argv[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
 		(char *)"3", (char *)"--expected-size", size, (char *)"--", r->key, NULL };
 	struct spawn_stage st;
 	struct spawn_pipe p;
@@ -534,7 +517,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		goto out;
 	}
 	snprintf(size, sizeof size, "%llu", (unsigned long long)stored);
-	stage(&st, "pgbak-put", argv, x->env);
+	s3_stage(x, &st, "pgbak-put", argv);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
 	p.in_fd = fd;
@@ -779,11 +762,36 @@ out:
  * listed before it deletes anything.  A prune that fails makes the database
  * fail ("prune: ..."), but the stored object stays as it is.
  */
+/*
+ * pgbak-prune --settings-fd 4 --today YMD --keep-RULE=N... [-v] -- KEY.
+ * The database's policy goes as flags, so pgbak-prune needs nothing of
+ * the settings but the s3 section, and KEY alone names the series.
+ */
+static void
+prune_argv(const struct run_ctx *x, const struct keep_policy *pol, const char *ymd,
+    const char *key, char rules[4][32], char *argv[13])
+{
+	const char *rule[] = { "days", "daily", "weekly", "monthly" };
+	int n[] = { pol->days, pol->daily, pol->weekly, pol->monthly };
+	size_t k = 0, i;
+
+	argv[k++] = x->t->prune;
+	argv[k++] = (char *)"--settings-fd", argv[k++] = (char *)SETTINGS_FD_S;
+	argv[k++] = (char *)"--today", argv[k++] = (char *)ymd;
+	for (i = 0; i < 4; i++)
+		if (n[i]) {
+			snprintf(rules[i], 32, "--keep-%s=%d", rule[i], n[i]);
+			argv[k++] = rules[i];
+		}
+	if (log_verbose)
+		argv[k++] = (char *)"-v";	/* its "kept N, deleted M" on stderr */
+	argv[k++] = (char *)"--", argv[k++] = (char *)key, argv[k] = NULL;
+}
+
 static void
 prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long timeout)
 {
-	char *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings, (char *)"--today",
-		(char *)ymd, (char *)"--", r->key, NULL, NULL };
+	char rules[4][32], *argv[13];
 	struct keep_policy pol;
 	struct spawn_stage st;
 	struct spawn_pipe p;
@@ -792,11 +800,8 @@ prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, r->db, &pol))
 		return;
-	if (log_verbose) {
-		/* -v: its "kept N, deleted M" on stderr */
-		argv[7] = argv[6], argv[6] = argv[5], argv[5] = (char *)"-v";
-	}
-	stage(&st, "pgbak-prune", argv, x->env);
+	prune_argv(x, &pol, ymd, r->key, rules, argv);
+	s3_stage(x, &st, "pgbak-prune", argv);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -847,7 +852,7 @@ static void
 verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
 {
 	char *file = x->c->s3.enable ? NULL : local_path(x, r->key);
-	char *s3argv[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
+	char *s3argv[] = { x->t->verify, SETTINGS_ARGS, (char *)"--",
 		r->key, NULL };
 	char *fargv[] = { x->t->verify, (char *)"-f", file, NULL };
 	char last[sizeof r->reason], why[sizeof r->reason];
@@ -859,7 +864,10 @@ verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
 		set_reason(r, RUN_FAILED, "verify: out of memory");
 		return;
 	}
-	stage(&st, "pgbak-verify", file ? fargv : s3argv, file ? x->env_bare : x->env);
+	if (file)
+		stage(&st, "pgbak-verify", fargv, x->env_bare);
+	else
+		s3_stage(x, &st, "pgbak-verify", s3argv);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -930,13 +938,13 @@ done:
 static void
 dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
 {
-	char ymd[9], *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings,
-		(char *)"--today", ymd, (char *)"--", (char *)key, NULL };
+	char ymd[9], rules[4][32], *argv[13];
 	struct keep_policy pol;
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, db, &pol))
 		return;
 	name_today(ymd);
+	prune_argv(x, &pol, ymd, key, rules, argv);
 	fputs("  ", f);
 	show(f, 0, argv);
 	fputs(" (once the backup is stored or found)\n", f);
@@ -948,14 +956,14 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
     const char *key, const char *local, FILE *f)
 {
 	const struct conf *c = x->c;
-	char *ex[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
+	char *ex[] = { x->t->exists, SETTINGS_ARGS, (char *)"--",
 		(char *)key, NULL };
-	char *put[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+	char *put[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
 		(char *)"3", (char *)"--", (char *)key, NULL };
-	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
+	char *putx[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
 		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
 		(char *)key, NULL };
-	char *verify[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
+	char *verify[] = { x->t->verify, SETTINGS_ARGS, (char *)"--",
 		(char *)key, NULL };
 	char *fverify[] = { x->t->verify, (char *)"-f", NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");

@@ -515,6 +515,7 @@ now_s(void)
 static void
 reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 {
+	struct run_ctx nx = *x;
 	struct conf nc;
 	struct run_tools nt;
 	struct log_err e;
@@ -524,13 +525,21 @@ reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 		warn("%s; keeping the settings in use", e.msg);
 		return;
 	}
+	/* The children's settings and environments too, before the old go:
+	 * until then every child gets the old ones, as the passes do. */
+	nx.c = &nc, nx.t = &nt;
+	if (job_env(&nx, &e) < 0) {
+		warn("%s; keeping the settings in use", e.msg);
+		tools_free(&nt);
+		conf_free(&nc);
+		return;
+	}
 	job_env_free(x);
 	tools_free(t);
 	conf_free(c);
 	*c = nc;
 	*t = nt;
-	if (job_env(x) < 0)
-		die(EXIT_TEMP, "out of memory");
+	x->env = nx.env, x->env_bare = nx.env_bare, x->settings_fd = nx.settings_fd;
 	warn("%s: settings reloaded", x->o->settings);
 }
 
@@ -654,8 +663,8 @@ main(int argc, char **argv)
 		conf_free(&c);
 		return EXIT_OK;
 	}
-	if (job_env(&x) < 0)
-		die(EXIT_TEMP, "out of memory");
+	if (job_env(&x, &e) < 0)
+		die_err(&e);
 	if (o.dry_run) {
 		dry_run(&x);
 		rc = EXIT_OK;

@@ -44,13 +44,22 @@ struct run_ctx {
 	const struct run_opts *o;
 	const struct conf *c;
 	const struct run_tools *t;
-	char **env;		/* pgbak-put, pgbak-exists: environ without PGPASSWORD */
-	char **env_bare;	/* pgbak-gzip, pg_dump: also no password, no S3 secret */
+	char **env;		/* the S3 children's: env_for(ENV_S3) */
+	char **env_bare;	/* pgbak-gzip, age, pg_dump's: env_for(ENV_BARE) */
+	int settings_fd;	/* the s3 section as loaded (conf_s3_fd); -1: none */
 	int cancel_fd;		/* readable once SIGTERM/SIGINT arrived */
 };
 
+/* env.c: which variables each kind of child gets */
+enum env_kind {
+	ENV_S3,		/* pgbak-put, -exists, -verify, -prune: no database's secret */
+	ENV_BARE	/* pgbak-gzip, age, pg_dump: no secret at all */
+};
+char **env_for(char *const *env, const struct conf *c, enum env_kind k);
+int env_name_is(const char *entry, const char *name);
+
 /* job.c */
-int job_env(struct run_ctx *x);
+int job_env(struct run_ctx *x, struct log_err *e);
 void job_env_free(struct run_ctx *x);
 int job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
     char **key, char **local, struct log_err *e);

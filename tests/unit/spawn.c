@@ -288,6 +288,33 @@ main(void)
 		close(cp[0]);
 		close(cp[1]);
 	}
+	{
+		/* pass_as: one descriptor of ours, at the number asked, beside the commit. */
+		const char *c[] = { "read x <&4 && test \"$x\" = settings && read y <&3",
+			"if (: <&4) 2>/dev/null; then exit 1; fi" };
+		int sp[2];
+
+		(void)!pipe(sp);
+		(void)!write(sp[1], "settings\n", 9);
+		close(sp[1]);
+		fcntl(sp[0], F_SETFD, FD_CLOEXEC);
+		memset(st, 0, sizeof st[0]);
+		st[0].name = "passed";
+		st[0].commit_fd = 3;
+		st[0].pass_as = 4;
+		st[0].pass_fd = sp[0];
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
+		ok(spawn_run(&p, &e) == 0 && st[0].committed,
+		    "pass_as: the child reads the caller's descriptor as 4, the commit on 3");
+		ok(fcntl(sp[0], F_GETFD) >= 0, "...and the caller's descriptor stays open");
+		st[0].pass_as = 0;
+		st[0].commit_fd = 0;
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[1], NULL };
+		ok(spawn_run(&p, &e) == 0, "without pass_as the child has no descriptor 4");
+		close(sp[0]);
+	}
 	w = spawn_which("sh", "/nonexistent:/bin");
 	ok(w && strcmp(w, "/bin/sh") == 0, "spawn_which finds sh in PATH");
 	free(w);
