@@ -69,4 +69,21 @@ void notify_run(const struct run_ctx *x, const struct run_result *res, size_t n,
     const struct timespec *t0);
 void notify_dry_run(const struct run_ctx *x, FILE *f);
 
+/* One run, as the hooks and the metrics see it (notify.c sums it up). */
+struct summary {
+	size_t n, ok, skipped, failed;
+	uint64_t bytes;		/* compressed bytes stored by the databases ok */
+	double seconds;
+	time_t end;
+};
+
+/* hooks.c: on_success or on_failure, by the run's outcome */
+void hooks_run(const struct run_ctx *x, const struct run_result *res, const struct summary *s);
+void hooks_dry_run(const struct run_ctx *x, FILE *f);
+
+/* metrics.c: metrics_file; 0, 1 written but e warns, -1 not written */
+int metrics_write(const struct run_ctx *x, const struct run_result *res,
+    const struct summary *s, struct log_err *e);
+void metrics_dry_run(const struct run_ctx *x, FILE *f);
+
 #endif
