@@ -1,4 +1,14 @@
-/* pgbak-run's parts: one database's backup (job.c), its report (report.c). */
+/*
+ * pgbak-run's parts, one concern a file:
+ *   main.c     the command line, the settings checks, the run and --daemon
+ *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   report.c   a database's line of the summary, or its --json object
+ *   notify.c   what follows each run: the summary of it, the ping_url
+ *   hooks.c    on_success / on_failure
+ *   metrics.c  metrics_file
+ * Shared with the other programs, in lib/: name (keys), spawn (pipelines),
+ * atomic (local mode's and metrics_file's temp, fsync, rename), ping, keep.
+ */
 #ifndef PGBAK_RUN_H
 #define PGBAK_RUN_H
 
