@@ -2,6 +2,7 @@
  * pgbak-run's parts, one concern a file:
  *   main.c     the command line, the settings checks, the run and --daemon
  *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   env.c      which variables each kind of child gets
  *   report.c   a database's line of the summary, or its --json object
  *   notify.c   what follows each run: the summary of it, the ping_url
  *   hooks.c    on_success / on_failure
