@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "name.h"
 #include "s3plan.h"
 #include "sigv4.h"
 #include "upload.h"
@@ -620,26 +621,21 @@ struct stale {
 size_t
 put_dated(const char *key)
 {
-	static const char *const ends[] = { ".gz", ".gz.age" };
-	size_t n = strlen(key), e, i;
+	struct name_parts p;
 
-	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
-		e = strlen(ends[i]);
-		if (n >= e + 9 && strcmp(key + n - e, ends[i]) == 0 && key[n - e - 9] == '-' &&
-		    strspn(key + n - e - 8, "0123456789") == 8)
-			return n - e - 8;
-	}
-	return 0;
+	return name_parse(key, &p, NULL) == 0 ? p.stem : 0;
 }
 
 /* key is st->key, or with any date the same name and end on another day */
 static int
 stale_key(const struct stale *st, const char *key)
 {
+	struct name_parts p, q;
+
 	if (st->stem == 0)
 		return strcmp(key, st->key) == 0;
-	return strlen(key) == strlen(st->key) && strncmp(key, st->key, st->stem) == 0 &&
-	    put_dated(key) == st->stem && strcmp(key + st->stem + 8, st->key + st->stem + 8) == 0;
+	return name_parse(key, &p, NULL) == 0 && name_parse(st->key, &q, NULL) == 0 &&
+	    p.stem == q.stem && p.flags == q.flags && strncmp(key, st->key, p.stem) == 0;
 }
 
 static int

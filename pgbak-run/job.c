@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "atomic.h"
 #include "keep.h"
 #include "log.h"
 #include "name.h"
@@ -694,15 +695,38 @@ exists_local(const struct run_ctx *x, struct run_result *r)
 	return have;
 }
 
+/* What local_fill runs. */
+struct local_job {
+	const struct run_ctx *x;
+	struct run_result *r;
+	struct dump *d;
+	const char *dest;
+	double deadline;
+	long timeout;
+};
+
+/* atomic_write's fill: the pipeline into the temporary file; its failure's
+ * reason is r's. */
+static int
+local_fill(int fd, void *arg, struct log_err *e)
+{
+	struct local_job *j = arg;
+	uint64_t stored;
+
+	if (dump_to(j->x, j->r, j->d, fd, j->dest, j->deadline, j->timeout, &stored) < 0)
+		return log_fail(e, EXIT_TEMP, "%s", j->r->reason);
+	return 0;
+}
+
 static void
 local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
 	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
-	static unsigned serial;
-	char tmp[512], *dest = local_path(x, r->key);
-	int top = -1, dfd = -1, fd = -1, i;
-	uint64_t stored;
+	char tmpl[512], *dest = local_path(x, r->key), *where = NULL;
+	struct local_job j = { x, r, d, dest, deadline, timeout };
+	int top = -1, dfd = -1, rc;
+	struct log_err e;
 	size_t bad;
 
 	if (dest == NULL) {
@@ -721,38 +745,25 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 		local_refused(x, r, strlen(r->key), errno);
 		goto out;
 	}
-	for (i = 0; i < 100 && fd < 0; i++) {
-		snprintf(tmp, sizeof tmp, ".%.*s.%ld.%u.tmp", TEMP_STEM_MAX, base, (long)getpid(),
-		    __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		set_reason(r, RUN_FAILED, "unable to create a temporary file for %s: %s", dest,
-		    strerror(errno));
+	/* the directory as messages show it: dest without "/BASE" */
+	if ((where = strndup(dest, strlen(dest) - strlen(base) - 1)) == NULL) {
+		set_reason(r, RUN_FAILED, "out of memory");
 		goto out;
 	}
-	if (dump_to(x, r, d, fd, dest, deadline, timeout, &stored) < 0)
-		goto drop;
-	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
-		set_reason(r, RUN_FAILED, "unable to store %s: %s", dest, strerror(errno));
-		goto drop;
-	}
-	if (fsync(dfd) < 0)
-		warn_sys("unable to sync the directory of %s", dest);
-	r->state = RUN_OK;
-	goto out;
-drop:
-	if (unlinkat(dfd, tmp, 0) < 0)
-		warn_sys("unable to remove the temporary file of %s", dest);
+	snprintf(tmpl, sizeof tmpl, ".%.*s.%ld.XXXXXX.tmp", TEMP_STEM_MAX, base, (long)getpid());
+	rc = atomic_write(dfd, where, base, tmpl, 0600, local_fill, &j, &e);
+	if (rc < 0)
+		set_reason(r, RUN_FAILED, "%s", e.msg);
+	else
+		r->state = RUN_OK;
+	if (rc > 0)
+		warn("%s", e.msg);
 out:
-	if (fd >= 0)
-		close(fd);
 	if (dfd >= 0)
 		close(dfd);
 	if (top >= 0)
 		close(top);
+	free(where);
 	free(dest);
 }
 

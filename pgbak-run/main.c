@@ -271,12 +271,10 @@ named_cmp(const void *a, const void *b)
 static void
 named_date(char *key)
 {
-	char *p = key, *last = NULL;
+	struct name_parts p;
 
-	while ((p = strstr(p, "-20000101.gz")) != NULL)
-		last = p++;
-	if (last != NULL)
-		memcpy(last + 1, "YYYYMMDD", 8);
+	if (name_parse(key, &p, NULL) == 0)
+		memcpy(key + p.stem, "YYYYMMDD", 8);
 }
 
 /* An entry whose names cannot be made: the message of lib/name, at the

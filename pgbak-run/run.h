@@ -1,4 +1,15 @@
-/* pgbak-run's parts: one database's backup (job.c), its report (report.c). */
+/*
+ * pgbak-run's parts, one concern a file:
+ *   main.c     the command line, the settings checks, the run and --daemon
+ *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   env.c      which variables each kind of child gets
+ *   report.c   a database's line of the summary, or its --json object
+ *   notify.c   what follows each run: the summary of it, the ping_url
+ *   hooks.c    on_success / on_failure
+ *   metrics.c  metrics_file
+ * Shared with the other programs, in lib/: name (keys), spawn (pipelines),
+ * atomic (local mode's and metrics_file's temp, fsync, rename), ping, keep.
+ */
 #ifndef PGBAK_RUN_H
 #define PGBAK_RUN_H
 
@@ -77,5 +88,22 @@ int notify_check(const struct conf *c, struct log_err *e);
 void notify_run(const struct run_ctx *x, const struct run_result *res, size_t n,
     const struct timespec *t0);
 void notify_dry_run(const struct run_ctx *x, FILE *f);
+
+/* One run, as the hooks and the metrics see it (notify.c sums it up). */
+struct summary {
+	size_t n, ok, skipped, failed;
+	uint64_t bytes;		/* compressed bytes stored by the databases ok */
+	double seconds;
+	time_t end;
+};
+
+/* hooks.c: on_success or on_failure, by the run's outcome */
+void hooks_run(const struct run_ctx *x, const struct run_result *res, const struct summary *s);
+void hooks_dry_run(const struct run_ctx *x, FILE *f);
+
+/* metrics.c: metrics_file; 0, 1 written but e warns, -1 not written */
+int metrics_write(const struct run_ctx *x, const struct run_result *res,
+    const struct summary *s, struct log_err *e);
+void metrics_dry_run(const struct run_ctx *x, FILE *f);
 
 #endif
