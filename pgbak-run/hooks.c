@@ -17,28 +17,6 @@
 
 #define HOOK_TIMEOUT 60		/* seconds; PGBAK_HOOK_TIMEOUT overrides */
 
-static int
-name_is(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
-static int
-is_secret(const struct conf *c, const char *val)
-{
-	size_t i;
-
-	if (*val == '\0')
-		return 0;
-	for (i = 0; i < c->ndbs; i++)
-		if (c->dbs[i].password && strcmp(c->dbs[i].password, val) == 0)
-			return 1;
-	return (c->s3.access_secret && strcmp(c->s3.access_secret, val) == 0) ||
-	    (c->ping_url && strcmp(c->ping_url, val) == 0);
-}
-
 static const char *const hook_vars[] = {
 	"PGBAK_STATUS", "PGBAK_EXIT", "PGBAK_DATABASES", "PGBAK_OK", "PGBAK_SKIPPED",
 	"PGBAK_FAILED", "PGBAK_FAILED_DATABASES", "PGBAK_FAILED_KEYS", "PGBAK_BYTES",
@@ -81,8 +59,7 @@ static char **
 hook_env(const struct run_ctx *x, const struct run_result *res, const struct summary *s,
     char *vals[NVARS])
 {
-	const struct conf *c = x->c;
-	char *list[2], num[NVARS][32], **v, *eq, *abs_settings;
+	char *list[2], num[NVARS][32], **v, *abs_settings;
 	const char *val[NVARS];
 	size_t n = 0, k = 0, i, j;
 	int drop;
@@ -92,13 +69,11 @@ hook_env(const struct run_ctx *x, const struct run_result *res, const struct sum
 	if ((v = calloc(n + NVARS + 1, sizeof *v)) == NULL)
 		return NULL;
 	for (i = 0; x->env_bare[i]; i++) {
-		eq = strchr(x->env_bare[i], '=');
-		drop = eq == NULL || is_secret(c, eq + 1) ||
-		    name_is(x->env_bare[i], "PGPASSWORD") ||
-		    name_is(x->env_bare[i], "AWS_SECRET_ACCESS_KEY") ||
-		    name_is(x->env_bare[i], "AWS_SESSION_TOKEN");
+		/* env_bare already holds no secret (env.c); only the
+		 * variables this hook is given anew are dropped. */
+		drop = strchr(x->env_bare[i], '=') == NULL;
 		for (j = 0; j < NVARS && !drop; j++)
-			drop = name_is(x->env_bare[i], hook_vars[j]);
+			drop = env_name_is(x->env_bare[i], hook_vars[j]);
 		if (!drop)
 			v[k++] = x->env_bare[i];
 	}
