@@ -321,11 +321,11 @@ spawn_describe(const struct spawn_stage *s, char *buf, size_t n)
 		snprintf(buf, n, "%s not found", s->name);
 	else if (s->exec_errno)
 		snprintf(buf, n, "%s could not be run: %s", s->name, strerror(s->exec_errno));
+	else if (s->signal)
+		snprintf(buf, n, "%s killed by %s (signal %d)", s->name, signame(s->signal),
+		    s->signal);
 	else if (s->status < 0)
 		snprintf(buf, n, "%s was not run", s->name);
-	else if (s->status > EXIT_SIGNAL)
-		snprintf(buf, n, "%s killed by %s (signal %d)", s->name,
-		    signame(s->status - EXIT_SIGNAL), s->status - EXIT_SIGNAL);
 	else
 		snprintf(buf, n, "%s exited %d", s->name, s->status);
 }
@@ -465,8 +465,10 @@ reap(struct run *r)
 			continue;
 		k = waitpid(s->pid, &ws, WNOHANG);
 		if (k == s->pid || (k < 0 && errno == ECHILD)) {
-			s->status = k == s->pid ? log_wait_status(ws) : EXIT_TEMP;
-			if (s->status == EXIT_SIGNAL + SIGPIPE)
+			/* exit status and signal apart, as wait(2) has them */
+			s->status = k != s->pid ? EXIT_TEMP : WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+			s->signal = k == s->pid && WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+			if (s->signal == SIGPIPE)
 				s->broken = 1;
 			r->reaped[i] = 1;
 			xclose(&r->pidfd[i]);
@@ -704,7 +706,8 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 	for (i = 0; i < n; i++) {
 		struct spawn_stage *s = &p->st[i];
 
-		s->pid = 0, s->status = -1, s->exec_errno = 0, s->broken = 0, s->committed = 0;
+		s->pid = 0, s->status = -1, s->signal = 0, s->exec_errno = 0, s->broken = 0;
+		s->committed = 0;
 		s->bytes_out = 0;
 		memset(&s->ring, 0, sizeof s->ring);
 	}

@@ -46,7 +46,8 @@ struct spawn_stage {
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */
-	int status;		/* exit table: code, 126, 127, 128+N; -1 not run */
+	int status;		/* its exit status (126, 127: could not be run); -1: did not exit */
+	int signal;		/* the signal that killed it; 0: none (apart, as wait(2) has them) */
 	int exec_errno;		/* why it could not be run, 0 when it ran */
 	int broken;		/* its output was cut because the reader went away */
 	int committed;		/* "commit" was written to its commit pipe */
