@@ -70,7 +70,7 @@ struct spawn_pipe {
 	pid_t pgid;		/* the stages' process group */
 	int timed_out;
 	int cancelled;
-	int failed;		/* the stage that failed for its own reason; -1 none */
+	int failed;		/* the stage to blame (see culprit.h); -1 none */
 	struct log_err err;	/* a failure of spawn itself (fork, relay), status 0 if none */
 };
 

@@ -96,6 +96,48 @@ pipeline(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, 
 	return spawn_run(p, NULL);
 }
 
+/*
+ * The first stage exits 1 with its output still in flight (the middle stage
+ * never reads it); the commit stage, which never reads either, gets no
+ * commit and quits; only then does the middle stage write, so its output is
+ * cut, it dies of SIGPIPE, and the cut runs back up to the first stage's
+ * relay.  That ordering used to blame the commit stage; the first stage
+ * failed before anything was done to it.
+ */
+static void
+culprit_tests(const char *dir)
+{
+	struct spawn_stage st[3];
+	struct spawn_pipe p;
+	struct log_err e;
+	char c0[128], c1[300], c2[300];
+	const char *c[] = { c0, c1, c2 };
+	int fds[2], psz = 65536, rc;
+
+	if (spawn_pipe2(fds) == 0) {
+		psz = fcntl(fds[1], F_GETPIPE_SZ);
+		close(fds[0]);
+		close(fds[1]);
+	}
+	/* 1.5 pipes: it fits in its own pipe and the middle stage's */
+	snprintf(c0, sizeof c0, "head -c %d /dev/zero; echo dump failed >&2; exit 1",
+	    psz / 2 * 3);
+	snprintf(c1, sizeof c1, "i=0; while [ ! -e %s/answered ] && [ $i -lt 1000 ]; do "
+	    "sleep 0.01; i=$((i+1)); done; while :; do echo more; done", dir);
+	snprintf(c2, sizeof c2, "exec 0<&-; read x <&3; touch %s/answered; "
+	    "echo no commit >&2; exit 111", dir);
+	prepare(&p, st, c, 3);
+	st[2].commit_fd = 3;
+	p.timeout_ms = 20000;
+	rc = spawn_run(&p, &e);
+	ok(rc < 0 && !p.timed_out && p.failed == 0 && strstr(e.msg, "exited 1") != NULL,
+	    "a first stage exits 1, output in flight, the commit stage aborts: it is blamed");
+	ok(st[0].broken && st[1].signal == SIGPIPE && st[2].status == 111 && !st[2].committed,
+	    "...after the cut ran back up to it (the ordering that blamed the commit stage)");
+	snprintf(c1, sizeof c1, "%s/answered", dir);
+	unlink(c1);
+}
+
 static int
 one(struct spawn_stage *st, char *const *argv)
 {
@@ -255,6 +297,7 @@ main(void)
 		    strstr(buf, "killed by SIGPIPE") != NULL,
 		    "the stage before it was killed by SIGPIPE: not blamed");
 	}
+	culprit_tests(tmpl);
 	{
 		const char *c[] = { "i=0; while [ $i -lt 2000 ]; do echo line $i >&2; i=$((i+1)); done" };
 		pipeline(&p, st, c, 1);
