@@ -49,7 +49,8 @@ struct spawn_stage {
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */
-	int status;		/* exit table: code, 126, 127, 128+N; -1 not run */
+	int status;		/* its exit status (126, 127: could not be run); -1: did not exit */
+	int signal;		/* the signal that killed it; 0: none (apart, as wait(2) has them) */
 	int exec_errno;		/* why it could not be run, 0 when it ran */
 	int broken;		/* its output was cut because the reader went away */
 	int committed;		/* "commit" was written to its commit pipe */
@@ -72,7 +73,7 @@ struct spawn_pipe {
 	pid_t pgid;		/* the stages' process group */
 	int timed_out;
 	int cancelled;
-	int failed;		/* the stage that failed for its own reason; -1 none */
+	int failed;		/* the stage to blame (see culprit.h); -1 none */
 	struct log_err err;	/* a failure of spawn itself (fork, relay), status 0 if none */
 };
 
