@@ -119,18 +119,6 @@ hook_timeout(void)
 	return t;
 }
 
-static void
-show_argv(FILE *f, char *const *argv)
-{
-	size_t i;
-
-	for (i = 0; argv[i]; i++) {
-		if (i)
-			fputc(' ', f);
-		report_quote(f, argv[i]);
-	}
-}
-
 /* Run the hook to its end (or its timeout), its output on our stderr so
  * that it never mixes with the summary or --json on stdout. */
 static void
@@ -153,7 +141,7 @@ hook(const struct run_ctx *x, const char *which, char **argv, const struct run_r
 		return;
 	}
 	if (log_verbose && (f = open_memstream(&shown, &len)) != NULL) {
-		show_argv(f, argv);
+		argv_show(f, argv);
 		fclose(f);
 		info("running %s: %s", which, shown);
 		free(shown);
@@ -205,12 +193,12 @@ hooks_dry_run(const struct run_ctx *x, FILE *f)
 
 	if (c->on_success && c->on_success[0]) {
 		fputs("  on_success: ", f);
-		show_argv(f, c->on_success);
+		argv_show(f, c->on_success);
 		fputc('\n', f);
 	}
 	if (c->on_failure && c->on_failure[0]) {
 		fputs("  on_failure: ", f);
-		show_argv(f, c->on_failure);
+		argv_show(f, c->on_failure);
 		fputc('\n', f);
 	}
 }

@@ -45,20 +45,11 @@ enum { DUMP, GZIP };
  */
 #define TEMP_STEM_MAX 200
 
-/* The S3 children's descriptor for the settings (3 is pgbak-put's commit);
- * SETTINGS_ARGS is how their argv says so. */
-#define SETTINGS_FD 4
-#define SETTINGS_FD_S "4"
-#define SETTINGS_ARGS (char *)"--settings-fd", (char *)SETTINGS_FD_S
-
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
 	const char *name;	/* "pg_dump" or "pg_dumpall" */
-	char *argv[14];
-	char port[16];
-	char *gz_argv[3];
-	char level[16];		/* "-N" from gzip_level */
-	char **age_argv;	/* age -r R1 -r R2 ...; NULL: no encryption */
+	struct argv argv, gz_argv;	/* argv.c's */
+	struct argv age_argv;	/* v NULL: no encryption */
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
@@ -124,34 +115,14 @@ dump_release(struct dump *d)
 		free(d->pw);
 	}
 	free(d->env);
-	free(d->age_argv);
+	argv_free(&d->argv);
+	argv_free(&d->gz_argv);
+	argv_free(&d->age_argv);
 	memset(d, 0, sizeof *d);
 }
 
-/* age -r R1 -r R2 ...: recipients are public keys, so argv may show them. */
-static int
-age_prepare(const struct run_ctx *x, struct dump *d)
-{
-	char **r = x->c->encrypt.age_recipients;
-	size_t n = 0, k = 0;
-
-	if (!x->c->encrypt.present)
-		return 0;
-	while (r && r[n])
-		n++;
-	if ((d->age_argv = calloc(2 * n + 2, sizeof *d->age_argv)) == NULL)
-		return -1;
-	d->age_argv[k++] = x->t->age;
-	for (n = 0; r && r[n]; n++) {
-		d->age_argv[k++] = (char *)"-r";
-		d->age_argv[k++] = r[n];
-	}
-	return 0;
-}
-
-/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
- * left to libpq; the password in its environment alone.  For the globals:
- * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
+/* pg_dump (or pg_dumpall) | pgbak-gzip [| age], their argv from argv.c;
+ * the password in pg_dump's environment alone. */
 static int
 dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, struct dump *d)
 {
@@ -163,26 +134,8 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 		if (env_name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
 	d->name = globals ? "pg_dumpall" : "pg_dump";
-	d->argv[n++] = globals ? x->t->pg_dumpall : x->t->pg_dump;
-	if (db->host)
-		d->argv[n++] = (char *)"-h", d->argv[n++] = db->host;
-	if (db->port > 0) {
-		snprintf(d->port, sizeof d->port, "%d", db->port);
-		d->argv[n++] = (char *)"-p", d->argv[n++] = d->port;
-	}
-	if (db->user)
-		d->argv[n++] = (char *)"-U", d->argv[n++] = db->user;
-	d->argv[n++] = (char *)(globals ? "-l" : "-d"), d->argv[n++] = db->database;
-	if (globals)
-		d->argv[n++] = (char *)"--globals-only";
-	d->argv[n++] = (char *)"--no-password";
-	d->argv[n] = NULL;
-	d->gz_argv[0] = x->t->gzip;
-	if (x->c->gzip_level > 0) {
-		snprintf(d->level, sizeof d->level, "-%d", x->c->gzip_level);
-		d->gz_argv[1] = d->level;
-	}
-	if (age_prepare(x, d) < 0)
+	if (argv_dump(&d->argv, x, db, globals) < 0 || argv_gzip(&d->gz_argv, x) < 0 ||
+	    (x->c->encrypt.present && argv_age(&d->age_argv, x) < 0))
 		return -1;
 
 	for (k = 0; x->env_bare[k]; k++)
@@ -231,10 +184,10 @@ make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st)
 {
 	size_t n = 0;
 
-	stage(&st[n++], d->name, d->argv, d->env);
-	stage(&st[n++], "pgbak-gzip", d->gz_argv, x->env_bare);
-	if (d->age_argv)
-		stage(&st[n++], "age", d->age_argv, x->env_bare);
+	stage(&st[n++], d->name, d->argv.v, d->env);
+	stage(&st[n++], "pgbak-gzip", d->gz_argv.v, x->env_bare);
+	if (d->age_argv.v)
+		stage(&st[n++], "age", d->age_argv.v, x->env_bare);
 	return n;
 }
 
@@ -256,15 +209,9 @@ pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
 static void
 show(FILE *f, int has_pw, char *const *argv)
 {
-	size_t i;
-
 	if (has_pw)
 		fputs("PGPASSWORD=*** ", f);
-	for (i = 0; argv[i]; i++) {
-		if (i)
-			fputc(' ', f);
-		report_quote(f, argv[i]);
-	}
+	argv_show(f, argv);
 }
 
 static void
@@ -280,7 +227,7 @@ show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
 	for (i = 0; i < p->n; i++) {
 		if (i)
 			fputs(" | ", f);
-		show(f, i == DUMP && d && p->st[i].argv == d->argv && d->has_pw, p->st[i].argv);
+		show(f, i == DUMP && d && p->st[i].argv == d->argv.v && d->has_pw, p->st[i].argv);
 	}
 	fputs(tail, f);
 	fclose(f);
@@ -354,13 +301,16 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 static int
 exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char *argv[] = { x->t->exists, SETTINGS_ARGS, (char *)"--",
-		r->key, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	s3_stage(x, &st, "pgbak-exists", argv);
+	if (argv_exists(&argv, x, r->key) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return -1;
+	}
+	s3_stage(x, &st, "pgbak-exists", argv.v);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -369,17 +319,6 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 		return 0;
 	fail_pipe(x, r, &p, &e, timeout);
 	return -1;
-}
-
-/* pgbak-put --abort-stale=TIMEOUT --any-date KEY, for abort_stale and --dry-run */
-static void
-stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
-    char *argv[8])
-{
-	snprintf(age, 48, "--abort-stale=%ld", timeout);
-	argv[0] = x->t->put, argv[1] = (char *)"--settings-fd", argv[2] = (char *)SETTINGS_FD_S;
-	argv[3] = age, argv[4] = (char *)"--any-date", argv[5] = (char *)"--";
-	argv[6] = (char *)key, argv[7] = NULL;
 }
 
 /*
@@ -391,13 +330,17 @@ stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
 static void
 abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char age[48], why[512], last[512], *argv[8];
+	char why[512], last[512];
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	stale_argv(x, r->key, timeout, age, argv);
-	s3_stage(x, &st, "pgbak-put", argv);
+	if (argv_stale(&argv, x, r->key, timeout) < 0) {
+		warn("%s: unable to abort stale uploads: out of memory", r->key);
+		return;
+	}
+	s3_stage(x, &st, "pgbak-put", argv.v);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -415,11 +358,12 @@ abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long
 static void
 dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
 {
-	char age[48], *argv[8];
+	struct argv argv ARGV_AUTO = { 0 };
 
-	stale_argv(x, key, timeout_of(x->c, db), age, argv);
+	if (argv_stale(&argv, x, key, timeout_of(x->c, db)) < 0)
+		return;
 	fputs("  ", f);
-	show(f, 0, argv);
+	show(f, 0, argv.v);
 	fputs(" (after a success)\n", f);
 }
 
@@ -427,15 +371,18 @@ static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
-	char *argv[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
-		(char *)"3", (char *)"--", r->key, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st[4];
 	struct spawn_pipe p;
 	struct log_err e;
 	size_t put = make_stages(x, d, st);
 	int rc;
 
-	s3_stage(x, &st[put], "pgbak-put", argv);
+	if (argv_put(&argv, x, r->key, NULL) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return;
+	}
+	s3_stage(x, &st[put], "pgbak-put", argv.v);
 	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
 	pipe_init(x, &p, st, put + 1, deadline);
 	show_line(r->key, &p, d, "");
@@ -488,8 +435,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 {
 	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
 	char size[32], *path = NULL;
-	char *argv[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
-		(char *)"3", (char *)"--expected-size", size, (char *)"--", r->key, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
@@ -518,7 +464,11 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		goto out;
 	}
 	snprintf(size, sizeof size, "%llu", (unsigned long long)stored);
-	s3_stage(x, &st, "pgbak-put", argv);
+	if (argv_put(&argv, x, r->key, size) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		goto out;
+	}
+	s3_stage(x, &st, "pgbak-put", argv.v);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
 	p.in_fd = fd;
@@ -773,36 +723,10 @@ out:
  * listed before it deletes anything.  A prune that fails makes the database
  * fail ("prune: ..."), but the stored object stays as it is.
  */
-/*
- * pgbak-prune --settings-fd 4 --today YMD --keep-RULE=N... [-v] -- KEY.
- * The database's policy goes as flags, so pgbak-prune needs nothing of
- * the settings but the s3 section, and KEY alone names the series.
- */
-static void
-prune_argv(const struct run_ctx *x, const struct keep_policy *pol, const char *ymd,
-    const char *key, char rules[4][32], char *argv[13])
-{
-	const char *rule[] = { "days", "daily", "weekly", "monthly" };
-	int n[] = { pol->days, pol->daily, pol->weekly, pol->monthly };
-	size_t k = 0, i;
-
-	argv[k++] = x->t->prune;
-	argv[k++] = (char *)"--settings-fd", argv[k++] = (char *)SETTINGS_FD_S;
-	argv[k++] = (char *)"--today", argv[k++] = (char *)ymd;
-	for (i = 0; i < 4; i++)
-		if (n[i]) {
-			snprintf(rules[i], 32, "--keep-%s=%d", rule[i], n[i]);
-			argv[k++] = rules[i];
-		}
-	if (log_verbose)
-		argv[k++] = (char *)"-v";	/* its "kept N, deleted M" on stderr */
-	argv[k++] = (char *)"--", argv[k++] = (char *)key, argv[k] = NULL;
-}
-
 static void
 prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long timeout)
 {
-	char rules[4][32], *argv[13];
+	struct argv argv ARGV_AUTO = { 0 };
 	struct keep_policy pol;
 	struct spawn_stage st;
 	struct spawn_pipe p;
@@ -811,8 +735,11 @@ prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, r->db, &pol))
 		return;
-	prune_argv(x, &pol, ymd, r->key, rules, argv);
-	s3_stage(x, &st, "pgbak-prune", argv);
+	if (argv_prune(&argv, x, &pol, ymd, r->key) < 0) {
+		set_reason(r, RUN_FAILED, "prune: out of memory");
+		return;
+	}
+	s3_stage(x, &st, "pgbak-prune", argv.v);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -863,22 +790,21 @@ static void
 verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
 {
 	char *file = x->c->s3.enable ? NULL : local_path(x, r->key);
-	char *s3argv[] = { x->t->verify, SETTINGS_ARGS, (char *)"--",
-		r->key, NULL };
-	char *fargv[] = { x->t->verify, (char *)"-f", file, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	char last[sizeof r->reason], why[sizeof r->reason];
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	if (!x->c->s3.enable && file == NULL) {
+	if ((!x->c->s3.enable && file == NULL) || argv_verify(&argv, x, r->key, file) < 0) {
 		set_reason(r, RUN_FAILED, "verify: out of memory");
+		free(file);
 		return;
 	}
 	if (file)
-		stage(&st, "pgbak-verify", fargv, x->env_bare);
+		stage(&st, "pgbak-verify", argv.v, x->env_bare);
 	else
-		s3_stage(x, &st, "pgbak-verify", s3argv);
+		s3_stage(x, &st, "pgbak-verify", argv.v);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -949,16 +875,31 @@ done:
 static void
 dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
 {
-	char ymd[9], rules[4][32], *argv[13];
+	struct argv argv ARGV_AUTO = { 0 };
 	struct keep_policy pol;
+	char ymd[9];
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, db, &pol))
 		return;
 	name_today(ymd);
-	prune_argv(x, &pol, ymd, key, rules, argv);
+	if (argv_prune(&argv, x, &pol, ymd, key) < 0)
+		return;
 	fputs("  ", f);
-	show(f, 0, argv);
+	show(f, 0, argv.v);
 	fputs(" (once the backup is stored or found)\n", f);
+}
+
+/* --dry-run: a command line argv.c built, released once shown; nothing
+ * when it could not be built. */
+static void
+dry_show(FILE *f, const char *before, struct argv *a, int ok, const char *after)
+{
+	if (ok < 0)
+		return;
+	fputs(before, f);
+	show(f, 0, a->v);
+	fputs(after, f);
+	argv_free(a);
 }
 
 /* --dry-run: what job_run would execute, nothing run. */
@@ -967,17 +908,8 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
     const char *key, const char *local, FILE *f)
 {
 	const struct conf *c = x->c;
-	char *ex[] = { x->t->exists, SETTINGS_ARGS, (char *)"--",
-		(char *)key, NULL };
-	char *put[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
-		(char *)"3", (char *)"--", (char *)key, NULL };
-	char *putx[] = { x->t->put, SETTINGS_ARGS, (char *)"-C",
-		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
-		(char *)key, NULL };
-	char *verify[] = { x->t->verify, SETTINGS_ARGS, (char *)"--",
-		(char *)key, NULL };
-	char *fverify[] = { x->t->verify, (char *)"-f", NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
+	struct argv a = { 0 };
 	struct dump d;
 	char *dest;
 
@@ -986,44 +918,34 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		return;
 	}
 	fprintf(f, "%s:\n", key);
-	if (!x->o->force && c->s3.enable) {
-		fputs("  ", f);
-		show(f, 0, ex);
-		fputs("\n", f);
-	}
+	if (!x->o->force && c->s3.enable)
+		dry_show(f, "  ", &a, argv_exists(&a, x, key), "\n");
 	fputs("  ", f);
-	show(f, d.has_pw, d.argv);
+	show(f, d.has_pw, d.argv.v);
 	fputs(" | ", f);
-	show(f, 0, d.gz_argv);
-	if (d.age_argv) {
+	show(f, 0, d.gz_argv.v);
+	if (d.age_argv.v) {
 		fputs(" | ", f);
-		show(f, 0, d.age_argv);
+		show(f, 0, d.age_argv.v);
 	}
 	if (!c->s3.enable) {
 		dest = local_path(x, key);
 		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);
 		free(dest);
 	} else if (c->use_temp_file) {
-		fprintf(f, " > %s/%.*s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", TEMP_STEM_MAX,
+		fprintf(f, " > %s/%.*s.XXXXXX\n", tdir && *tdir ? tdir : "/tmp", TEMP_STEM_MAX,
 		    local);
-		show(f, 0, putx);
-		fputs(" < the temporary file, then removed\n", f);
+		dry_show(f, "  ", &a, argv_put(&a, x, key, "SIZE"),
+		    " < the temporary file, then removed\n");
 		dry_stale(x, db, key, f);
 	} else {
-		fputs(" | ", f);
-		show(f, 0, put);
-		fputs("\n", f);
+		dry_show(f, " | ", &a, argv_put(&a, x, key, NULL), "\n");
 		dry_stale(x, db, key, f);
 	}
 	if (x->o->verify || c->verify) {
 		dest = c->s3.enable ? NULL : local_path(x, key);
-		fputs("  ", f);
-		show(f, 0, dest ? fverify : verify);
-		if (dest) {
-			fputc(' ', f);
-			report_quote(f, dest);
-		}
-		fputs("\n", f);
+		if (c->s3.enable || dest)
+			dry_show(f, "  ", &a, argv_verify(&a, x, key, dest), "\n");
 		free(dest);
 	}
 	dry_prune(x, db, key, f);

@@ -2,6 +2,7 @@
  * pgbak-run's parts, one concern a file:
  *   main.c     the command line, the settings checks, the run and --daemon
  *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   argv.c     every child's argv, built once to run it and to print it (-n, -v)
  *   env.c      which variables each kind of child gets
  *   report.c   a database's line of the summary, or its --json object
  *   notify.c   what follows each run: the summary of it, the ping_url
@@ -60,6 +61,31 @@ struct run_ctx {
 	int settings_fd;	/* the s3 section as loaded (conf_s3_fd); -1: none */
 	int cancel_fd;		/* readable once SIGTERM/SIGINT arrived */
 };
+
+/* The S3 children's descriptor for the settings (3 is pgbak-put's commit). */
+#define SETTINGS_FD 4
+
+/* argv.c: a child's argv, v NULL-terminated; builders take a zeroed one and
+ * return 0, or -1 out of memory (released) */
+struct argv {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+struct keep_policy;
+void argv_free(struct argv *a);
+/* A struct argv released when it goes out of scope, whatever the return. */
+#define ARGV_AUTO __attribute__((cleanup(argv_free)))
+void argv_show(FILE *f, char *const *v);
+int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
+int argv_gzip(struct argv *a, const struct run_ctx *x);
+int argv_age(struct argv *a, const struct run_ctx *x);
+int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
+int argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size);
+int argv_stale(struct argv *a, const struct run_ctx *x, const char *key, long timeout);
+int argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const char *file);
+int argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
+    const char *ymd, const char *key);
 
 /* env.c: which variables each kind of child gets */
 enum env_kind {
