@@ -16,6 +16,11 @@
  * found).  The child starts with the default disposition for every signal
  * and an empty signal mask.  The caller must ignore SIGPIPE.
  *
+ * A timeout or the cancel descriptor stops the stages: SIGTERM to the group,
+ * SIGKILL after the grace, but a stage with a linger_ms (pgbak-put aborting
+ * its upload) is given that long before it is killed.  A run cancelled
+ * before it began starts nothing.
+ *
  * Memory per pipeline is bounded: SPAWN_RING bytes of stderr per stage.
  */
 #ifndef PGBAK_SPAWN_H
@@ -43,6 +48,8 @@ struct spawn_stage {
 	char *const *envp;	/* NULL: the caller's environment */
 	int capture;		/* keep stderr in ring instead of passing it on */
 	int commit_fd;		/* > 2: the child's descriptor for the commit pipe; 0: none */
+	long linger_ms;		/* from SIGTERM, time it may take to clean up (pgbak-put
+				 * aborting its upload) before SIGKILL; 0: the grace */
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */
@@ -50,6 +57,7 @@ struct spawn_stage {
 	int exec_errno;		/* why it could not be run, 0 when it ran */
 	int broken;		/* its output was cut because the reader went away */
 	int committed;		/* "commit" was written to its commit pipe */
+	int lingered;		/* still running when the grace was over: given linger_ms */
 	uint64_t bytes_out;	/* bytes it wrote to stdout (counted stages only) */
 	struct spawn_ring ring;	/* its stderr when capture is set */
 };
@@ -64,6 +72,10 @@ struct spawn_pipe {
 	int cancel_fd;		/* when readable, stop every stage; -1: none */
 	long timeout_ms;	/* from spawn_run's start; 0: none */
 	long grace_ms;		/* from SIGTERM to SIGKILL; 0: 5000 */
+	/* Called once for each stage that lingers past the grace, with the ms
+	 * it still has; NULL: nobody is told. */
+	void (*on_linger)(void *ctx, const struct spawn_stage *s, long ms);
+	void *linger_ctx;
 
 	/* Results. */
 	pid_t pgid;		/* the stages' process group */

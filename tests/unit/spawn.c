@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -86,6 +88,34 @@ pipeline(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, 
 	p->n = n;
 	p->in_fd = p->out_fd = p->cancel_fd = -1;
 	return spawn_run(p, NULL);
+}
+
+/* "sleep 30", with cancel_fd fd. */
+static int
+cancel_run(struct spawn_pipe *p, struct spawn_stage *st, int fd)
+{
+	static char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)"sleep 30", NULL };
+
+	memset(st, 0, sizeof *st);
+	st->name = "sleep";
+	st->argv = argv;
+	memset(p, 0, sizeof *p);
+	p->st = st;
+	p->n = 1;
+	p->in_fd = p->out_fd = -1;
+	p->cancel_fd = fd;
+	return spawn_run(p, NULL);
+}
+
+static int lingers;
+static long linger_left;
+
+static void
+on_linger(void *ctx, const struct spawn_stage *s, long ms)
+{
+	(void)s;
+	(*(int *)ctx)++;
+	linger_left = ms;
 }
 
 static int
@@ -273,20 +303,77 @@ main(void)
 	}
 	{
 		int cp[2];
-		const char *c[] = { "sleep 30" };
 
 		(void)!pipe(cp);
 		(void)!write(cp[1], "x", 1);
-		memset(st, 0, sizeof st[0]);
-		st[0].name = "sleep";
-		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
-		memset(&p, 0, sizeof p);
-		p.st = st, p.n = 1, p.in_fd = p.out_fd = -1, p.cancel_fd = cp[0];
-		rc = spawn_run(&p, &e);
-		ok(rc < 0 && p.cancelled && st[0].status == 128 + SIGTERM,
-		    "a readable cancel descriptor stops the stages");
+		rc = cancel_run(&p, st, cp[0]);
+		ok(rc < 0 && p.cancelled && st[0].pid == 0 && st[0].status == -1,
+		    "cancelled before it began: nothing is started");
 		close(cp[0]);
 		close(cp[1]);
+	}
+	{
+		int cp[2];
+		pid_t k;
+
+		(void)!pipe(cp);
+		if ((k = fork()) == 0) {	/* the signal handler of a caller, later */
+			usleep(200000);
+			(void)!write(cp[1], "x", 1);
+			_exit(0);
+		}
+		rc = cancel_run(&p, st, cp[0]);
+		ok(rc < 0 && p.cancelled && st[0].status == 128 + SIGTERM,
+		    "a cancel descriptor that becomes readable stops the stages");
+		waitpid(k, NULL, 0);
+		close(cp[0]);
+		close(cp[1]);
+	}
+	{
+		/* a stage that cleans up for 1 s after TERM, given 4 s to; one that
+		 * ignores TERM, given the grace only */
+		const char *c[] = { "trap 'sleep 1; exit 7' TERM; sleep 30 & wait",
+			"trap '' TERM; sleep 30" };
+		struct timespec t0, t1;
+		double took;
+
+		memset(st, 0, 2 * sizeof st[0]);
+		st[0].name = "cleaner";
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		st[0].linger_ms = 4000;
+		st[1].name = "stubborn";
+		st[1].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[1], NULL };
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 2, p.in_fd = p.out_fd = p.cancel_fd = -1;
+		p.timeout_ms = 200, p.grace_ms = 200;
+		p.on_linger = on_linger, p.linger_ctx = &lingers;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		spawn_run(&p, &e);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		ok(st[0].status == 7 && st[0].lingered, "a lingering stage may finish its clean-up");
+		ok(st[1].status == 128 + SIGKILL && !st[1].lingered,
+		    "...while the others get KILL at the end of the grace");
+		ok(lingers == 1 && linger_left > 2500 && linger_left <= 3800,
+		    "...and the caller is told once, with the time left");
+		ok(took < 3.5, "...and the run ends when the lingering stage does");
+		for (rc = 0; rc < 50 && group_alive(p.pgid) > 0; rc++)
+			usleep(10000);
+		ok(group_alive(p.pgid) == 0, "...nothing is left alive in its group");
+	}
+	{
+		const char *c[] = { "trap 'sleep 5; exit 7' TERM; sleep 30 & wait" };
+
+		memset(st, 0, sizeof st[0]);
+		st[0].name = "slow cleaner";
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		st[0].linger_ms = 600;
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
+		p.timeout_ms = 200, p.grace_ms = 200;
+		spawn_run(&p, &e);
+		ok(st[0].status == 128 + SIGKILL && st[0].lingered,
+		    "a stage lingering past its linger_ms gets KILL");
 	}
 	w = spawn_which("sh", "/nonexistent:/bin");
 	ok(w && strcmp(w, "/bin/sh") == 0, "spawn_which finds sh in PATH");
