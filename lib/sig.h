@@ -17,7 +17,8 @@
 void sig_stop_set(sigset_t *set);
 
 /* Give each of them handler, with sa_flags flags and every one of them
- * blocked while it runs; -1 (errno set) when one could not be set. */
+ * blocked while it runs; -1 (errno set) when one could not be set.  One the
+ * system keeps for itself (valgrind takes a real-time signal) is skipped. */
 int sig_catch(void (*handler)(int), int flags);
 
 #endif
