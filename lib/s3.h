@@ -31,6 +31,10 @@
 /* Set to a signal number (from a handler) to end transfers and retries at once. */
 extern volatile sig_atomic_t s3_stop;
 
+/* What pgbak-put says when it stops with a multipart upload it could not
+ * abort (the one text pgbak-run looks for in what it says). */
+#define S3_UPLOAD_LEFT "multipart upload left behind"
+
 struct s3_resp {
 	long status;		/* HTTP status; 0: no answer */
 	char code[64];		/* S3 error Code of an XML body, or "" */

@@ -60,6 +60,8 @@ struct run {
 	int (*ep)[2], (*cp)[2], (*up)[2], (*dn)[2];	/* pipes not yet handed over */
 	int devnull;
 	long long start, deadline, kill_at;
+	long long term_at;	/* when the stages got SIGTERM; 0: not yet */
+	int lingering;		/* past the grace, waiting for a lingering stage */
 };
 
 static long long
@@ -461,7 +463,9 @@ any_running(const struct run *r)
 	return 0;
 }
 
-/* TERM (or KILL) the stage group, and never commit after that. */
+/* TERM (or KILL) the stage group, and never commit after that.  TERM goes
+ * once: its deadlines do not move, and a stage cleaning up after it is not
+ * asked again. */
 static void
 stop(struct run *r, int sig)
 {
@@ -469,14 +473,60 @@ stop(struct run *r, int sig)
 
 	for (i = 0; i < r->p->n; i++)
 		xclose(&r->commitfd[i]);
+	if (sig == SIGTERM && r->term_at)
+		return;
 	/* The group id stays reserved while a stage is unreaped; for the final
 	 * KILL also hit what the stages left behind in their group. */
 	if (r->p->pgid > 0 && (any_running(r) || sig == SIGKILL))
 		(void)kill(-r->p->pgid, sig);
-	if (sig == SIGTERM)
-		r->kill_at = now_ms() + (r->p->grace_ms > 0 ? r->p->grace_ms : DEFAULT_GRACE_MS);
-	else
+	if (sig == SIGTERM) {
+		r->term_at = now_ms();
+		r->kill_at = r->term_at + (r->p->grace_ms > 0 ? r->p->grace_ms : DEFAULT_GRACE_MS);
+	} else {
 		r->kill_at = 0;
+	}
+}
+
+static int
+running(const struct run *r, size_t i)
+{
+	return r->p->st[i].pid > 0 && !r->reaped[i];
+}
+
+/*
+ * The grace after SIGTERM is over.  A stage that may linger (pgbak-put
+ * aborting its upload) and still runs is given the rest of its linger_ms,
+ * and the caller is told; the others get SIGKILL now.  Without such a
+ * stage, or at the end of its linger, the whole group gets SIGKILL.
+ */
+static void
+grace_over(struct run *r)
+{
+	struct spawn_pipe *p = r->p;
+	long long now = now_ms(), until = 0;
+	size_t i;
+
+	for (i = 0; i < p->n && !r->lingering; i++)
+		if (running(r, i) && p->st[i].linger_ms > 0 &&
+		    r->term_at + p->st[i].linger_ms > until)
+			until = r->term_at + p->st[i].linger_ms;
+	if (until <= now) {
+		stop(r, SIGKILL);
+		return;
+	}
+	r->lingering = 1;
+	r->kill_at = until;
+	for (i = 0; i < p->n; i++) {
+		if (!running(r, i))
+			continue;
+		if (p->st[i].linger_ms <= 0) {
+			(void)kill(p->st[i].pid, SIGKILL);
+			continue;
+		}
+		p->st[i].lingered = 1;
+		if (p->on_linger)
+			p->on_linger(p->linger_ctx, &p->st[i], (long)(until - now));
+	}
 }
 
 static void
@@ -635,6 +685,9 @@ step(struct run *r)
 		stop(r, SIGTERM);
 	}
 	if (r->kill_at && now >= r->kill_at)
+		grace_over(r);
+	/* the lingering stage is done: what is left of the group goes now */
+	if (r->lingering && r->kill_at && !any_running(r))
 		stop(r, SIGKILL);
 	/* Every stage is gone but someone they left behind keeps a pipe open:
 	 * once the time is up, stop listening. */
@@ -669,6 +722,15 @@ setup(struct run *r)
 			return log_fail_sys(&p->err, EXIT_TEMP, "unable to make a pipe for %s", s->name);
 	}
 	return 0;
+}
+
+/* The cancel descriptor is readable already: nothing is to be started. */
+static int
+cancelled_already(const struct spawn_pipe *p)
+{
+	struct pollfd pf = { p->cancel_fd, POLLIN, 0 };
+
+	return p->cancel_fd >= 0 && poll(&pf, 1, 0) > 0;
 }
 
 /* All of a run's arrays in one block, reachable from r (which lives in
@@ -717,6 +779,7 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 		s->pid = 0, s->status = -1, s->signal = 0, s->exec_errno = 0, s->broken = 0;
 		s->committed = 0;
 		s->bytes_out = 0;
+		s->lingered = 0;
 		memset(&s->ring, 0, sizeof s->ring);
 	}
 	if (alloc_run(&r, n) < 0 || (r.why = calloc(n + 1, sizeof *r.why)) == NULL) {
@@ -732,7 +795,9 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 	else
 		setup(&r);
 
-	for (i = 0; i < n && p->err.status == 0; i++) {
+	if (cancelled_already(p))
+		p->cancelled = 1;
+	for (i = 0; i < n && p->err.status == 0 && !p->cancelled; i++) {
 		struct spawn_stage *s = &p->st[i];
 
 		in = i > 0 ? dn[i][0] : p->in_fd >= 0 ? p->in_fd : r.devnull;

@@ -17,6 +17,11 @@
  * 126, or 127 when not found).  The child starts with the default disposition for every signal
  * and an empty signal mask.  The caller must ignore SIGPIPE.
  *
+ * A timeout or the cancel descriptor stops the stages: SIGTERM to the group,
+ * SIGKILL after the grace, but a stage with a linger_ms (pgbak-put aborting
+ * its upload) is given that long before it is killed.  A run cancelled
+ * before it began starts nothing.
+ *
  * Memory per pipeline is bounded: SPAWN_RING bytes of stderr per stage.
  */
 #ifndef PGBAK_SPAWN_H
@@ -46,6 +51,8 @@ struct spawn_stage {
 	int commit_fd;		/* > 2: the child's descriptor for the commit pipe; 0: none */
 	int pass_as;		/* > 2: the child also gets pass_fd as this number; 0: none */
 	int pass_fd;		/* the caller's descriptor for pass_as (it stays the caller's) */
+	long linger_ms;		/* from SIGTERM, time it may take to clean up (pgbak-put
+				 * aborting its upload) before SIGKILL; 0: the grace */
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */
@@ -54,6 +61,7 @@ struct spawn_stage {
 	int exec_errno;		/* why it could not be run, 0 when it ran */
 	int broken;		/* its output was cut because the reader went away */
 	int committed;		/* "commit" was written to its commit pipe */
+	int lingered;		/* still running when the grace was over: given linger_ms */
 	uint64_t bytes_out;	/* bytes it wrote to stdout (counted stages only) */
 	struct spawn_ring ring;	/* its stderr when capture is set */
 };
@@ -68,6 +76,10 @@ struct spawn_pipe {
 	int cancel_fd;		/* when readable, stop every stage; -1: none */
 	long timeout_ms;	/* from spawn_run's start; 0: none */
 	long grace_ms;		/* from SIGTERM to SIGKILL; 0: 5000 */
+	/* Called once for each stage that lingers past the grace, with the ms
+	 * it still has; NULL: nobody is told. */
+	void (*on_linger)(void *ctx, const struct spawn_stage *s, long ms);
+	void *linger_ctx;
 
 	/* Results. */
 	pid_t pgid;		/* the stages' process group */

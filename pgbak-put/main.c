@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "log.h"
 #include "s3.h"
+#include "sig.h"
 #include "upload.h"
 
 #define STALE_AGE 3600L		/* --abort-stale without =AGE: one hour */
@@ -61,12 +62,11 @@ on_signal(int sig)
 	errno = saved;
 }
 
-/* SIGINT, SIGTERM, SIGHUP, SIGPIPE end the upload cleanly (abort first). */
+/* Every signal that would end us (lib/sig.h: TERM, INT, HUP, PIPE, QUIT,
+ * USR1, ALRM...) ends the upload cleanly, aborted first. */
 static void
 catch_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	struct sigaction sa;
 	size_t i;
 
 	if (pipe(wake) < 0)
@@ -75,12 +75,9 @@ catch_signals(void)
 		fcntl(wake[i], F_SETFD, FD_CLOEXEC);
 		fcntl(wake[i], F_SETFL, O_NONBLOCK);
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read must return */
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+	/* no SA_RESTART: a blocked read must return */
+	if (sig_catch(on_signal, 0) < 0)
+		die_sys(EXIT_TEMP, "unable to catch the signals");
 }
 
 /* After cleaning up, die of the signal that stopped us, as the caller expects. */

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 
 #include "name.h"
 #include "s3plan.h"
+#include "sig.h"
 #include "sigv4.h"
 #include "upload.h"
 
@@ -507,6 +510,60 @@ verify(struct up *u, struct log_err *e)
 	return 0;
 }
 
+/*
+ * CreateMultipartUpload with the stop signals held.  Cut short by a signal,
+ * the request may still make the upload at S3 while its id, in the answer,
+ * is lost: nobody could abort it.  So a signal that lands meanwhile waits
+ * for the answer (bounded like any request: the stall time, the tries), and
+ * the upload is then aborted like any other.
+ */
+static int
+create(struct up *u, struct log_err *e)
+{
+	sigset_t stop, old;
+	int rc;
+
+	sig_stop_set(&stop);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	if (s3_stop)		/* already stopping: make nothing */
+		rc = interrupted(u, e);
+	else
+		rc = s3_mpu_create(u->s, u->o->key, &u->upload_id, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/*
+ * Abort the upload.  The parts in flight are dropped first, so that none
+ * lands after the abort.  The stop signals are held meanwhile: a signal now
+ * (pgbak-run's SIGTERM after systemd's, a second ^C) must not cut short the
+ * one request that removes the upload; it takes effect once it is answered.
+ * When it fails, say that the upload is left, in the words pgbak-run looks
+ * for (S3_UPLOAD_LEFT).
+ */
+static void
+abort_upload(struct up *u)
+{
+	struct log_err ae;
+	sigset_t stop, old;
+	int i, sig;
+
+	for (i = 0; i < u->nslots; i++)
+		if (u->slots[i].st == SENDING) {
+			curl_multi_remove_handle(u->multi, u->slots[i].x.h);
+			u->slots[i].st = FREE;
+		}
+	sig_stop_set(&stop);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	sig = s3_stop;
+	s3_stop = 0;
+	if (s3_mpu_abort(u->s, u->o->key, u->upload_id, &ae) < 0)
+		warn("%s; " S3_UPLOAD_LEFT " (id %s): pgbak-put --abort-stale removes it",
+		    ae.msg, u->upload_id);
+	s3_stop = sig;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Everything from the first byte to the end of the input and the commit. */
 static int
 transfer(struct up *u, struct log_err *e)
@@ -522,8 +579,7 @@ transfer(struct up *u, struct log_err *e)
 		if (u->eof && !busy(u) && (o->commit_fd < 0 || u->commit > 0))
 			return 0;
 		/* part 1 is whole: this is a multipart upload (slot 0 holds part 1) */
-		if (u->upload_id == NULL && u->slots[0].st == READY &&
-		    s3_mpu_create(u->s, o->key, &u->upload_id, e) < 0)
+		if (u->upload_id == NULL && u->slots[0].st == READY && create(u, e) < 0)
 			return -1;
 		if (!u->eof && u->fill == NULL && next_fill(u, e) < 0)
 			return -1;
@@ -555,9 +611,8 @@ int
 put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 {
 	struct up u;
-	struct log_err ae;
 	uint64_t expected = o->expected;
-	int rc, sig, published = 0, has_expected = o->has_expected;
+	int rc, published = 0, has_expected = o->has_expected;
 
 	memset(&u, 0, sizeof u);
 	u.s = s;
@@ -590,14 +645,8 @@ put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 	if (published)
 		rc = verify(&u, e);
 	clear_progress(&u);
-	if (!published && u.upload_id) {
-		/* the abort must run even when a signal is why we stopped */
-		sig = s3_stop;
-		s3_stop = 0;
-		if (s3_mpu_abort(s, o->key, u.upload_id, &ae) < 0)
-			warn("%s; pgbak-put --abort-stale cleans it up later", ae.msg);
-		s3_stop = sig;
-	}
+	if (!published && u.upload_id)
+		abort_upload(&u);	/* even when a signal is why we stopped */
 	if (rc == 0) {
 		long long ms = now_ms() - u.t0;
 

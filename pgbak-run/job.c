@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "name.h"
 #include "run.h"
 #include "s3cfg.h"
+#include "s3.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -44,6 +46,9 @@ enum { DUMP, GZIP };
  * makes it unique.
  */
 #define TEMP_STEM_MAX 200
+/* After SIGTERM, how long pgbak-put may take to abort its upload before it
+ * is killed (the other stages get spawn's grace, 5 s). */
+#define ABORT_GRACE_MS 30000
 
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
@@ -269,6 +274,33 @@ set_reason(struct run_result *r, enum run_state st, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* pgbak-put left its multipart upload (it said S3_UPLOAD_LEFT, or was
+ * killed while it lingered to abort it): the summary line says so. */
+static void
+upload_left(struct run_result *r, const struct spawn_pipe *p)
+{
+	char text[SPAWN_RING + 1];
+	const char *how = NULL;
+	size_t i, n;
+
+	for (i = 0; i < p->n && how == NULL; i++) {
+		const struct spawn_stage *s = &p->st[i];
+
+		if (s->linger_ms <= 0)		/* not pgbak-put */
+			continue;
+		if (s->lingered && s->signal == SIGKILL)
+			how = "an upload may be left behind (pgbak-put was killed before it "
+			    "finished aborting)";
+		else if (spawn_tail(&s->ring, text, sizeof text) > 0 &&
+		    strstr(text, S3_UPLOAD_LEFT) != NULL)
+			how = "the upload was left behind (its abort failed)";
+	}
+	n = strlen(r->reason);
+	if (how && n < sizeof r->reason)
+		snprintf(r->reason + n, sizeof r->reason - n, "; %s: the next successful run's "
+		    "stale-upload clean-up aborts it, once older than the timeout", how);
+}
+
 /* Turn a failed pipeline into one reason line, and its stderr into lines. */
 static void
 fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
@@ -294,6 +326,7 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 			set_reason(r, RUN_FAILED, "%s", why);
 	}
 	(void)x;
+	upload_left(r, p);
 	tell_stderr(r->key, p, 0);
 }
 
@@ -367,6 +400,26 @@ dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FI
 	fputs(" (after a success)\n", f);
 }
 
+/* spawn's note that pgbak-put is still at work after the grace. */
+static void
+tell_linger(void *ctx, const struct spawn_stage *s, long ms)
+{
+	const struct run_result *r = ctx;
+
+	warn("%s: waiting up to %ld s more for %s to abort its upload", r->key,
+	    (ms + 999) / 1000, s->name);
+}
+
+/* The pgbak-put stage of p: after SIGTERM it aborts its upload, which may
+ * take longer than the grace of the others; until ABORT_GRACE_MS. */
+static void
+may_abort(struct run_result *r, struct spawn_pipe *p, struct spawn_stage *put)
+{
+	put->linger_ms = ABORT_GRACE_MS;
+	p->on_linger = tell_linger;
+	p->linger_ctx = r;
+}
+
 static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
@@ -385,6 +438,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 	s3_stage(x, &st[put], "pgbak-put", argv.v);
 	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
 	pipe_init(x, &p, st, put + 1, deadline);
+	may_abort(r, &p, &st[put]);
 	show_line(r->key, &p, d, "");
 	rc = spawn_run(&p, &e);
 	r->dump_bytes = st[DUMP].bytes_out;
@@ -471,6 +525,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 	s3_stage(x, &st, "pgbak-put", argv.v);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
+	may_abort(r, &p, &st);
 	p.in_fd = fd;
 	{
 		char tail[1100];

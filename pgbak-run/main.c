@@ -16,9 +16,10 @@
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
- * (nothing is run then), 128+N when stopped by signal N.  --daemon repeats
- * the run every interval until SIGTERM/SIGINT, and re-reads the settings
- * on SIGHUP.
+ * (nothing is run then), 128+N when stopped by signal N: any signal that
+ * would end it (lib/sig.h) first stops the stages, lets pgbak-put abort its
+ * upload and removes the temp file.  --daemon repeats the run every
+ * interval until SIGTERM/SIGINT, and re-reads the settings on SIGHUP.
  */
 #define _GNU_SOURCE 1		/* pipe2 */
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include "log.h"
 #include "name.h"
 #include "run.h"
+#include "sig.h"
 #include "spawn.h"
 
 static volatile sig_atomic_t got_stop, got_hup, daemon_mode;
@@ -92,18 +94,13 @@ on_signal(int sig)
 static void
 signals(void)
 {
-	struct sigaction sa;
-
 	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(hup_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_sys(EXIT_TEMP, "unable to make a pipe");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* not only TERM and INT: any signal that would end us mid-run (USR1,
+	 * QUIT, ALRM...) would leave the temp file and the stages behind */
+	if (sig_catch(on_signal, SA_RESTART) < 0)
+		die_sys(EXIT_TEMP, "unable to catch the signals");
 	signal(SIGPIPE, SIG_IGN);	/* a dead stage shows as EPIPE in the relay */
 }
 
@@ -672,7 +669,9 @@ main(int argc, char **argv)
 		x.cancel_fd = cancel_pipe[0];
 		if (o.daemon) {
 			daemon_loop(&x, &c, &t);
-			rc = EXIT_OK;
+			/* TERM and INT are how a daemon is asked to stop */
+			rc = got_stop == SIGTERM || got_stop == SIGINT ? EXIT_OK :
+			    EXIT_SIGNAL + got_stop;
 		} else {
 			rc = run_once(&x);
 			if (got_stop)

@@ -1,11 +1,13 @@
 #!/bin/sh
 # SIGTERM to pgbak-run mid-run aborts the upload, kills and reaps every
-# stage, removes the temporary file and exits 143.  --daemon runs at once,
+# stage, removes the temporary file and exits 143; also when SIGTERM or
+# SIGINT lands while the upload is being created, or while pgbak-put is
+# aborting it already.  --daemon runs at once,
 # again after the interval, keeps its settings when a SIGHUP brings bad
 # ones, takes good ones, and exits 0 on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 20
+plan 32
 need_pg
 need_s3
 
@@ -34,6 +36,45 @@ $extra" "" "$(db_yaml sigdb $mode/)"
 	is "$(uploads)" None "$mode: no multipart upload left"
 done
 is "$(ls -A "$T/tmp")" "" "temp: temp_dir is empty after SIGTERM"
+
+# SIGTERM or SIGINT while CreateMultipartUpload is in flight: S3 makes the
+# upload at once, its answer comes 3 s late (the proxy holds it).  pgbak-put
+# waits for the answer, then aborts the upload it names.
+. "$TESTS_DIR/lib/faults.sh"
+for sig in TERM:15 INT:2; do
+	name=${sig%:*} num=${sig#*:}
+	start_proxy --rule 'create:1:hold=3'
+	settings "$T/c$name.yml" "pg_dump: $T/stall-$U" "part_size: 5MiB" \
+		"$(db_yaml sigdb "create$name/")"
+	via_proxy "$T/c$name.yml"
+	pgbak-run "$T/c$name.yml" >"$T/out" 2>"$T/err" &
+	bg=$!
+	wait_log '^create 1 ' || diag "no upload was started"
+	kill -"$name" $bg
+	wait $bg; st=$?
+	is "$st" $((128 + num)) "SIG$name while the upload is being created: exit $((128 + num))"
+	like "$(cat "$PROXY_LOG")" "abort 1 pass" "...pgbak-put waited for the upload's id, then aborted it"
+	is "$(key_uploads "create$name/sigdb-$TODAY.gz")" "" "...no multipart upload is left"
+	check "...no stage is left running" no_procs "1000\.$U|stall-$U|pgbak-(gzip|put) .*create$name/"
+done
+
+# SIGTERM while pgbak-put aborts for a reason of its own (pgbak-gzip killed:
+# no commit), the abort slow (S3 gets it after 2 s): the signal waits for
+# the abort instead of cutting it short.
+start_proxy --rule 'abort:1:delay=2'
+settings "$T/ab.yml" "pg_dump: $T/stall-$U" "part_size: 5MiB" "$(db_yaml sigdb abort/)"
+via_proxy "$T/ab.yml"
+pgbak-run "$T/ab.yml" >"$T/out" 2>"$T/err" &
+bg=$!
+wait_log '^part 1 ' || diag "no part was sent"
+gz=$(our_pid pgbak-gzip "pgbak-gzip") && kill -KILL "$gz"
+wait_log '^abort 1 ' || diag "pgbak-put did not abort"
+kill -TERM $bg
+wait $bg; st=$?
+is "$st" 143 "SIGTERM while pgbak-put aborts (pgbak-gzip killed): exit 143"
+is "$(key_uploads "abort/sigdb-$TODAY.gz")" "" "...the abort was not cut short: no upload left"
+unlike "$(cat "$T/err")" "upload left behind" "...and nobody says one was left"
+check "...no stage is left running" no_procs "1000\.$U|stall-$U|pgbak-(gzip|put) .*abort/"
 
 # --daemon, in local mode to keep it quick.
 D=dmn_$$

@@ -1,15 +1,16 @@
 #!/bin/sh
 # pgbak-run when one of its own processes dies mid-upload, run with -f over
 # a good object: pgbak-gzip SIGKILLed, pgbak-put SIGTERMed, pgbak-run
-# SIGTERMed, temp_dir full.  Each run fails, names the cause on its summary
+# SIGTERMed (also while pgbak-put's abort is slow), temp_dir full.  Each run fails, names the cause on its summary
 # line, and leaves the previous object byte for byte, no upload, no temp
 # file and no process.  pgbak-put SIGKILLed cannot abort its upload: the
 # next successful run aborts it once it is older than the timeout (and the
 # same name's uploads of other days), never a younger one, never another
-# name's.
+# name's; so does it the upload of an abort S3 refused, which the failed
+# run's summary line names.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 48
+plan 62
 need_pg
 need_s3
 . "$TESTS_DIR/lib/faults.sh"
@@ -80,6 +81,42 @@ is "$st" 143 "pgbak-run SIGTERMed: exit 143"
 like "$out" "^runterm/app-$TODAY\.gz: .*: failed: cancelled by a signal$" \
 	"...the summary says cancelled"
 after_failure "run SIGTERM" "runterm/app-$TODAY.gz"
+
+# pgbak-run SIGTERMed while pgbak-put's abort is slow: it reaches S3 only
+# after 7 s, past the 5 s grace of the other stages.  pgbak-run says it
+# waits for the abort, and does: nothing is left.
+start_proxy --rule 'abort:1:delay=7'
+conf slowabort "pg_dump: $T/paced"
+good_object "slowabort/app-$TODAY.gz"
+kill_mid slowabort TERM pgbak-run
+is "$st" 143 "pgbak-run SIGTERMed, pgbak-put's abort slow: exit 143"
+like "$out" "^slowabort/app-$TODAY\.gz: .*: failed: cancelled by a signal$" \
+	"...the summary says cancelled, and nothing more"
+like "$(cat "$T/err")" "^pgbak-run: slowabort/app-$TODAY\.gz: waiting up to [0-9]+ s more for pgbak-put to abort its upload$" \
+	"...pgbak-run says it waits for pgbak-put's abort"
+after_failure "slow abort" "slowabort/app-$TODAY.gz"
+
+# The abort refused (403): the summary line says the upload was left, and
+# the next successful run's stale-upload clean-up aborts it.
+A=abortfail/app-$TODAY.gz
+start_proxy --rule 'abort:*:403'
+conf abortfail "pg_dump: $T/paced"
+good_object "$A"
+kill_mid abortfail TERM pgbak-run
+is "$st" 143 "pgbak-run SIGTERMed, the abort refused: exit 143"
+like "$out" "^$A: .*: failed: cancelled by a signal; the upload was left behind \(its abort failed\): the next successful run's stale-upload clean-up aborts it, once older than the timeout$" \
+	"...the summary says the upload was left, and what removes it"
+like "$(cat "$T/err")" "^pgbak-run: $A: pgbak-put: unable to abort the upload of .*HTTP 403 AccessDenied; multipart upload left behind \(id .*\): pgbak-put --abort-stale removes it$" \
+	"...pgbak-put's warning is passed on"
+is "$(printf '%s' "$(key_uploads "$A")" | wc -w)" 1 "...the upload is there"
+check "...the previous object is intact, byte for byte" intact_object "$A"
+born=$(date +%s)
+while [ $(($(date +%s) - born)) -lt 5 ]; do sleep 0.2; done
+settings "$T/afclean.yml" "pg_dump: $T/tiny
+timeout: 4" "" "$(db_yaml app abortfail/)"
+out=$(run pgbak-run -f "$T/afclean.yml" 2>"$T/err"); st=$?
+is "$st" 0 "the next run, timeout 4 s, the upload 5 s old: ok"
+is "$(key_uploads "$A")" "" "...its stale-upload clean-up aborted the upload left"
 
 # temp_dir full in temp-file mode (a 1 MiB tmpfs, when we may mount one).
 mkdir "$T/small"

@@ -26,6 +26,11 @@ ACTION is one of
   redirect301                  answer 301 PermanentRedirect, Location with a query
   moved301                     answer 301 PermanentRedirect as AWS does for another
                                region: no Location, an <Endpoint> in the body
+  hold=SECONDS                 forward at once, send the reply SECONDS late (S3
+                               did it; its answer is on the way)
+  delay=SECONDS                forward only after SECONDS, and only if the
+                               client is still connected then (the request
+                               had not reached S3 when its sender died)
 The port it listens on is written to --port-file once it accepts.  Each
 request is logged as "KIND N ACTION" to --log.  Stdlib only, bounded: it
 exits by itself after --lifetime seconds (default 900).
@@ -124,6 +129,14 @@ class Handler(BaseHTTPRequestHandler):
             with open(self.server.logfile, 'a') as f:
                 f.write('%s %d %s\n' % (kind, n, action or 'pass'))
 
+    def _client_gone(self):
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b''
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
     def _handle(self):
         kind = kind_of(self.command, self.path)
         n, action = self.server.rules.match(kind)
@@ -158,12 +171,20 @@ class Handler(BaseHTTPRequestHandler):
         if action and action.isdigit():
             self._error(int(action))
             return
+        if action and action.startswith('delay='):
+            time.sleep(float(action.split('=', 1)[1]))
+            if self._client_gone():
+                self._log(kind, n, 'gone')
+                self.close_connection = True
+                return
         up = self.server.upstream
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items()}
         conn.request(self.command, self.path, body=body if body else None, headers=headers)
         r = conn.getresponse()
         data = r.read()
+        if action and action.startswith('hold='):
+            time.sleep(float(action.split('=', 1)[1]))
         cut = None
         if action and action.startswith('drop-after='):
             cut = int(action.split('=', 1)[1])

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -136,6 +138,55 @@ culprit_tests(const char *dir)
 	    "...after the cut ran back up to it (the ordering that blamed the commit stage)");
 	snprintf(c1, sizeof c1, "%s/answered", dir);
 	unlink(c1);
+}
+
+/*
+ * cancel_when: a process that writes to fd once file exists (a stage says
+ * it is ready by creating it), so that a cancel lands after the stage set
+ * itself up, however slow the machine: an event, not a delay.  Bounded:
+ * it gives up after 60 s.
+ */
+static pid_t
+cancel_when(const char *file, int fd)
+{
+	pid_t k = fork();
+	int i;
+
+	if (k != 0)
+		return k;
+	for (i = 0; i < 6000 && access(file, F_OK) != 0; i++)
+		usleep(10000);
+	(void)!write(fd, "x", 1);
+	_exit(0);
+}
+
+/* cmd under /bin/sh, with cancel_fd fd. */
+static int
+cancel_run(struct spawn_pipe *p, struct spawn_stage *st, int fd, const char *cmd)
+{
+	static char *argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
+
+	argv[2] = (char *)cmd;
+	memset(st, 0, sizeof *st);
+	st->name = "sleep";
+	st->argv = argv;
+	memset(p, 0, sizeof *p);
+	p->st = st;
+	p->n = 1;
+	p->in_fd = p->out_fd = -1;
+	p->cancel_fd = fd;
+	return spawn_run(p, NULL);
+}
+
+static int lingers;
+static long linger_left;
+
+static void
+on_linger(void *ctx, const struct spawn_stage *s, long ms)
+{
+	(void)s;
+	(*(int *)ctx)++;
+	linger_left = ms;
 }
 
 static int
@@ -324,32 +375,116 @@ main(void)
 		ok(strstr(e.msg, "timed out after 1 s") != NULL, "the reason says timed out");
 	}
 	{
-		const char *c[] = { "trap '' TERM; sleep 30" };
+		/*
+		 * Every stop below comes from a cancel descriptor written once the
+		 * stage has set its trap (it creates RDY), never from a timeout
+		 * that a slow machine could reach before the trap is set.
+		 */
+		char rdy[256], c0[1024], c1[1024];
+		int cp[2];
+		pid_t k;
+
+		snprintf(rdy, sizeof rdy, "%s/ready", tmpl);
+		snprintf(c0, sizeof c0, "trap '' TERM; : >%s; sleep 30", rdy);
+		(void)!pipe(cp);
+		k = cancel_when(rdy, cp[1]);
 		memset(st, 0, sizeof st[0]);
 		st[0].name = "stubborn";
-		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
-		memset(&p, 0, sizeof p);
-		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
-		p.timeout_ms = 200, p.grace_ms = 200;
-		rc = spawn_run(&p, &e);
-		ok(rc < 0 && st[0].signal == SIGKILL, "one that ignores TERM gets KILL");
-	}
-	{
-		int cp[2];
-		const char *c[] = { "sleep 30" };
-
-		(void)!pipe(cp);
-		(void)!write(cp[1], "x", 1);
-		memset(st, 0, sizeof st[0]);
-		st[0].name = "sleep";
-		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", c0, NULL };
 		memset(&p, 0, sizeof p);
 		p.st = st, p.n = 1, p.in_fd = p.out_fd = -1, p.cancel_fd = cp[0];
+		p.grace_ms = 200;
 		rc = spawn_run(&p, &e);
-		ok(rc < 0 && p.cancelled && st[0].signal == SIGTERM,
-		    "a readable cancel descriptor stops the stages");
+		ok(rc < 0 && st[0].signal == SIGKILL, "one that ignores TERM gets KILL");
+		waitpid(k, NULL, 0);
 		close(cp[0]);
 		close(cp[1]);
+		unlink(rdy);
+
+		/* cancelled before it began: nothing is started */
+		(void)!pipe(cp);
+		(void)!write(cp[1], "x", 1);
+		rc = cancel_run(&p, st, cp[0], "sleep 30");
+		ok(rc < 0 && p.cancelled && st[0].pid == 0 && st[0].status == -1 &&
+		    st[0].signal == 0, "cancelled before it began: nothing is started");
+		close(cp[0]);
+		close(cp[1]);
+
+		/* a cancel descriptor that becomes readable once the stage runs */
+		(void)!pipe(cp);
+		k = cancel_when(rdy, cp[1]);
+		snprintf(c0, sizeof c0, ": >%s; sleep 30", rdy);
+		rc = cancel_run(&p, st, cp[0], c0);
+		ok(rc < 0 && p.cancelled && st[0].signal == SIGTERM,
+		    "a cancel descriptor that becomes readable stops the stages");
+		waitpid(k, NULL, 0);
+		close(cp[0]);
+		close(cp[1]);
+		unlink(rdy);
+
+		/* a stage that cleans up for 1 s after TERM, given 20 s to; one
+		 * that ignores TERM, given the grace only.  Both say ready. */
+		snprintf(c0, sizeof c0, "trap 'sleep 1; exit 7' TERM; : >%s.0; sleep 30 & wait", rdy);
+		snprintf(c1, sizeof c1, "trap '' TERM; while [ ! -e %s.0 ]; do sleep 0.01; done; "
+		    ": >%s; sleep 30", rdy, rdy);
+		(void)!pipe(cp);
+		k = cancel_when(rdy, cp[1]);
+		{
+			struct timespec t0, t1;
+			double took;
+
+			memset(st, 0, 2 * sizeof st[0]);
+			st[0].name = "cleaner";
+			st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", c0, NULL };
+			st[0].linger_ms = 20000;
+			st[1].name = "stubborn";
+			st[1].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", c1, NULL };
+			memset(&p, 0, sizeof p);
+			p.st = st, p.n = 2, p.in_fd = p.out_fd = -1, p.cancel_fd = cp[0];
+			p.grace_ms = 200;
+			p.on_linger = on_linger, p.linger_ctx = &lingers;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			spawn_run(&p, &e);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+			ok(st[0].status == 7 && st[0].lingered,
+			    "a lingering stage may finish its clean-up");
+			ok(st[1].signal == SIGKILL && !st[1].lingered,
+			    "...while the others get KILL at the end of the grace");
+			ok(lingers == 1 && linger_left > 0 && linger_left < 20000,
+			    "...and the caller is told once, with the time left");
+			/* 20 s of linger, 1 s of clean-up: ending well before the
+			 * linger is the event, whatever the load */
+			ok(took < 15, "...and the run ends when the lingering stage does");
+			for (rc = 0; rc < 500 && group_alive(p.pgid) > 0; rc++)
+				usleep(10000);
+			ok(group_alive(p.pgid) == 0, "...nothing is left alive in its group");
+		}
+		waitpid(k, NULL, 0);
+		close(cp[0]);
+		close(cp[1]);
+		snprintf(c1, sizeof c1, "%s.0", rdy);
+		unlink(c1);
+		unlink(rdy);
+
+		/* a stage lingering past its linger_ms gets KILL */
+		snprintf(c0, sizeof c0, "trap 'sleep 30; exit 7' TERM; : >%s; sleep 30 & wait", rdy);
+		(void)!pipe(cp);
+		k = cancel_when(rdy, cp[1]);
+		memset(st, 0, sizeof st[0]);
+		st[0].name = "slow cleaner";
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", c0, NULL };
+		st[0].linger_ms = 600;
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 1, p.in_fd = p.out_fd = -1, p.cancel_fd = cp[0];
+		p.grace_ms = 200;
+		spawn_run(&p, &e);
+		ok(st[0].signal == SIGKILL && st[0].lingered,
+		    "a stage lingering past its linger_ms gets KILL");
+		waitpid(k, NULL, 0);
+		close(cp[0]);
+		close(cp[1]);
+		unlink(rdy);
 	}
 	{
 		/* pass_as: one descriptor of ours, at the number asked, beside the commit. */
