@@ -367,6 +367,9 @@ static int
 load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e)
 {
+	/* zeroed here, not by tools_find: with enable: false that never runs,
+	 * and tools_free must still find nothing to free */
+	memset(t, 0, sizeof *t);
 	if (conf_load(c, path, e) < 0)
 		return -1;
 	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0)
