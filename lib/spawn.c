@@ -34,7 +34,12 @@ extern char **environ;
 #define RELAY_REST_PIPE (512 * 1024)
 #define DEFAULT_GRACE_MS 5000
 
-static volatile int no_pidfd;
+/* Set once pidfd_open is found missing; pipelines of several threads (pgbak-run
+ * -j) read and write it at once, hence atomic. */
+static _Atomic int no_pidfd;
+
+/* What a descriptor in step()'s poll set is. */
+enum poll_kind { PK_RELAY, PK_STDERR, PK_PIDFD, PK_CANCEL };
 
 /* One hop of data through us: a stage's stdout to the next stage's stdin
  * (or to the caller's out_fd). */
@@ -632,7 +637,8 @@ step(struct run *r)
 	struct spawn_pipe *p = r->p;
 	size_t n = p->n, i, np = 0;
 	struct pollfd *pf = calloc(4 * n + 1, sizeof *pf);
-	int *kind = calloc(4 * n + 1, sizeof *kind), *idx = calloc(4 * n + 1, sizeof *idx);
+	enum poll_kind *kind = calloc(4 * n + 1, sizeof *kind);
+	int *idx = calloc(4 * n + 1, sizeof *idx);
 	long long now;
 	int t;
 
@@ -650,30 +656,36 @@ step(struct run *r)
 	for (i = 0; i < n; i++) {
 		if (r->rl[i].src >= 0 && r->rl[i].rest_until <= now) {	/* else resting */
 			if (r->rl[i].want_out)
-				ADD(r->rl[i].dst, POLLOUT, 0, i);
+				ADD(r->rl[i].dst, POLLOUT, PK_RELAY, i);
 			else
-				ADD(r->rl[i].src, POLLIN, 0, i);
+				ADD(r->rl[i].src, POLLIN, PK_RELAY, i);
 		}
 		if (r->errfd[i] >= 0)
-			ADD(r->errfd[i], POLLIN, 1, i);
+			ADD(r->errfd[i], POLLIN, PK_STDERR, i);
 		if (r->pidfd[i] >= 0)
-			ADD(r->pidfd[i], POLLIN, 2, i);
+			ADD(r->pidfd[i], POLLIN, PK_PIDFD, i);	/* reap() below */
 	}
 	if (p->cancel_fd >= 0 && !p->cancelled)
-		ADD(p->cancel_fd, POLLIN, 3, 0);
+		ADD(p->cancel_fd, POLLIN, PK_CANCEL, 0);
 #undef ADD
 	t = wait_ms(r, now);
 	if (poll(pf, np, t) > 0) {
 		for (i = 0; i < np; i++) {
 			if (pf[i].revents == 0)
 				continue;
-			if (kind[i] == 0)
+			switch (kind[i]) {
+			case PK_RELAY:
 				relay_step(r, (size_t)idx[i]);
-			else if (kind[i] == 1)
+				break;
+			case PK_STDERR:
 				capture_step(r, (size_t)idx[i]);
-			else if (kind[i] == 3) {
+				break;
+			case PK_PIDFD:		/* reap() below looks at every stage */
+				break;
+			case PK_CANCEL:
 				p->cancelled = 1;
 				stop(r, SIGTERM);
+				break;
 			}
 		}
 	}
