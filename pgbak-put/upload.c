@@ -439,7 +439,7 @@ put_single(struct up *u, struct slot *sl, struct log_err *e)
 		r.headers[h++] = sc;
 	}
 	if (u->o->if_absent)
-		r.headers[h++] = "if-none-match: *";
+		r.headers[h++] = S3_IF_ABSENT;
 	if (s3_call(u->s, &r, e) == 0) {
 		u->bytes_sent = sl->len;
 		return EXIT_OK;
@@ -466,7 +466,8 @@ complete(struct up *u, struct log_err *e)
 	struct s3 *s = u->s;
 	char want[48];
 
-	if (s3_mpu_complete(s, u->o->key, u->upload_id, u->etags, u->parts, e) == 0)
+	if (s3_mpu_complete(s, u->o->key, u->upload_id, u->etags, u->parts, u->o->if_absent,
+	    e) == 0)
 		return 0;
 	/* a retried Complete whose first answer was lost finds its upload gone */
 	if (s->x.attempt > 1 && s->x.resp.status == 404 &&
@@ -478,6 +479,25 @@ complete(struct up *u, struct log_err *e)
 			return 0;
 	}
 	return -1;
+}
+
+/*
+ * Complete under --if-absent: EXIT_NO when the key exists just before, or
+ * when S3 answers 412 (another writer completed meanwhile).  RGW ignores
+ * If-None-Match on Complete, so the HEAD is all it gets: a writer that
+ * completes between the two wins there, and the last Complete replaces
+ * the object.
+ */
+static int
+complete_absent(struct up *u, struct log_err *e)
+{
+	int rc;
+
+	if ((rc = s3_head(u->s, u->o->key, e)) != 0)
+		return rc > 0 ? EXIT_NO : -1;
+	if (complete(u, e) == 0)
+		return 0;
+	return u->s->x.resp.status == 412 ? EXIT_NO : -1;
 }
 
 /* HEAD the new object: it must hold exactly the bytes read. */
@@ -573,10 +593,8 @@ put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 		rc = put_single(&u, &u.slots[0], e);
 		published = rc == EXIT_OK;
 	} else if (rc == 0) {
-		if (o->if_absent && (rc = s3_head(s, o->key, e)) != 0)
-			rc = rc > 0 ? EXIT_NO : -1;
-		else
-			published = (rc = complete(&u, e)) == 0;
+		rc = o->if_absent ? complete_absent(&u, e) : complete(&u, e);
+		published = rc == 0;
 	}
 	/* failures from here on cannot take the object back: say so, no abort */
 	if (published)
