@@ -430,18 +430,50 @@ dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FI
 	fputs(" (after a success)\n", f);
 }
 
+/* pgbak-put -c SETTINGS -C 3 [--if-absent] [--expected-size SIZE] -- KEY: for
+ * stream, temp_file and --dry-run.  Without -f an object that another run
+ * stored meanwhile (another host, other settings naming the same bucket) is
+ * never replaced: pgbak-put exits 1 instead (stored_by_other). */
+static void
+put_argv(const struct run_ctx *x, const char *key, const char *size, char *argv[11])
+{
+	size_t n = 0;
+
+	argv[n++] = x->t->put, argv[n++] = (char *)"-c", argv[n++] = (char *)x->o->settings;
+	argv[n++] = (char *)"-C", argv[n++] = (char *)"3";
+	if (!x->o->force)
+		argv[n++] = (char *)"--if-absent";
+	if (size)
+		argv[n++] = (char *)"--expected-size", argv[n++] = (char *)size;
+	argv[n++] = (char *)"--", argv[n++] = (char *)key;
+	argv[n] = NULL;
+}
+
+/* pgbak-put, stage put of p, said "exists; nothing stored" (--if-absent):
+ * the database is skipped, not failed; the object is the other run's. */
+static int
+stored_by_other(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
+    size_t put)
+{
+	if (x->o->force || p->timed_out || p->cancelled || p->failed != (int)put ||
+	    p->st[put].status != EXIT_NO)
+		return 0;
+	set_reason(r, RUN_SKIPPED, "already exists (stored by another run meanwhile)");
+	return 1;
+}
+
 static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
-	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
-		(char *)"3", (char *)"--", r->key, NULL };
+	char *argv[11];
 	struct spawn_stage st[4];
 	struct spawn_pipe p;
 	struct log_err e;
 	size_t put = make_stages(x, d, st);
 	int rc;
 
+	put_argv(x, r->key, NULL, argv);
 	stage(&st[put], "pgbak-put", argv, x->env);
 	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
 	pipe_init(x, &p, st, put + 1, deadline);
@@ -454,7 +486,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 		if (log_verbose)
 			tell_stderr(r->key, &p, 1);
 		abort_stale(x, r, deadline, timeout);
-	} else {
+	} else if (!stored_by_other(x, r, &p, put)) {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
 }
@@ -494,9 +526,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
     long timeout)
 {
 	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
-	char size[32], *path = NULL;
-	char *argv[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
-		(char *)"3", (char *)"--expected-size", size, (char *)"--", r->key, NULL };
+	char size[32], *path = NULL, *argv[11];
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
@@ -525,6 +555,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		goto out;
 	}
 	snprintf(size, sizeof size, "%llu", (unsigned long long)stored);
+	put_argv(x, r->key, size, argv);
 	stage(&st, "pgbak-put", argv, x->env);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
@@ -538,7 +569,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 	if (spawn_run(&p, &e) == 0 && st.committed) {
 		r->state = RUN_OK;
 		abort_stale(x, r, deadline, timeout);
-	} else {
+	} else if (!stored_by_other(x, r, &p, 0)) {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
 out:
@@ -867,11 +898,7 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 	const struct conf *c = x->c;
 	char *ex[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
 		(char *)key, NULL };
-	char *put[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
-		(char *)"3", (char *)"--", (char *)key, NULL };
-	char *putx[] = { x->t->put, (char *)"-c", (char *)x->o->settings, (char *)"-C",
-		(char *)"3", (char *)"--expected-size", (char *)"SIZE", (char *)"--",
-		(char *)key, NULL };
+	char *put[11];
 	char *verify[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
 		(char *)key, NULL };
 	char *fverify[] = { x->t->verify, (char *)"-f", NULL };
@@ -903,11 +930,13 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		free(dest);
 	} else if (c->use_temp_file) {
 		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
-		show(f, 0, putx);
+		put_argv(x, key, "SIZE", put);
+		show(f, 0, put);
 		fputs(" < the temporary file, then removed\n", f);
 		dry_stale(x, db, key, f);
 	} else {
 		fputs(" | ", f);
+		put_argv(x, key, NULL, put);
 		show(f, 0, put);
 		fputs("\n", f);
 		dry_stale(x, db, key, f);

@@ -16,7 +16,8 @@
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
- * (nothing is run then), 128+N when stopped by signal N.  --daemon repeats
+ * (nothing is run then), 1 when another run holds the settings file (lock.c;
+ * nothing is run either), 128+N when stopped by signal N.  --daemon repeats
  * the run every interval until SIGTERM/SIGINT, and re-reads the settings
  * on SIGHUP.
  */
@@ -595,6 +596,10 @@ main(int argc, char **argv)
 		warn("%s: tasks.postgres.enable is false: nothing to do", o.settings);
 		conf_free(&c);
 		return EXIT_OK;
+	}
+	if (!o.dry_run && lock_settings(o.settings, &e) < 0) {
+		conf_free(&c);
+		die_err(&e);
 	}
 	if (job_env(&x) < 0)
 		die(EXIT_TEMP, "out of memory");

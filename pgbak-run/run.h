@@ -69,4 +69,9 @@ void notify_run(const struct run_ctx *x, const struct run_result *res, size_t n,
     const struct timespec *t0);
 void notify_dry_run(const struct run_ctx *x, FILE *f);
 
+/* lock.c: one run of a settings file at a time on this host.  0 when held
+ * until the process ends (or, warned, when the file cannot be locked at
+ * all), -1 with e (EXIT_NO) when another process holds it. */
+int lock_settings(const char *path, struct log_err *e);
+
 #endif
