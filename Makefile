@@ -53,6 +53,9 @@ $(B)/tests/unit/%.t: $(B)/obj/tests/unit/%.o $(B)/libpgbak.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# pgbak-run's environment policy is its own, not the library's.
+$(B)/tests/unit/env.t: $(B)/obj/pgbak-run/env.o
+
 unit: $(UNIT)
 
 # The whole suite: unit tests, program tests against a real PostgreSQL and

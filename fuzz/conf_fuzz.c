@@ -111,6 +111,43 @@ check_loaded(const struct conf *c)
 	}
 }
 
+/*
+ * What conf_load accepts, an S3 program's view (CONF_S3_ONLY) accepts too,
+ * with the same s3 section and no password; and conf_s3_fd passes that
+ * section on (it reads it back and compares, so a value the document
+ * cannot carry fails it): the environment's values here are all ASCII.
+ */
+static void
+check_s3_views(const struct conf *c)
+{
+	struct conf v;
+	struct log_err e;
+	size_t i;
+	int fd;
+
+	if (conf_load_for(&v, path, CONF_S3_ONLY, &e) == -1) {
+		fprintf(stderr, "conf_fuzz: CONF_S3_ONLY refused what conf_load took: %s\n",
+		    e.msg);
+		abort();
+	}
+	for (i = 0; i < v.ndbs; i++)
+		if (v.dbs[i].password != NULL) {
+			fprintf(stderr, "conf_fuzz: CONF_S3_ONLY kept a password\n");
+			abort();
+		}
+	if ((c->s3.access_secret == NULL) != (v.s3.access_secret == NULL) ||
+	    (c->s3.access_secret && strcmp(c->s3.access_secret, v.s3.access_secret) != 0)) {
+		fprintf(stderr, "conf_fuzz: CONF_S3_ONLY read another s3 section\n");
+		abort();
+	}
+	conf_free(&v);
+	if ((fd = conf_s3_fd(c, &e)) == -1) {
+		fprintf(stderr, "conf_fuzz: conf_s3_fd: %s\n", e.msg);
+		abort();
+	}
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
@@ -128,6 +165,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		return 0;
 	}
 	check_loaded(&c);
+	if (c.enable)
+		check_s3_views(&c);
 	conf_free(&c);
 	return 0;
 }

@@ -13,6 +13,9 @@
  * the C library's decoder), ends with "-YYYYMMDD.gz", ends with the
  * local name, fits S3's 1024 bytes; the local name has no slash and fits
  * 255 bytes.  Errors are one line with status 100 and leave nothing.
+ * name_parse is the inverse: it takes every key name_make makes, with its
+ * date and local name, and on any other input (the prefix read as a key)
+ * either a key that names itself or one line with status 100.
  */
 #include <locale.h>
 #include <stdint.h>
@@ -106,6 +109,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	char *buf, *prefix, *db, *date, *key, *local, *key2, *local2, ymd[9], again[9];
+	struct name_parts p;
 	const char *use;
 	struct log_err e;
 	size_t len;
@@ -117,6 +121,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	prefix = buf;
 	db = prefix + strlen(prefix) + 1;
 	date = db + strlen(db) + 1;
+
+	memset(&e, 0, sizeof e);
+	if (name_parse(prefix, &p, &e) == -1)
+		check_error(&e, "name_parse");
+	else if (strncmp(prefix + p.stem, p.ymd, 8) != 0 || prefix[p.stem - 1] != '-')
+		FAIL("name_parse split %s at %zu", prefix, p.stem);
 
 	memset(&e, 0, sizeof e);
 	use = date;
@@ -148,6 +158,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (!digits8(use))
 		FAIL("name_make took date \"%s\"", use);
 	check_key(key, local, use);
+	if (name_parse(key, &p, &e) == -1)
+		FAIL("name_parse refused %s: %s", key, e.msg);
+	if (strcmp(p.ymd, use) != 0 || strcmp(key + p.dir, local) != 0 || p.flags & NAME_AGE)
+		FAIL("name_parse split %s into %zu %zu %s %d", key, p.dir, p.stem, p.ymd, p.flags);
 	/* Deterministic: the same parts name the same backup. */
 	if (name_make(prefix, db, use, &key2, &local2, &e) == -1 ||
 	    strcmp(key, key2) != 0 || strcmp(local, local2) != 0)

@@ -8,6 +8,7 @@
  * read whole because it is small by contract (CONF_FILE_MAX), which also
  * lets a reader error's byte offset be turned into a line and column.
  */
+#define _GNU_SOURCE 1		/* memfd_create, F_ADD_SEALS */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,14 +58,18 @@ struct field {
 	const struct field *sub;	/* K_MAP: its keys */
 	size_t nsub;
 	size_t present;			/* K_MAP: offset of its "present" int */
+	size_t at;			/* 1 + offset of where it is written; 0: not kept */
 };
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
-#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0 }
+#define F(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0, 0 }
 #define R(st, name, kind, min, max) \
-	{ #name, kind, offsetof(struct st, name), min, max, NULL, 0, 0 }
+	{ #name, kind, offsetof(struct st, name), min, max, NULL, 0, 0, 0 }
 #define M(st, name, subst, sub) { #name, K_MAP, offsetof(struct st, name), 0, 0, sub, \
-	NFIELDS(sub), offsetof(struct subst, present) }
+	NFIELDS(sub), offsetof(struct subst, present), 0 }
+/* F, and where the value is written kept in name##_at for later messages */
+#define FA(st, name, kind) { #name, kind, offsetof(struct st, name), 0, 0, NULL, 0, 0, \
+	offsetof(struct st, name##_at) + 1 }
 
 static const struct field retention_fields[] = {
 	R(conf_retention, keep_days, K_INT, 1, 100000),
@@ -96,7 +102,7 @@ static const struct field task_fields[] = {
 	F(conf, enable, K_BOOL),
 	F(conf, interval, K_DURATION),
 	F(conf, timeout, K_DURATION),
-	{ "dbs", K_DBS, 0, 0, 0, NULL, 0, 0 },
+	{ "dbs", K_DBS, 0, 0, 0, NULL, 0, 0, 0 },
 	M(conf, s3, conf_s3, s3_fields),
 	F(conf, use_temp_file, K_BOOL),
 	F(conf, temp_dir, K_STR),
@@ -108,7 +114,7 @@ static const struct field task_fields[] = {
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
 	F(conf, on_success, K_LIST),
 	F(conf, on_failure, K_LIST),
-	F(conf, ping_url, K_SECRET),
+	FA(conf, ping_url, K_SECRET),
 	F(conf, metrics_file, K_STR),
 	F(conf, verify, K_BOOL),
 };
@@ -118,8 +124,8 @@ static const struct field db_fields[] = {
 	R(conf_db, port, K_INT, 1, 65535),
 	F(conf_db, user, K_STR),
 	F(conf_db, password, K_SECRET),
-	F(conf_db, database, K_STR),
-	F(conf_db, backup_file_prefix, K_STR),
+	FA(conf_db, database, K_STR),
+	FA(conf_db, backup_file_prefix, K_STR),
 	F(conf_db, timeout, K_DURATION),
 	F(conf_db, globals, K_BOOL),
 	M(conf_db, retention, conf_retention, retention_fields),
@@ -146,6 +152,7 @@ struct ld {
 	int depth;
 	struct conf *c;
 	struct log_err *e;
+	int flags;		/* CONF_S3_ONLY, CONF_LITERAL */
 	int found;		/* tasks.postgres seen */
 	yaml_mark_t task_mark;	/* the key "postgres" */
 	yaml_mark_t s3_mark;	/* the key "s3" */
@@ -560,6 +567,14 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 	case K_KEY:
 		if (*v == '\0')
 			return 0;
+		/* an S3 program neither expands nor keeps another section's secret */
+		if ((l->flags & CONF_S3_ONLY) && s->fields != s3_fields)
+			return 0;
+		if (l->flags & CONF_LITERAL) {
+			if ((*str = strdup(v)) == NULL)
+				return log_fail_sys(l->e, EXIT_TEMP, "%s", l->path);
+			return 0;
+		}
 		if (expand(l, s->where, f->name, ev, str, &literal) == -1)
 			return -1;
 		if (literal && f->kind == K_SECRET)
@@ -573,6 +588,19 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 		    expected(f, exp, sizeof exp));
 	return at(l, ev->start_mark, "%s.%s: expected %s, found %s", s->where, f->name,
 	    expected(f, exp, sizeof exp), show(vis, v));
+}
+
+/* Where f's value is written, for a check made after loading (conf_fail_at). */
+static void
+keep_at(struct section *s, const struct field *f, yaml_mark_t m)
+{
+	struct conf_at *a;
+
+	if (f->at == 0)
+		return;
+	a = (struct conf_at *)(void *)((char *)s->base + f->at - 1);
+	a->line = (int)m.line + 1;
+	a->col = (int)m.column + 1;
 }
 
 static int read_dbs(struct ld *l, const char *where);
@@ -616,6 +644,8 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 		return -1;
 	if (ev.type == YAML_SCALAR_EVENT) {
 		r = set_scalar(l, s, f, &ev);
+		if (r == 0)
+			keep_at(s, f, ev.start_mark);
 		if (f->kind == K_SECRET || f->kind == K_KEY)
 			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
 	} else if (ev.type == YAML_ALIAS_EVENT) {
@@ -1014,6 +1044,12 @@ printable(const char *path)
 int
 conf_load(struct conf *c, const char *path, struct log_err *e)
 {
+	return conf_load_for(c, path, 0, e);
+}
+
+int
+conf_load_for(struct conf *c, const char *path, int flags, struct log_err *e)
+{
 	struct ld l;
 	unsigned char *buf;
 	size_t len = 0;
@@ -1033,6 +1069,7 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 	l.len = len;
 	l.c = c;
 	l.e = e;
+	l.flags = flags;
 	c->enable = 1;
 	c->interval = 86400;
 	c->timeout = 1800;
@@ -1058,6 +1095,24 @@ conf_load(struct conf *c, const char *path, struct log_err *e)
 		return -1;
 	}
 	return 0;
+}
+
+int
+conf_fail_at(const struct conf *c, struct conf_at a, struct log_err *e, const char *fmt, ...)
+{
+	char msg[1024], pos[32] = "", *name = printable(c->path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (a.line > 0 && a.col > 0)
+		snprintf(pos, sizeof pos, ":%d:%d", a.line, a.col);
+	else if (a.line > 0)
+		snprintf(pos, sizeof pos, ":%d", a.line);
+	log_fail(e, EXIT_USAGE, "%s%s: %s", name ? name : c->path, pos, msg);
+	free(name);
+	return -1;
 }
 
 static void
@@ -1112,6 +1167,197 @@ conf_free(struct conf *c)
 	wipe(&c->ping_url);
 	free(c->metrics_file);
 	memset(c, 0, sizeof *c);
+}
+
+/*
+ * conf_s3_fd: the s3 section as pgbak-run loaded it, for its S3 children.
+ * Why a descriptor and not the file: a child that re-read the file would
+ * act on an edit the daemon never loaded (a bad one broke every pass, a
+ * good one moved the uploads while the database list stayed old), and it
+ * would have to expand every ${NAME} in it, the databases' passwords
+ * included.  Why a memfd and not a pipe: one sealed copy serves every
+ * child of a run, each opening /dev/fd/N at offset 0, with no writer to
+ * keep alive and no pipe capacity to fit in.  Why YAML: the children read
+ * it with the same loader, limits and checks as a file.  Written by hand,
+ * not with libyaml's emitter, whose copies of the secret cannot be wiped.
+ */
+
+/* Room for s quoted: every byte may become \xNN. */
+static size_t
+quoted_max(const char *s)
+{
+	return s ? 4 * strlen(s) + 2 : 0;
+}
+
+/* s as a YAML double-quoted scalar; '"', '\' and control bytes escaped, and
+ * the characters YAML would read as a line break or drop: C1 controls (NEL
+ * among them), U+2028, U+2029, U+FEFF. */
+static size_t
+put_quoted(char *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u;
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (; *s; s++) {
+		unsigned char b = (unsigned char)*s;
+
+		u = (const unsigned char *)s;
+		if (b == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			o += (size_t)sprintf(out + o, "\\u00%c%c", hex[u[1] >> 4], hex[u[1] & 15]);
+			s++;
+		} else if ((b == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) ||
+		    (b == 0xef && u[1] == 0xbb && u[2] == 0xbf)) {
+			o += (size_t)sprintf(out + o, "\\u%s", b == 0xef ? "FEFF" :
+			    u[2] == 0xa8 ? "2028" : "2029");
+			s += 2;
+		} else if (b == '"' || b == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)b;
+		} else if (b < 0x20 || b == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 15];
+		} else {
+			out[o++] = (char)b;
+		}
+	}
+	out[o++] = '"';
+	return o;
+}
+
+/* The s3 section as a document, into a malloc'd buffer (wiped by the caller). */
+static char *
+s3_doc(const struct conf_s3 *s3, size_t *len)
+{
+	const char *head = "tasks:\n  postgres:\n    s3:\n";
+	size_t i, cap = strlen(head) + 1, o;
+	char *b;
+
+	for (i = 0; i < NFIELDS(s3_fields); i++)
+		cap += 64 + (s3_fields[i].kind == K_STR || s3_fields[i].kind == K_SECRET ||
+		    s3_fields[i].kind == K_KEY ? quoted_max(*(char *const *)(const void *)
+		    ((const char *)s3 + s3_fields[i].off)) : 0);
+	if ((b = malloc(cap)) == NULL)
+		return NULL;
+	o = (size_t)snprintf(b, cap, "%s", head);
+	for (i = 0; i < NFIELDS(s3_fields); i++) {
+		const struct field *f = &s3_fields[i];
+		const void *p = (const char *)s3 + f->off;
+		char *const *str = p;
+		const int v = f->kind == K_BOOL || f->kind == K_PATH_STYLE || f->kind == K_INT ?
+		    *(const int *)p : 0;
+		const uint64_t z = f->kind == K_SIZE ? *(const uint64_t *)p : 0;
+
+		switch (f->kind) {
+		case K_BOOL:
+			o += (size_t)snprintf(b + o, cap - o, "      %s: %s\n", f->name,
+			    v ? "true" : "false");
+			break;
+		case K_PATH_STYLE:
+			o += (size_t)snprintf(b + o, cap - o, "      %s: %s\n", f->name,
+			    v < 0 ? "auto" : v ? "true" : "false");
+			break;
+		case K_INT:
+			if (v)
+				o += (size_t)snprintf(b + o, cap - o, "      %s: %d\n", f->name,
+				    v);
+			break;
+		case K_SIZE:
+			if (z)
+				o += (size_t)snprintf(b + o, cap - o, "      %s: %llu\n", f->name,
+				    (unsigned long long)z);
+			break;
+		default:	/* K_STR, K_SECRET, K_KEY */
+			if (*str == NULL)
+				break;
+			o += (size_t)snprintf(b + o, cap - o, "      %s: ", f->name);
+			o += put_quoted(b + o, *str);
+			b[o++] = '\n';
+			break;
+		}
+	}
+	b[o] = '\0';
+	*len = o;
+	return b;
+}
+
+/* Whether a and b hold the same s3 settings, field by field. */
+static int
+s3_same(const struct conf_s3 *a, const struct conf_s3 *b)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS(s3_fields); i++) {
+		const struct field *f = &s3_fields[i];
+		const void *x = (const char *)a + f->off, *y = (const char *)b + f->off;
+		const char *sx, *sy;
+
+		switch (f->kind) {
+		case K_BOOL:
+		case K_PATH_STYLE:
+		case K_INT:
+			if (*(const int *)x != *(const int *)y)
+				return 0;
+			break;
+		case K_SIZE:
+			if (*(const uint64_t *)x != *(const uint64_t *)y)
+				return 0;
+			break;
+		default:
+			sx = *(char *const *)x, sy = *(char *const *)y;
+			if ((sx == NULL) != (sy == NULL) || (sx && strcmp(sx, sy) != 0))
+				return 0;
+			break;
+		}
+	}
+	return 1;
+}
+
+int
+conf_s3_fd(const struct conf *c, struct log_err *e)
+{
+	struct conf back;
+	struct log_err be;
+	char path[64], *doc;
+	size_t len = 0, off = 0;
+	ssize_t w;
+	int fd, same;
+
+	if ((doc = s3_doc(&c->s3, &len)) == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to pass on the s3 settings");
+	fd = memfd_create("pgbak-s3", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	while (fd >= 0 && off < len) {
+		if ((w = write(fd, doc + off, len - off)) < 0 && errno != EINTR)
+			break;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	OPENSSL_cleanse(doc, len);
+	free(doc);
+	if (fd < 0 || off < len || fchmod(fd, 0400) < 0 || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		log_fail_sys(e, EXIT_TEMP, "unable to pass on the s3 settings");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Read back as the children will: what they get is what we loaded. */
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	if (conf_load_for(&back, path, CONF_S3_ONLY | CONF_LITERAL, &be) < 0) {
+		close(fd);
+		return log_fail(e, EXIT_USAGE, "%s: the s3 settings cannot be passed on: %s",
+		    c->path, be.msg);
+	}
+	same = s3_same(&c->s3, &back.s3);
+	conf_free(&back);
+	if (!same) {
+		close(fd);
+		return log_fail(e, EXIT_USAGE, "%s: the s3 settings cannot be passed on as they "
+		    "are (a value with bytes that are not UTF-8?)", c->path);
+	}
+	return fd;
 }
 
 /* Digits then an optional unit; *unit points past the digits. */

@@ -30,6 +30,11 @@ struct conf_encrypt {
 	int present;
 };
 
+/* Where a value is written in the file, counted from 1; 0: not written. */
+struct conf_at {
+	int line, col;
+};
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -37,6 +42,7 @@ struct conf_db {
 	char *password;		/* ${NAME} expanded; NULL: .pgpass, PGPASSFILE */
 	char *database;		/* required */
 	char *backup_file_prefix; /* NULL: see name_make() */
+	struct conf_at database_at, backup_file_prefix_at; /* for naming errors */
 	long timeout;		/* seconds; 0: the task's timeout */
 	int globals;		/* also pg_dumpall --globals-only into its own object */
 	struct conf_retention retention; /* present: instead of the task's */
@@ -75,6 +81,7 @@ struct conf {
 	char **on_success;	/* argv run after a run with no failure; NULL: none */
 	char **on_failure;	/* argv run after a run with a failure; NULL: none */
 	char *ping_url;		/* ${NAME} expanded; holds a token: never shown */
+	struct conf_at ping_url_at;
 	char *metrics_file;	/* Prometheus text file, written atomically; NULL: none */
 	int verify;		/* pgbak-verify each object after its upload, default 0 */
 	struct conf_s3 s3;
@@ -87,6 +94,33 @@ struct conf {
 
 /* Read path into c (zeroed first).  On error c holds nothing to free. */
 int conf_load(struct conf *c, const char *path, struct log_err *e);
+
+/* A problem with a value of c's file found after loading, as the loader
+ * reports its own: "FILE:LINE:COLUMN: problem" (EXIT_USAGE); without the
+ * column, or the line, when a has none. */
+int conf_fail_at(const struct conf *c, struct conf_at a, struct log_err *e, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * What a program takes from the file (conf_load_for's flags).  The whole
+ * tasks.postgres section is checked either way, with the same messages.
+ * CONF_S3_ONLY: an S3 program's view.  ${NAME} is expanded in the s3
+ * section alone, and no password or other secret outside it is kept, so
+ * the S3 programs need (and get from pgbak-run) no database's variables.
+ * CONF_LITERAL: values are taken as written, ${NAME} too: a document that
+ * pgbak-run wrote with the values it had already expanded (conf_s3_fd).
+ */
+#define CONF_S3_ONLY	1
+#define CONF_LITERAL	2
+int conf_load_for(struct conf *c, const char *path, int flags, struct log_err *e);
+
+/*
+ * The s3 section of c as loaded (values expanded), as a settings document
+ * in a sealed, read-only memfd: pgbak-run hands it to its S3 children
+ * (--settings-fd), which read it with CONF_S3_ONLY | CONF_LITERAL.  Returns
+ * the descriptor (close-on-exec) or -1.
+ */
+int conf_s3_fd(const struct conf *c, struct log_err *e);
 
 /* Free everything, wiping passwords and secrets first. */
 void conf_free(struct conf *c);

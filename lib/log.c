@@ -1,10 +1,12 @@
 /* log: error reporting and the exit-status table (see log.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -16,15 +18,40 @@
 const char *log_prog = "pgbak";
 int log_verbose;
 
+/*
+ * A program started with 0, 1 or 2 closed would get its first pipe, socket
+ * or file there, and read its input from it or write its output and errors
+ * into it.  Each closed one becomes /dev/null first, as daemons and skalibs
+ * do: the lowest free descriptor is the one being filled, since the ones
+ * below it are open.
+ */
+int log_stdin_closed;
+
+static void
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == 0)
+			log_stdin_closed = 1;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+			die_sys(EXIT_TEMP, "unable to open /dev/null for closed descriptor %d", fd);
+	}
+}
+
 void
 log_init(const char *argv0)
 {
 	const char *s;
 
-	if (argv0 == NULL || *argv0 == '\0')
-		return;
-	s = strrchr(argv0, '/');
-	log_prog = s ? s + 1 : argv0;
+	if (argv0 != NULL && *argv0 != '\0') {
+		s = strrchr(argv0, '/');
+		log_prog = s ? s + 1 : argv0;
+	}
+	std_fds_open();
 }
 
 static int
@@ -196,7 +223,7 @@ log_version(void)
 	printf("libcurl %s, %s, zlib %s, libyaml %d.%d.%d\n",
 	    curl_version_info(CURLVERSION_NOW)->version,
 	    OpenSSL_version(OPENSSL_VERSION), zlibVersion(), maj, min, pat);
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TEMP);
+	exit(log_stdout_done(EXIT_OK));
 }
 
 int
@@ -209,10 +236,41 @@ log_wait_status(int ws)
 	return EXIT_TEMP;
 }
 
+/* Why standard output first failed: 0 it has not, -1 for a cause stdio lost. */
+static int stdout_errno;
+
+int
+log_flush_stdout(void)
+{
+	int rc;
+
+	if (stdout_errno)
+		return -1;
+	errno = 0;
+	rc = fflush(stdout);
+	if (rc == EOF && errno)
+		stdout_errno = errno;
+	else if (rc == EOF || ferror(stdout))
+		stdout_errno = -1;
+	return stdout_errno ? -1 : 0;
+}
+
+int
+log_stdout_done(int status)
+{
+	if (log_flush_stdout() == 0)
+		return status;
+	if (stdout_errno > 0) {
+		errno = stdout_errno;
+		warn_sys("unable to write to standard output");
+	} else {
+		warn("unable to write to standard output");
+	}
+	return status == EXIT_OK || status == EXIT_NO ? EXIT_TEMP : status;
+}
+
 void
 log_help_done(void)
 {
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	exit(EXIT_OK);
+	exit(log_stdout_done(EXIT_OK));
 }

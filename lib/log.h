@@ -38,7 +38,12 @@ struct log_err {
 extern const char *log_prog;	/* program name, set by log_init */
 extern int log_verbose;		/* -v count */
 
+/* First thing in main: the program name from argv0, and descriptors 0, 1
+ * and 2 open (a closed one becomes /dev/null; exit 111 if it cannot). */
 void log_init(const char *argv0);
+/* Standard input was closed when log_init ran: a program whose input is the
+ * data to store refuses it rather than store /dev/null's empty stream. */
+extern int log_stdin_closed;
 
 /* Fill e (if not NULL) and return -1, so that "return log_fail(...)" reads well. */
 int log_fail(struct log_err *e, int status, const char *fmt, ...)
@@ -60,6 +65,15 @@ noreturn void die_err(const struct log_err *e);
  * argument) or anything else (unknown option); needs opterr = 0 and an
  * optstring that starts with ':'. */
 noreturn void die_badopt(int ch, char **argv, const char *usage);
+
+/* Flush standard output, remembering why it first failed; 0, or -1 once it
+ * has failed (it stays failed).  For output that must not stop the work. */
+int log_flush_stdout(void);
+
+/* main's last word, after the manner of gnulib's close_stdout: status when
+ * standard output was all written, else one line saying why and EXIT_TEMP
+ * (or status, when that already is a failure other than EXIT_NO). */
+int log_stdout_done(int status);
 
 /* --help's end: flush standard output and exit 0, or 111 with a message
  * when it could not be written. */

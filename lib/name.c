@@ -15,7 +15,6 @@
 
 #define NAME_FALLBACK "pg-backup"
 #define NAME_KEY_MAX 1024	/* S3's limit on an object key, in bytes */
-#define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
 
 static int
 is_digits(const char *s, size_t n)
@@ -50,17 +49,24 @@ days_in_month(int year, int month)
 	return days[month - 1] + (month == 2 && leap);
 }
 
-/* At most 32 bytes of s for a message, control characters as "?": a date
- * comes from the command line and the message must stay one line. */
+/* At most n - 1 bytes of s for a message, control characters as "?": a
+ * date or a key comes from the command line and the message must stay one
+ * line. */
 static const char *
-shown(const char *s, char out[33])
+visible(const char *s, char *out, size_t n)
 {
 	size_t i;
 
-	for (i = 0; s && s[i] && i < 32; i++)
+	for (i = 0; s && s[i] && i + 1 < n; i++)
 		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	out[i] = '\0';
 	return out;
+}
+
+static const char *
+shown(const char *s, char out[33])
+{
+	return visible(s, out, 33);
 }
 
 int
@@ -150,6 +156,19 @@ int
 name_key_ok(const char *s)
 {
 	return is_utf8(s) && !has_control(s);
+}
+
+int
+name_local_ok(const char *key)
+{
+	const char *s;
+
+	while ((s = strchr(key, '/')) != NULL) {
+		if ((size_t)(s - key) > NAME_LOCAL_MAX)
+			return 0;
+		key = s + 1;
+	}
+	return strlen(key) <= NAME_LOCAL_MAX;
 }
 
 /*
@@ -277,4 +296,81 @@ name_object(const char *prefix, const char *database, const char *ymd, int flags
 	*key = k;
 	*local = l;
 	return 0;
+}
+
+/* Where "-YYYYMMDD.gz" or "-YYYYMMDD.gz.age" starts its date in key, and its
+ * flags; 0 when key does not end so. */
+static size_t
+dated_tail(const char *key, int *flags)
+{
+	static const char *const ends[] = { ".gz" NAME_AGE_SUFFIX, ".gz" };
+	size_t n = strlen(key), k, i;
+
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		k = strlen(ends[i]);
+		if (n >= k + 9 && strcmp(key + n - k, ends[i]) == 0 && key[n - k - 9] == '-' &&
+		    is_digits(key + n - k - 8, 8)) {
+			*flags = i == 0 ? NAME_AGE : 0;
+			return n - k - 8;
+		}
+	}
+	return 0;
+}
+
+/* Whether the n bytes at s are "." or "..": a base name only a database
+ * gives, as a file-like prefix would take it for a directory. */
+static int
+is_dots(const char *s, size_t n)
+{
+	return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+int
+name_parse(const char *key, struct name_parts *p, struct log_err *e)
+{
+	char vis[NAME_KEY_MAX + 1], *prefix, *db = NULL, *k, *l;
+	const char *base, *s;
+	struct log_err ne;
+	size_t bn;
+	int rc, dots;
+
+	memset(p, 0, sizeof *p);
+	if ((p->stem = dated_tail(key, &p->flags)) == 0)
+		return log_fail(e, EXIT_USAGE, "%s does not end with -YYYYMMDD.gz or "
+		    "-YYYYMMDD.gz" NAME_AGE_SUFFIX, visible(key, vis, sizeof vis));
+	p->suffix = p->stem + 8;
+	memcpy(p->ymd, key + p->stem, 8);
+	for (s = key; s < key + p->stem - 1; s++)
+		if (*s == '/')
+			p->dir = (size_t)(s - key) + 1;
+	base = key + p->dir;
+	bn = p->stem - 1 - p->dir;
+	if (bn == strlen(NAME_GLOBALS_BASE) && strncmp(base, NAME_GLOBALS_BASE, bn) == 0)
+		p->flags |= NAME_GLOBALS;
+	/* The inverse by construction: name_object again, from the file-like
+	 * prefix DIR/BASE, or from DIR/ and the database BASE. */
+	if ((dots = is_dots(base, bn))) {
+		prefix = strndup(key, p->dir);
+		db = strndup(base, bn);
+	} else {
+		prefix = strndup(key, p->stem - 1);
+	}
+	if (prefix == NULL || (dots && db == NULL)) {
+		free(prefix);
+		free(db);
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the key %s",
+		    visible(key, vis, sizeof vis));
+	}
+	rc = name_object(prefix, db, p->ymd, p->flags & NAME_AGE, &k, &l, &ne);
+	free(prefix);
+	free(db);
+	if (rc < 0)
+		return log_fail(e, ne.status, "%s is not a key pgbak names backups with: %s",
+		    visible(key, vis, sizeof vis), ne.msg);
+	free(l);
+	if (strcmp(k, key) != 0)
+		rc = log_fail(e, EXIT_USAGE, "%s is not a key pgbak names backups with "
+		    "(it would be %s)", visible(key, vis, sizeof vis), k);
+	free(k);
+	return rc;
 }

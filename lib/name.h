@@ -5,6 +5,8 @@
 #ifndef PGBAK_NAME_H
 #define PGBAK_NAME_H
 
+#include <stddef.h>
+
 #include "log.h"
 
 /* Parse YYYYMMDD or YYYY-MM-DD into ymd ("20250909"); a date that does not
@@ -31,6 +33,35 @@ int name_make(const char *prefix, const char *database, const char *ymd,
  * and local name end in ".gz.age".  name_make is name_object with 0. */
 int name_object(const char *prefix, const char *database, const char *ymd, int flags,
     char **key, char **local, struct log_err *e);
+
+/* The parts of a key name_object makes, DIR/BASE-YYYYMMDD.gz[.age]: offsets
+ * into the key. */
+struct name_parts {
+	size_t dir;		/* bytes of "DIR/" (0: no directory) */
+	size_t stem;		/* bytes of "DIR/BASE-": where the date starts */
+	size_t suffix;		/* where ".gz" starts: stem + 8 */
+	char ymd[9];		/* the date: eight digits, as name_object takes them */
+	int flags;		/* NAME_AGE for .gz.age; NAME_GLOBALS when BASE is "globals" */
+};
+
+/*
+ * Split key into its parts, the inverse of name_object: 0 when a prefix, a
+ * database and flags make exactly key with the date p->ymd, else -1
+ * (EXIT_USAGE) with e.  On -1, p->stem is not 0 when key ends like a
+ * backup's ("-YYYYMMDD.gz" or "-YYYYMMDD.gz.age") but is not spelled as
+ * name_object spells it ("a//b-20250909.gz"); e says how it would be.
+ * BASE "globals" is also the dump of a database named globals under a
+ * directory-like prefix: pgbak-run refuses settings where both exist.
+ * Whether the date is a day is the caller's question (name_date).
+ */
+int name_parse(const char *key, struct name_parts *p, struct log_err *e);
+
+#define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
+
+/* Whether every directory and the file name of key fit a local file
+ * system's NAME_MAX, as a key written under local_dir must; S3 has no
+ * such limit. */
+int name_local_ok(const char *key);
 
 /* Whether s may be (part of) an object key: UTF-8 as S3 wants it (no
  * overlong forms, no surrogates) and no control characters. */

@@ -17,9 +17,18 @@
 
 #define CONNECT_TIMEOUT 15L	/* seconds to set up TCP and TLS */
 #define LOW_SPEED 1024L		/* bytes/s under which a transfer counts as stalled */
+#define DEADLINE_SLACK_MS 1000	/* a timeout this close to the deadline is the deadline */
 #define BACKOFF_BASE 500L	/* ms before the second attempt, doubled each time */
 #define BACKOFF_CAP 20000L
 #define LIST_PAGES_MAX 1000	/* ListMultipartUploads pages followed */
+/* A ListObjectsV2 page: 1000 keys of 1024 bytes, each escaped 6 times over,
+ * and their other elements fit; a page that goes on is not S3's. */
+#define LIST_PAGE_BYTES_MAX (16L << 20)
+
+/* The root element of Complete's only answer that says the object is there */
+#define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
+/* Where S3's PermanentRedirect (no Location) says the bucket lives */
+#define XML_ERROR_ENDPOINT "Error/Endpoint"
 
 volatile sig_atomic_t s3_stop;
 
@@ -50,6 +59,37 @@ s3_xfer_free(struct s3_xfer *x)
 	memset(x, 0, sizeof *x);
 }
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+s3_timeout_arg(const char *arg, long *secs, struct log_err *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > S3_TIMEOUT_MAX)
+		return log_fail(e, EXIT_USAGE, "--timeout wants whole seconds from 0 (no limit) "
+		    "to %ld, not \"%.32s\"", S3_TIMEOUT_MAX, arg);
+	*secs = v;
+	return 0;
+}
+
+void
+s3_set_timeout(struct s3 *s, long secs)
+{
+	s->timeout = secs;
+	s->deadline = secs > 0 ? mono_ms() + secs * 1000LL : 0;
+}
+
 int
 s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 {
@@ -62,6 +102,7 @@ s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 		inited = 1;
 	}
 	s->cfg = cfg;
+	s3_set_timeout(s, 0);
 	return s3_xfer_init(&s->x, e);
 }
 
@@ -102,6 +143,25 @@ fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const ch
 		va_end(ap);
 	}
 	return -1;
+}
+
+/* The deadline passed: the one failure no retry can mend. */
+static int
+timed_out(const struct s3 *s, const struct s3_req *r, struct log_err *e)
+{
+	return fail_req(s, r, e, "timed out after %ld s (--timeout)", s->timeout);
+}
+
+/* Before attempt n + 1: s3_backoff_ms(n), but not past the deadline (where
+ * that attempt fails at once).  0, or -1 when s3_stop is set. */
+static int
+backoff_wait(const struct s3 *s, int n)
+{
+	long long ms = s3_backoff_ms(n), left = s->deadline - mono_ms();
+
+	if (s->deadline && left < ms)
+		ms = left > 0 ? left : 0;
+	return s3_sleep_ms((long)ms);
 }
 
 static size_t
@@ -160,8 +220,11 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last one's headers */
-		r->etag[0] = r->last_modified[0] = r->content_range[0] = '\0';
+		r->etag[0] = r->last_modified[0] = r->content_range[0] = r->location[0] = '\0';
 		r->has_length = 0;
+	} else if (header_value(line, n, "location", r->location, sizeof r->location)) {
+		/* a presigned redirect carries credentials in its query: never shown */
+		r->location[strcspn(r->location, "?#")] = '\0';
 	} else if (header_value(line, n, "content-length", num, sizeof num)) {
 		r->length = strtoull(num, NULL, 10);
 		r->has_length = 1;
@@ -189,6 +252,11 @@ on_write(char *p, size_t size, size_t nmemb, void *data)
 		}
 		r->sunk += n;
 		return n;
+	}
+	if (r->len == S3_BODY_MAX && n > 0) {
+		/* an error body that goes on and on: what it says is in the start */
+		r->cut = 1;
+		return 0;
 	}
 	keep = n;
 	if (keep > S3_BODY_MAX - r->len)
@@ -317,6 +385,7 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 {
 	const struct s3_cfg *c = s->cfg;
 	CURL *h = x->h;
+	long long left;
 	char *path;
 	size_t n;
 
@@ -332,6 +401,10 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	free(x->url);
 	x->url = NULL;
 
+	/* what is left of the deadline, read once: 0 would mean "no limit" to curl */
+	left = s->deadline ? s->deadline - mono_ms() : 0;
+	if (s->deadline && left <= 0)
+		return timed_out(s, r, e);
 	if ((path = request_path(s, r->key)) == NULL)
 		return fail_req(s, r, e, "out of memory");
 	n = strlen(c->endpoint) + strlen(c->host) + strlen(path) +
@@ -348,6 +421,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	/* the path as signed: "sp/./a.gz" is a key, not a path to tidy */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -360,6 +435,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->slow ? 10 * c->stall : c->stall);
+	if (s->deadline)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -434,6 +511,23 @@ status_name(long status)
 	}
 }
 
+/* A 3xx: say that the server sent us elsewhere, and where, rather than
+ * an S3 code that reads like a failure of ours. */
+static int
+redirected(const struct s3 *s, const struct s3_req *r, const struct s3_resp *resp,
+    struct log_err *e)
+{
+	char where[256] = "";
+	const char *to = resp->location;
+
+	if (*to == '\0' && resp->len && s3xml_get(resp->body, resp->len, XML_ERROR_ENDPOINT,
+	    where, sizeof where) == 1)
+		to = where;
+	return fail_req(s, r, e, "the server redirected %s%s (HTTP %ld %s)",
+	    *to ? "to " : "without saying where", to, resp->status,
+	    resp->code[0] ? resp->code : status_name(resp->status));
+}
+
 int
 s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 {
@@ -452,12 +546,20 @@ s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 		return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	if (x->sink_errno)
 		return fail_req(s, r, e, "write error: %s", strerror(x->sink_errno));
+	/* curl's clock may end it a little early: nothing more fits in that little */
+	if (cc == CURLE_OPERATION_TIMEDOUT && s->deadline &&
+	    mono_ms() + DEADLINE_SLACK_MS >= s->deadline)
+		return timed_out(s, r, e);
+	if (cc == CURLE_WRITE_ERROR && resp->cut)
+		cc = CURLE_OK;	/* judged by its status and the start of its body */
 	if (cc == CURLE_OK && resp->status / 100 == 2 && resp->code[0] == '\0')
 		return 0;
 	if (cc != CURLE_OK) {
 		x->retryable = transient(cc);
 		rc = fail_req(s, r, e, "%s%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
 		    x->retryable ? tries : "");
+	} else if (resp->status / 100 == 3) {
+		rc = redirected(s, r, resp, e);
 	} else {
 		/* 200 with <Error> (Complete) is a failure S3 asks to retry */
 		x->retryable = resp->status >= 500 || resp->status == 408 ||
@@ -507,15 +609,22 @@ s3_call(struct s3 *s, const struct s3_req *r, struct log_err *e)
 		rc = s3_xfer_end(s, x, curl_easy_perform(x->h), e);
 		if (rc <= 0)
 			return rc;
-		if (s3_sleep_ms(s3_backoff_ms(x->attempt)) < 0)
+		if (backoff_wait(s, x->attempt) < 0)
 			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	}
 }
 
+/* The probe's sink: a byte was asked for, so a body that goes on is refused. */
 static int
 discard(void *ctx, const char *p, size_t n)
 {
-	(void)ctx, (void)p, (void)n;
+	size_t *seen = ctx;
+
+	(void)p;
+	if ((*seen += n) > S3_BODY_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
 	return 0;
 }
 
@@ -524,8 +633,9 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 {
 	struct s3_req r = { .what = "check", .method = "HEAD", .key = key };
 	struct s3_req bucket = { .what = "check the bucket of", .method = "HEAD", .key = NULL };
+	size_t seen = 0;
 	struct s3_req probe = { .what = "check", .method = "GET", .key = key,
-	    .headers = { "range: bytes=0-0" }, .sink = discard };
+	    .headers = { "range: bytes=0-0" }, .sink = discard, .sink_ctx = &seen };
 	struct log_err pe;
 
 	if (s3_call(s, &r, e) == 0)
@@ -597,6 +707,17 @@ s3_mpu_part_req(struct s3_req *r, const char *key, const char *upload_id, int n,
 	return 0;
 }
 
+/* A 200 alone does not say the upload was published: a proxy may answer
+ * with nothing, or S3 may fail after the status line went out. */
+static int
+complete_result(const struct s3_resp *resp)
+{
+	char root[64];
+
+	return resp->len > 0 && s3xml_root(resp->body, resp->len, root, sizeof root) == 1 &&
+	    strcmp(root, XML_COMPLETE_RESULT) == 0;
+}
+
 int
 s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
     char *const *etags, int n, int if_absent, struct log_err *e)
@@ -632,6 +753,9 @@ s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
 	rc = s3_call(s, &r, e);
 	free(doc);
 	free(q);
+	if (rc == 0 && !complete_result(&s->x.resp))
+		rc = fail_req(s, &r, e, "HTTP %ld with %s " XML_COMPLETE_RESULT, s->x.resp.status,
+		    s->x.resp.len ? "a body that is not a" : "an empty body, not a");
 	return rc;
 }
 
@@ -819,7 +943,8 @@ s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len)
 struct list_stream {
 	struct s3xml *x;
 	struct s3_list_page *pg;
-	int bad;		/* not XML, or out of memory */
+	int bad;		/* not XML, out of memory, or too long */
+	size_t bytes;
 };
 
 static int
@@ -827,7 +952,8 @@ list_sink(void *ctx, const char *p, size_t n)
 {
 	struct list_stream *ls = ctx;
 
-	if (s3xml_feed(ls->x, p, n, 0) < 0 || ls->pg->nomem) {
+	if ((ls->bytes += n) > LIST_PAGE_BYTES_MAX || s3xml_feed(ls->x, p, n, 0) < 0 ||
+	    ls->pg->nomem) {
 		ls->bad = 1;
 		errno = EBADMSG;
 		return -1;
@@ -862,7 +988,7 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 			return 0;
 		if (!s->x.retryable || s->x.resp.sunk == 0 || attempt >= s->cfg->tries)
 			return -1;
-		if (s3_sleep_ms(s3_backoff_ms(attempt)) < 0)
+		if (backoff_wait(s, attempt) < 0)
 			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	}
 }

@@ -37,9 +37,11 @@ struct s3_resp {
 	char etag[128];		/* as sent, quotes and all */
 	char last_modified[64];
 	char content_range[96];
+	char location[1024];	/* a redirect's Location, without query or fragment */
 	uint64_t length;	/* Content-Length, when has_length */
 	int has_length;
 	char *body;		/* the body no sink took (first S3_BODY_MAX bytes) */
+	int cut;		/* ...and the rest was not read: the transfer was ended */
 	size_t len;
 	uint64_t sunk;		/* bytes given to the sink */
 };
@@ -79,10 +81,29 @@ struct s3_xfer {
 struct s3 {
 	const struct s3_cfg *cfg;
 	struct s3_xfer x;	/* s3_call's */
+	long timeout;		/* seconds s3_set_timeout gave; 0: none */
+	long long deadline;	/* CLOCK_MONOTONIC ms when every request stops; 0: none */
 };
 
 int s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e);
 void s3_free(struct s3 *s);
+
+/* --timeout SECONDS, for the programs that take it: getopt_long's entry
+ * (the user includes getopt.h), its value, its --help line. */
+#define S3_TIMEOUT_OPT 0x7400
+#define S3_TIMEOUT_LONG { "timeout", required_argument, NULL, S3_TIMEOUT_OPT }
+#define S3_TIMEOUT_HELP \
+	"      --timeout SECONDS     give up after SECONDS in all (default: no limit)\n"
+#define S3_TIMEOUT_MAX (366L * 24 * 3600)
+
+/* --timeout's argument: whole seconds, 0 to S3_TIMEOUT_MAX (0: none).
+ * 0, or -1 with e (EXIT_USAGE). */
+int s3_timeout_arg(const char *arg, long *secs, struct log_err *e);
+
+/* From now on every request of s, with its retries and waits, ends within
+ * secs seconds in all, and then fails naming the timeout; 0: no deadline.
+ * Without one, a transfer still ends when it stalls (PGBAK_S3_STALL). */
+void s3_set_timeout(struct s3 *s, long secs);
 
 int s3_xfer_init(struct s3_xfer *x, struct log_err *e);
 void s3_xfer_free(struct s3_xfer *x);

@@ -37,13 +37,13 @@ dup_to(char **dst, const char *s, struct log_err *e)
 
 /* "where to set it" for messages: "the s3 section of FILE or " or "". */
 static const char *
-in_file(const struct s3_flags *f)
+in_file(const struct s3_cfg *c)
 {
 	static char buf[512];
 
-	if (f->file == NULL)
+	if (c->file == NULL)
 		return "";
-	snprintf(buf, sizeof buf, "the s3 section of %s or ", f->file);
+	snprintf(buf, sizeof buf, "the s3 section of %s or ", c->file);
 	return buf;
 }
 
@@ -226,7 +226,7 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 		return -1;
 	if (c->bucket == NULL)
 		return log_fail(e, EXIT_USAGE, "no bucket: give -b BUCKET or s3://BUCKET/KEY, "
-		    "or set bucket in %sPGBAK_BUCKET", in_file(f));
+		    "or set bucket in %sPGBAK_BUCKET", in_file(c));
 	if (check_bucket(c->bucket, e) < 0)
 		return -1;
 
@@ -245,7 +245,7 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 	}
 	if (c->access_key == NULL)
 		return log_fail(e, EXIT_USAGE, "no access key: set access_key in %s"
-		    "AWS_ACCESS_KEY_ID", in_file(f));
+		    "AWS_ACCESS_KEY_ID", in_file(c));
 	if (has_space_or_ctl(c->access_key) || strchr(c->access_key, '/'))
 		return log_fail(e, EXIT_USAGE, "the access key has a space, '/' or a control "
 		    "character");
@@ -254,7 +254,7 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 		return -1;
 	if (c->secret == NULL)
 		return log_fail(e, EXIT_USAGE, "no secret key: set access_secret in %s"
-		    "AWS_SECRET_ACCESS_KEY", in_file(f));
+		    "AWS_SECRET_ACCESS_KEY", in_file(c));
 	/* A session token belongs to the environment's key, not to the file's. */
 	if (dup_to(&c->token, key_env ? first(getenv("AWS_SESSION_TOKEN"), NULL, NULL) : NULL,
 	    e) < 0)
@@ -294,27 +294,55 @@ s3_flags_set(struct s3_flags *f, int c, const char *arg)
 	case 'b': f->bucket = arg; return 1;
 	case 'e': f->endpoint = arg; return 1;
 	case 'r': f->region = arg; return 1;
+	case S3_OPT_SETTINGS_FD: f->settings_fd = arg; return 1;
 	default: return 0;
 	}
+}
+
+/* --settings-fd N as the path that opens it anew, at offset 0 (a memfd's
+ * offset is shared by every child given the same descriptor). */
+static int
+fd_path(const char *arg, char path[32], struct log_err *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 3 || n > 1 << 20)
+		return log_fail(e, EXIT_USAGE, "--settings-fd %s: want a descriptor number "
+		    "above 2", arg);
+	snprintf(path, 32, "/dev/fd/%ld", n);
+	return 0;
 }
 
 int
 s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
     struct log_err *e)
 {
+	static char path[32];
 	struct conf conf;
 	struct conf_s3 none;
 	char *url_bucket = NULL;
-	int r;
+	int r, flags = CONF_S3_ONLY;
 
 	memset(c, 0, sizeof *c);
 	memset(&none, 0, sizeof none);
 	none.path_style = -1;
 	c->file = f->file;
+	if (f->file && f->settings_fd)
+		return log_fail(e, EXIT_USAGE, "-c and --settings-fd both name the settings: "
+		    "give one");
+	if (f->settings_fd) {
+		if (fd_path(f->settings_fd, path, e) < 0)
+			return -1;
+		c->file = path;
+		flags |= CONF_LITERAL;
+	}
 	if (keyarg && parse_key(keyarg, &url_bucket, &c->key, e) < 0)
 		return -1;
-	if (f->file) {
-		if (conf_load(&conf, f->file, e) < 0) {
+	if (c->file) {
+		if (conf_load_for(&conf, c->file, flags, e) < 0) {
 			free(url_bucket);
 			s3_cfg_free(c);
 			return -1;
@@ -327,6 +355,20 @@ s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
 	free(url_bucket);
 	if (r < 0)
 		s3_cfg_free(c);
+	return r;
+}
+
+int
+s3_cfg_check(const struct conf *conf, struct log_err *e)
+{
+	struct s3_flags f = { .file = conf->path };
+	struct s3_cfg c;
+	int r;
+
+	memset(&c, 0, sizeof c);
+	c.file = conf->path;
+	r = resolve(&c, &f, &conf->s3, NULL, e);
+	s3_cfg_free(&c);
 	return r;
 }
 

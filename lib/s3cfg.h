@@ -26,6 +26,7 @@ struct s3_flags {
 	const char *bucket;	/* -b BUCKET */
 	const char *endpoint;	/* -e URL */
 	const char *region;	/* -r REGION */
+	const char *settings_fd; /* --settings-fd N: the s3 section as pgbak-run loaded it */
 };
 
 struct s3_cfg {
@@ -49,16 +50,20 @@ struct s3_cfg {
 	const char *file;	/* the settings file read, or NULL (for messages) */
 };
 
-/* The flags every S3 program takes, for getopt_long (which the user includes). */
+/* The flags every S3 program takes, for getopt_long (which the user includes).
+ * --settings-fd has no letter; its code is above any program's own. */
 #define S3_FLAGS_SHORT "c:b:e:r:"
+#define S3_OPT_SETTINGS_FD 0x5300
 #define S3_FLAGS_LONG \
 	{ "config", required_argument, NULL, 'c' }, \
 	{ "bucket", required_argument, NULL, 'b' }, \
 	{ "endpoint", required_argument, NULL, 'e' }, \
-	{ "region", required_argument, NULL, 'r' }
+	{ "region", required_argument, NULL, 'r' }, \
+	{ "settings-fd", required_argument, NULL, S3_OPT_SETTINGS_FD }
 /* ...and their lines in --help. */
 #define S3_FLAGS_HELP \
 	"  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n" \
+	"      --settings-fd N       read it from descriptor N, values as written (pgbak-run)\n" \
 	"  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n" \
 	"  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n" \
 	"  -r, --region NAME         the signing region (default us-east-1)\n"
@@ -66,11 +71,18 @@ struct s3_cfg {
 /* Keep option c's argument in f when c is one of those: 1, else 0. */
 int s3_flags_set(struct s3_flags *f, int c, const char *arg);
 
-/* Resolve c from flags f, the settings file f->file and the environment.
+/* Resolve c from flags f, the settings file f->file (or f->settings_fd) and
+ * the environment; of the file only its s3 section (CONF_S3_ONLY).
  * keyarg (NULL: none) is "KEY" or "s3://BUCKET/KEY".  Errors are
  * EXIT_USAGE and name the flag, setting or variable to fix. */
 int s3_cfg_load(struct s3_cfg *c, const struct s3_flags *f, const char *keyarg,
     struct log_err *e);
+
+/* Whether the S3 programs can work with the s3 section of settings c as
+ * loaded and this environment: what s3_cfg_load would say, with messages
+ * naming c's file.  pgbak-run checks before it runs (or reloads) anything. */
+struct conf;
+int s3_cfg_check(const struct conf *c, struct log_err *e);
 
 /* Free c, wiping the secret. */
 void s3_cfg_free(struct s3_cfg *c);

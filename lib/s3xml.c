@@ -1,5 +1,6 @@
 /* s3xml: S3's XML replies read with libexpat (see s3xml.h). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,37 @@ s3xml_get(const char *doc, size_t len, const char *path, char *out, size_t cap)
 	if (cap == 0 || s3xml_parse(doc, len, get_fn, &g) < 0)
 		return -1;
 	return g.found;
+}
+
+struct root {
+	char *out;
+	size_t cap;
+};
+
+/* The root element ends last: each end overwrites the one before. */
+static void
+root_fn(void *ctx, const char *path, const char *text)
+{
+	struct root *r = ctx;
+
+	(void)text;
+	if (strchr(path, '/') == NULL)
+		snprintf(r->out, r->cap, "%s", path);
+}
+
+int
+s3xml_root(const char *doc, size_t len, char *out, size_t cap)
+{
+	struct root r = { out, cap };
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (s3xml_parse(doc, len, root_fn, &r) < 0) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 1;
 }
 
 char *

@@ -29,6 +29,10 @@ void s3xml_free(struct s3xml *x);
  * fit).  1 found, 0 not there, -1 not XML. */
 int s3xml_get(const char *doc, size_t len, const char *path, char *out, size_t cap);
 
+/* Copy the name of doc's root element into out (cap bytes, cut to fit):
+ * what kind of reply it is.  1 when doc is well-formed XML, -1 not. */
+int s3xml_root(const char *doc, size_t len, char *out, size_t cap);
+
 /* Escape & < > " ' for element text; malloc'd. */
 char *s3xml_escape(const char *s);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "culprit.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -55,6 +56,7 @@ struct run {
 	int *commitfd;		/* write end of stage i's commit pipe, -1 */
 	int *pidfd;		/* -1 when reaped or unsupported */
 	int *reaped;
+	struct culprit *why;	/* why[i]: what was seen of stage i's end, for the blame */
 	int (*ep)[2], (*cp)[2], (*up)[2], (*dn)[2];	/* pipes not yet handed over */
 	int devnull;
 	long long start, deadline, kill_at;
@@ -148,7 +150,7 @@ child(const char *path, char *const argv[], char *const envp[],
 {
 	struct sigaction sa;
 	sigset_t none;
-	int hi[4], k, sig, err, maxdst = 2;
+	int hi[5], k, sig, err, maxdst = 2;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -194,7 +196,7 @@ start(struct run *r, size_t i, int in, int out, int errw, int commitr)
 {
 	struct spawn_pipe *p = r->p;
 	struct spawn_stage *s = &p->st[i];
-	int src[4], dst[4], nmap = 0, ep[2], err = 0;
+	int src[5], dst[5], nmap = 0, ep[2], err = 0;
 	sigset_t all, old;
 	char *path;
 	ssize_t k;
@@ -208,6 +210,8 @@ start(struct run *r, size_t i, int in, int out, int errw, int commitr)
 	src[nmap] = errw, dst[nmap++] = 2;
 	if (s->commit_fd > 2)
 		src[nmap] = commitr, dst[nmap++] = s->commit_fd;
+	if (s->pass_as > 2)
+		src[nmap] = s->pass_fd, dst[nmap++] = s->pass_as;
 	if (pipe2(ep, O_CLOEXEC) < 0) {
 		free(path);
 		return log_fail_sys(&p->err, EXIT_TEMP, "unable to start %s", s->name);
@@ -321,11 +325,11 @@ spawn_describe(const struct spawn_stage *s, char *buf, size_t n)
 		snprintf(buf, n, "%s not found", s->name);
 	else if (s->exec_errno)
 		snprintf(buf, n, "%s could not be run: %s", s->name, strerror(s->exec_errno));
+	else if (s->signal)
+		snprintf(buf, n, "%s killed by %s (signal %d)", s->name, signame(s->signal),
+		    s->signal);
 	else if (s->status < 0)
 		snprintf(buf, n, "%s was not run", s->name);
-	else if (s->status > EXIT_SIGNAL)
-		snprintf(buf, n, "%s killed by %s (signal %d)", s->name,
-		    signame(s->status - EXIT_SIGNAL), s->status - EXIT_SIGNAL);
 	else
 		snprintf(buf, n, "%s exited %d", s->name, s->status);
 }
@@ -341,6 +345,29 @@ relay_batch(const struct relay *rl)
 	if (in < RELAY_REST_PIPE || (out >= 0 && out < RELAY_REST_PIPE))
 		return 0;
 	return in / RELAY_BATCH_DIV;
+}
+
+/* The pipe's other end is closed: POLLHUP on a read end (no writer left),
+ * POLLERR on a write end (no reader left). */
+static int
+other_end_open(int fd, short events)
+{
+	struct pollfd pf = { fd, events, 0 };
+
+	while (poll(&pf, 1, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return !(pf.revents & (POLLHUP | POLLERR));
+}
+
+/* Relay i found its reader gone: the stage after it closed its input, and
+ * stage i, if it still holds its output, can only hit EPIPE from now on. */
+static void
+cut(struct run *r, size_t i)
+{
+	if (i + 1 < r->p->n)
+		culprit_left(&r->why[i + 1]);
+	culprit_cut(&r->why[i], other_end_open(r->rl[i].src, POLLIN));
 }
 
 /* Pass what is there from one stage to the next; a bounded number of calls
@@ -393,6 +420,7 @@ relay_step(struct run *r, size_t i)
 			return;
 		} else if (errno == EPIPE) {
 			s->broken = 1;
+			cut(r, i);
 		} else {
 			rl->failed = 1;
 			if (r->p->err.status == 0 && !rl->own_dst && r->p->out_name)
@@ -465,9 +493,14 @@ reap(struct run *r)
 			continue;
 		k = waitpid(s->pid, &ws, WNOHANG);
 		if (k == s->pid || (k < 0 && errno == ECHILD)) {
-			s->status = k == s->pid ? log_wait_status(ws) : EXIT_TEMP;
-			if (s->status == EXIT_SIGNAL + SIGPIPE)
+			/* exit status and signal apart, as wait(2) has them */
+			s->status = k != s->pid ? EXIT_TEMP : WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+			s->signal = k == s->pid && WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+			if (s->signal == SIGPIPE)
 				s->broken = 1;
+			if (r->p->timed_out || r->p->cancelled)
+				culprit_stop(&r->why[i]);
+			culprit_end(&r->why[i], s->status, s->signal);
 			r->reaped[i] = 1;
 			xclose(&r->pidfd[i]);
 		}
@@ -501,6 +534,8 @@ commit_step(struct run *r, size_t k)
 			w = write(r->commitfd[k], "commit\n", 7);
 		while (w < 0 && errno == EINTR);
 		p->st[k].committed = w == 7;
+	} else {
+		culprit_withhold(&r->why[k], other_end_open(r->commitfd[k], POLLOUT));
 	}
 	xclose(&r->commitfd[k]);
 }
@@ -614,31 +649,6 @@ step(struct run *r)
 		commit_step(r, i);
 }
 
-/* The stage to blame: the first that failed and whose failure is not a
- * consequence of a stage downstream going away (a broken pipe).  A commit
- * stage refused its commit only because of a stage before it, which comes
- * first in this order. */
-static int
-culprit(const struct run *r)
-{
-	const struct spawn_pipe *p = r->p;
-	size_t i;
-	int first = -1;
-
-	for (i = 0; i < p->n; i++) {
-		const struct spawn_stage *s = &p->st[i];
-
-		if (s->status == 0 && !s->exec_errno)
-			continue;
-		if (first < 0)
-			first = (int)i;
-		if (s->broken && !s->exec_errno)
-			continue;
-		return (int)i;
-	}
-	return first;
-}
-
 static int
 setup(struct run *r)
 {
@@ -704,12 +714,15 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 	for (i = 0; i < n; i++) {
 		struct spawn_stage *s = &p->st[i];
 
-		s->pid = 0, s->status = -1, s->exec_errno = 0, s->broken = 0, s->committed = 0;
+		s->pid = 0, s->status = -1, s->signal = 0, s->exec_errno = 0, s->broken = 0;
+		s->committed = 0;
 		s->bytes_out = 0;
 		memset(&s->ring, 0, sizeof s->ring);
 	}
-	if (alloc_run(&r, n) < 0)
+	if (alloc_run(&r, n) < 0 || (r.why = calloc(n + 1, sizeof *r.why)) == NULL) {
+		free(r.rl);
 		return log_fail(e, EXIT_TEMP, "out of memory");
+	}
 	ep = r.ep, cp = r.cp, up = r.up, dn = r.dn;
 	r.start = now_ms();
 	r.deadline = p->timeout_ms > 0 ? r.start + p->timeout_ms : 0;
@@ -771,14 +784,16 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 		rc = -1;
 		if (e)
 			*e = p->err;
-	} else if (rc < 0) {
-		p->failed = culprit(&r);
+	} else if (rc < 0 && (p->failed = culprit_find(r.why, n)) >= 0) {
 		spawn_describe(&p->st[p->failed], why, sizeof why);
 		log_fail(e, p->st[p->failed].status == EXIT_NOTFOUND ? EXIT_NOTFOUND : EXIT_TEMP,
 		    "%s", why);
+	} else if (rc < 0) {
+		log_fail(e, EXIT_TEMP, "stopped");	/* every stage was stopped: not reached */
 	}
 	if (r.devnull >= 0)
 		close(r.devnull);
+	free(r.why);
 	free(r.rl);
 	return rc;
 }

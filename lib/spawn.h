@@ -11,9 +11,10 @@
  * exited 0 and all their data was delivered, otherwise it is closed empty.
  *
  * Every descriptor spawn opens is close-on-exec; a child gets exactly its
- * stdin, stdout, stderr and its commit descriptor.  Exec failure travels to
- * the parent through a close-on-exec pipe (status 126, or 127 when not
- * found).  The child starts with the default disposition for every signal
+ * stdin, stdout, stderr, its commit descriptor and the one descriptor of
+ * the caller's it names in pass_as (pgbak-run's settings for S3 children).
+ * Exec failure travels to the parent through a close-on-exec pipe (status
+ * 126, or 127 when not found).  The child starts with the default disposition for every signal
  * and an empty signal mask.  The caller must ignore SIGPIPE.
  *
  * Memory per pipeline is bounded: SPAWN_RING bytes of stderr per stage.
@@ -43,10 +44,13 @@ struct spawn_stage {
 	char *const *envp;	/* NULL: the caller's environment */
 	int capture;		/* keep stderr in ring instead of passing it on */
 	int commit_fd;		/* > 2: the child's descriptor for the commit pipe; 0: none */
+	int pass_as;		/* > 2: the child also gets pass_fd as this number; 0: none */
+	int pass_fd;		/* the caller's descriptor for pass_as (it stays the caller's) */
 
 	/* Results. */
 	pid_t pid;		/* 0 when it was never started */
-	int status;		/* exit table: code, 126, 127, 128+N; -1 not run */
+	int status;		/* its exit status (126, 127: could not be run); -1: did not exit */
+	int signal;		/* the signal that killed it; 0: none (apart, as wait(2) has them) */
 	int exec_errno;		/* why it could not be run, 0 when it ran */
 	int broken;		/* its output was cut because the reader went away */
 	int committed;		/* "commit" was written to its commit pipe */
@@ -69,7 +73,7 @@ struct spawn_pipe {
 	pid_t pgid;		/* the stages' process group */
 	int timed_out;
 	int cancelled;
-	int failed;		/* the stage that failed for its own reason; -1 none */
+	int failed;		/* the stage to blame (see culprit.h); -1 none */
 	struct log_err err;	/* a failure of spawn itself (fork, relay), status 0 if none */
 };
 

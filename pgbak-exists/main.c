@@ -17,7 +17,8 @@
 #include "log.h"
 #include "s3.h"
 
-#define USAGE "usage: pgbak-exists [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY"
+#define USAGE "usage: pgbak-exists [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
+	"[--timeout SECONDS] KEY"
 
 static noreturn void
 usage(void)
@@ -25,6 +26,7 @@ usage(void)
 	printf("%s\n"
 	    "Exit 0 when the object KEY exists, 1 when it does not, 111 when that cannot be told.\n"
 	    S3_FLAGS_HELP
+	    S3_TIMEOUT_HELP
 	    "  -v, --verbose             print its size, ETag and modification time\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
@@ -50,6 +52,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
+		S3_TIMEOUT_LONG,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -59,6 +62,7 @@ main(int argc, char **argv)
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
+	long timeout = 0;
 	int c, rc;
 
 	log_init(argv[0]);
@@ -66,6 +70,10 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_verbose++; break;
+		case S3_TIMEOUT_OPT:
+			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
+				die_err(&e);
+			break;
 		case 'h': usage();
 		case 'V': log_version();
 		default:
@@ -82,6 +90,7 @@ main(int argc, char **argv)
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
+	s3_set_timeout(&s, timeout);
 
 	rc = s3_head(&s, cfg.key, &e);
 	if (rc > 0 && log_verbose)
@@ -90,7 +99,5 @@ main(int argc, char **argv)
 	s3_cfg_free(&cfg);
 	if (rc < 0)
 		die_err(&e);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return rc > 0 ? EXIT_OK : EXIT_NO;
+	return log_stdout_done(rc > 0 ? EXIT_OK : EXIT_NO);
 }

@@ -22,7 +22,8 @@
 #include "s3.h"
 #include "s3get.h"
 
-#define USAGE "usage: pgbak-get [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY > FILE"
+#define USAGE "usage: pgbak-get [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
+	"[--timeout SECONDS] KEY > FILE"
 
 static noreturn void
 usage(void)
@@ -30,6 +31,7 @@ usage(void)
 	printf("%s\n"
 	    "Write the object KEY to standard output; exit 1 when it does not exist.\n"
 	    S3_FLAGS_HELP
+	    S3_TIMEOUT_HELP
 	    "  -v, --verbose             report resumed transfers and the rate\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
@@ -67,6 +69,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
+		S3_TIMEOUT_LONG,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -80,6 +83,7 @@ main(int argc, char **argv)
 	struct s3 s;
 	struct timespec t0, t1;
 	double secs;
+	long timeout = 0;
 	int c, rc;
 
 	log_init(argv[0]);
@@ -87,6 +91,10 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_verbose++; break;
+		case S3_TIMEOUT_OPT:
+			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
+				die_err(&e);
+			break;
 		case 'h': usage();
 		case 'V': log_version();
 		default:
@@ -105,6 +113,7 @@ main(int argc, char **argv)
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
+	s3_set_timeout(&s, timeout);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = s3_get(&s, cfg.key, &g, &e);
@@ -126,5 +135,5 @@ main(int argc, char **argv)
 		}
 		exit(e.status ? e.status : EXIT_TEMP);
 	}
-	return rc > 0 ? EXIT_NO : EXIT_OK;
+	return log_stdout_done(rc > 0 ? EXIT_NO : EXIT_OK);
 }

@@ -33,7 +33,7 @@ usage(void)
 	    "  -v, --verbose             print bytes, ratio and speed at the end\n"
 	    "      --help, --version\n",
 	    log_prog, GZ_LEVEL_DEFAULT, gz_threads(), GZ_BLOCK_DEFAULT >> 10);
-	exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_TEMP);
+	log_help_done();
 }
 
 /* A whole decimal number in [lo, hi], or a usage error naming the option. */
@@ -136,6 +136,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		die(EXIT_USAGE, "unexpected argument '%s': input is stdin, output is stdout",
 		    argv[optind]);
+	if (log_stdin_closed)
+		die(EXIT_USAGE, "standard input is closed: nothing to compress; "
+		    "give the data on standard input");
 	if (!force && isatty(STDOUT_FILENO))
 		die(EXIT_USAGE, "compressed data not written to a terminal: "
 		    "redirect stdout, or use -f to force");
@@ -146,5 +149,5 @@ main(int argc, char **argv)
 	if (gz_compress(STDIN_FILENO, STDOUT_FILENO, &o, &st, &e) != 0)
 		die_err(&e);
 	report(&st, now() - t0);
-	return EXIT_OK;
+	return log_stdout_done(EXIT_OK);
 }

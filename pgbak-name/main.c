@@ -81,9 +81,8 @@ main(int argc, char **argv)
 		die_err(&e);
 	if (name_object(argv[optind], argv[optind + 1], ymd, flags, &key, &local, &e) == -1)
 		die_err(&e);
-	if (printf("%s\n", file ? local : key) < 0 || fflush(stdout) == EOF || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
+	printf("%s\n", file ? local : key);
 	free(key);
 	free(local);
-	return EXIT_OK;
+	return log_stdout_done(EXIT_OK);
 }

@@ -29,7 +29,7 @@
 #include "s3.h"
 
 #define USAGE "usage: pgbak-prune [-nv] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
-	"[--keep-days N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] " \
+	"[--timeout SECONDS] [--keep-days N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] " \
 	"[--today YYYYMMDD] PREFIX-OR-KEY... | -c FILE [DATABASE-OR-KEY...]"
 #define BACKUPS_MAX 1000000	/* backups of one database we agree to judge */
 #define PLACEHOLDER "20000101"	/* the date name_make gets to find a stem */
@@ -67,11 +67,13 @@ usage(void)
 	    "  -b, --bucket NAME         the bucket (also PGBAK_BUCKET)\n"
 	    "  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n"
 	    "  -r, --region NAME         the signing region (default us-east-1)\n"
+	    "      --settings-fd N       the s3 section on descriptor N, values as written\n"
 	    "      --keep-days N         keep every backup of the last N days (today is day 1)\n"
 	    "      --keep-daily N        keep the newest of each of the last N days with one\n"
 	    "      --keep-weekly N       keep the newest of each of the last N ISO weeks with one\n"
 	    "      --keep-monthly N      keep the newest of each of the last N months with one\n"
 	    "      --today YYYYMMDD      judge as on that day (default: today, local time)\n"
+	    S3_TIMEOUT_HELP
 	    "  -n, --dry-run             print the plan, delete nothing\n"
 	    "  -v, --verbose             print the plan, then delete\n"
 	    "      --help                print this help\n"
@@ -93,36 +95,30 @@ rule_arg(const char *opt, const char *s)
 	return (int)v;
 }
 
-/* "dir/base-" from a key name_make made with PLACEHOLDER. */
+/* "dir/base-" from a key name_make made (lib/name splits it). */
 static char *
 stem_cut(char *key)
 {
-	key[strlen(key) - strlen(PLACEHOLDER ".gz")] = '\0';
+	struct name_parts p;
+
+	key[name_parse(key, &p, NULL) == 0 ? p.stem : 0] = '\0';
 	return key;
 }
 
-/* How long the "-YYYYMMDD.gz[.age]" tail of s is when it has one with a real
- * date (copied to ymd), else 0. */
-static size_t
-backup_tail(const char *s, char ymd[9])
+/* Whether s is the key of a backup, as lib/name parses it, with a real date:
+ * 1 yes (*stem the length of "dir/base-"), 0 no, -1 it ends like one but is
+ * not spelled as pgbak-name spells it (e says how it would be). */
+static int
+backup_key(const char *s, size_t *stem, struct log_err *e)
 {
-	static const char *const sfx[] = { ".gz", ".gz.age" };
-	size_t n = strlen(s), i, k;
-	char d[9];
-	int j;
+	struct name_parts p;
+	char ymd[9];
+	int rc = name_parse(s, &p, e);
 
-	for (j = 0; j < 2; j++) {
-		k = strlen(sfx[j]);
-		if (n < k + 9 || strcmp(s + n - k, sfx[j]) != 0 || s[n - k - 9] != '-')
-			continue;
-		memcpy(d, s + n - k - 8, 8);
-		d[8] = '\0';
-		for (i = 0; i < 8 && d[i] >= '0' && d[i] <= '9'; i++)
-			;
-		if (i == 8 && name_date(d, ymd, NULL) == 0)
-			return k + 9;
-	}
-	return 0;
+	if (p.stem == 0 || name_date(p.ymd, ymd, NULL) < 0)
+		return 0;
+	*stem = p.stem;
+	return rc == 0 ? 1 : -1;
 }
 
 /* The stem of a command-line argument: the key of one backup (which must be
@@ -130,32 +126,19 @@ backup_tail(const char *s, char ymd[9])
 static int
 arg_stem(const char *arg, char **stem, char **key, struct log_err *e)
 {
-	char ymd[9], *prefix, *k, *local;
-	size_t tail = backup_tail(arg, ymd), n = strlen(arg);
+	char *k, *local;
+	size_t n = strlen(arg), sl;
+	int is = backup_key(arg, &sl, e);
 
 	*stem = *key = NULL;
-	if (tail) {
-		if ((prefix = strndup(arg, n - tail)) == NULL)
-			return log_fail_sys(e, EXIT_TEMP, "unable to read %s", arg);
-		if (name_make(prefix, NULL, ymd, &k, &local, e) < 0) {
-			free(prefix);
-			return -1;
-		}
-		free(prefix);
-		free(local);
-		/* the key pgbak-name makes, with the suffix the argument has */
-		n = strlen(k);
-		if (strncmp(k, arg, n) != 0 || (arg[n] != '\0' && strcmp(arg + n, ".age") != 0)) {
-			log_fail(e, EXIT_USAGE, "%s is not a key pgbak names backups with "
-			    "(it would be %s)", arg, k);
-			free(k);
-			return -1;
-		}
-		if ((*key = strdup(arg)) == NULL) {
-			free(k);
+	if (is < 0)
+		return -1;
+	if (is) {
+		if ((*key = strdup(arg)) == NULL || (*stem = strndup(arg, sl)) == NULL) {
+			free(*key);
+			*key = NULL;
 			return log_fail_sys(e, EXIT_TEMP, "unable to read %s", arg);
 		}
-		*stem = stem_cut(k);	/* "YYYYMMDD.gz" is as long as PLACEHOLDER ".gz" */
 		return 0;
 	}
 	if (n == 0 || arg[n - 1] == '/' || arg[n - 1] == '\\')
@@ -215,8 +198,8 @@ settings_targets(const struct conf *c, char **args, int nargs, const struct keep
 	const struct keep_policy *use;
 	struct keep_policy pol;
 	struct log_err e;
-	char *stem, *key, ymd[9];
-	size_t i;
+	char *stem, *key;
+	size_t i, sl;
 	int a, hit;
 
 	if (nargs == 0) {
@@ -237,7 +220,7 @@ settings_targets(const struct conf *c, char **args, int nargs, const struct keep
 	}
 	for (a = 0; a < nargs; a++) {
 		stem = key = NULL;
-		if (backup_tail(args[a], ymd) && arg_stem(args[a], &stem, &key, &e) < 0)
+		if (backup_key(args[a], &sl, &e) != 0 && arg_stem(args[a], &stem, &key, &e) < 0)
 			die_err(&e);
 		for (i = 0, hit = 0; i < c->ndbs; i++) {
 			char *s = entry_stem(&c->dbs[i]);
@@ -284,11 +267,12 @@ on_object(void *ctx, const struct s3_object *o)
 {
 	struct series *sr = ctx;
 	size_t sl = strlen(sr->t->stem);
+	struct name_parts p;
 	struct backup *v;
 	char ymd[9];
 
-	if (sl == 0 || strncmp(o->key, sr->t->stem, sl) != 0 ||
-	    backup_tail(o->key + sl - 1, ymd) != strlen(o->key + sl - 1))
+	if (sl == 0 || strncmp(o->key, sr->t->stem, sl) != 0 || name_parse(o->key, &p, NULL) < 0 ||
+	    p.stem != sl || name_date(p.ymd, ymd, NULL) < 0)
 		return 0;
 	if (sr->t->key && strcmp(o->key, sr->t->key) == 0)
 		sr->seen_key = 1;
@@ -380,8 +364,9 @@ prune(struct s3 *s, const struct target *t, const char *today, int dry, struct l
 		else
 			printf("delete %s\n", sr.v[i].key);
 	}
-	if (fflush(stdout) != 0) {
-		log_fail_sys(e, EXIT_TEMP, "unable to write to standard output");
+	if (log_flush_stdout() < 0) {
+		/* nothing is deleted unlisted; main names standard output, once */
+		rc = 0;
 		goto out;
 	}
 	rc = dry || ngone == 0 ? 0 : s3_delete_many(s, gone, ngone, e);
@@ -400,6 +385,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
+		S3_TIMEOUT_LONG,
 		{ "keep-days", required_argument, NULL, KEEP_DAYS_OPT },
 		{ "keep-daily", required_argument, NULL, KEEP_DAILY_OPT },
 		{ "keep-weekly", required_argument, NULL, KEEP_WEEKLY_OPT },
@@ -418,6 +404,7 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct s3 s;
 	char today[9] = "";
+	long timeout = 0;
 	int c, dry = 0, rc = EXIT_OK;
 	size_t i;
 
@@ -434,6 +421,10 @@ main(int argc, char **argv)
 				die(EXIT_USAGE, "--today: %s", e.msg);
 			break;
 		case 'n': dry = 1; break;
+		case S3_TIMEOUT_OPT:
+			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
+				die_err(&e);
+			break;
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
@@ -448,7 +439,8 @@ main(int argc, char **argv)
 		name_today(today);
 
 	if (flags.file) {
-		if (conf_load(&conf, flags.file, &e) < 0)
+		/* the databases' names, prefixes and policies, never their passwords */
+		if (conf_load_for(&conf, flags.file, CONF_S3_ONLY, &e) < 0)
 			die_err(&e);
 		if (!conf.s3.enable)
 			die(EXIT_USAGE, "%s: s3 enable is false: pgbak-prune prunes backups in S3 "
@@ -475,6 +467,7 @@ main(int argc, char **argv)
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
+	s3_set_timeout(&s, timeout);
 	for (i = 0; i < ntargets; i++) {
 		if (prune(&s, &targets[i], today, dry, &e) == 0)
 			continue;
@@ -491,7 +484,5 @@ main(int argc, char **argv)
 	free(targets);
 	if (flags.file)
 		conf_free(&conf);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return rc;
+	return log_stdout_done(rc);
 }

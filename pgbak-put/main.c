@@ -187,6 +187,9 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "-C %d: not an open file descriptor", o.commit_fd);
 	if (any_date && stale < 0)
 		die(EXIT_USAGE, "--any-date goes with --abort-stale; %s", USAGE);
+	if (stale < 0 && log_stdin_closed)
+		die(EXIT_USAGE, "standard input is closed: nothing to store; give the backup "
+		    "on standard input (</dev/null stores an empty object)");
 	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
 		die_err(&e);
 	if (any_date && put_dated(cfg.key) == 0) {
@@ -224,5 +227,5 @@ main(int argc, char **argv)
 		reraise();
 		exit(e.status ? e.status : EXIT_TEMP);
 	}
-	return rc;
+	return log_stdout_done(rc);
 }

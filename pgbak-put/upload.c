@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "name.h"
 #include "s3plan.h"
 #include "sigv4.h"
 #include "upload.h"
@@ -460,25 +461,39 @@ multipart_etag(const struct up *u, char out[48])
 	snprintf(out, 48, "\"%s-%d\"", hex, u->parts);
 }
 
+/*
+ * Complete did not say it published the object, but it may have: its answer
+ * was lost or garbled (an empty 200, a cut connection), or a retry found
+ * the upload gone.  The object then holds exactly our parts: the multipart
+ * ETag and the bytes read.  Anything else is not ours, and the caller
+ * aborts the upload, which cannot touch a published object.
+ */
+static int
+published_anyway(struct up *u)
+{
+	struct s3 *s = u->s;
+	struct log_err he;
+	char want[48];
+
+	multipart_etag(u, want);
+	return s3_head(s, u->o->key, &he) == 1 && strcmp(s->x.resp.etag, want) == 0 &&
+	    s->x.resp.has_length && s->x.resp.length == u->bytes_read;
+}
+
+/* 0 published, EXIT_NO a 412 to --if-absent (another writer's object is
+ * there), -1 failed. */
 static int
 complete(struct up *u, struct log_err *e)
 {
-	struct s3 *s = u->s;
-	char want[48];
+	long status;
 
-	if (s3_mpu_complete(s, u->o->key, u->upload_id, u->etags, u->parts, u->o->if_absent,
+	if (s3_mpu_complete(u->s, u->o->key, u->upload_id, u->etags, u->parts, u->o->if_absent,
 	    e) == 0)
 		return 0;
-	/* a retried Complete whose first answer was lost finds its upload gone */
-	if (s->x.attempt > 1 && s->x.resp.status == 404 &&
-	    strcmp(s->x.resp.code, "NoSuchUpload") == 0) {
-		struct log_err he;
-
-		multipart_etag(u, want);
-		if (s3_head(s, u->o->key, &he) == 1 && strcmp(s->x.resp.etag, want) == 0)
-			return 0;
-	}
-	return -1;
+	status = u->s->x.resp.status;	/* published_anyway's HEAD replaces it */
+	if (published_anyway(u))
+		return 0;
+	return u->o->if_absent && status == 412 ? EXIT_NO : -1;
 }
 
 /*
@@ -495,9 +510,7 @@ complete_absent(struct up *u, struct log_err *e)
 
 	if ((rc = s3_head(u->s, u->o->key, e)) != 0)
 		return rc > 0 ? EXIT_NO : -1;
-	if (complete(u, e) == 0)
-		return 0;
-	return u->s->x.resp.status == 412 ? EXIT_NO : -1;
+	return complete(u, e);
 }
 
 /* HEAD the new object: it must hold exactly the bytes read. */
@@ -631,26 +644,21 @@ struct stale {
 size_t
 put_dated(const char *key)
 {
-	static const char *const ends[] = { ".gz", ".gz.age" };
-	size_t n = strlen(key), e, i;
+	struct name_parts p;
 
-	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
-		e = strlen(ends[i]);
-		if (n >= e + 9 && strcmp(key + n - e, ends[i]) == 0 && key[n - e - 9] == '-' &&
-		    strspn(key + n - e - 8, "0123456789") == 8)
-			return n - e - 8;
-	}
-	return 0;
+	return name_parse(key, &p, NULL) == 0 ? p.stem : 0;
 }
 
 /* key is st->key, or with any date the same name and end on another day */
 static int
 stale_key(const struct stale *st, const char *key)
 {
+	struct name_parts p, q;
+
 	if (st->stem == 0)
 		return strcmp(key, st->key) == 0;
-	return strlen(key) == strlen(st->key) && strncmp(key, st->key, st->stem) == 0 &&
-	    put_dated(key) == st->stem && strcmp(key + st->stem + 8, st->key + st->stem + 8) == 0;
+	return name_parse(key, &p, NULL) == 0 && name_parse(st->key, &q, NULL) == 0 &&
+	    p.stem == q.stem && p.flags == q.flags && strncmp(key, st->key, p.stem) == 0;
 }
 
 static int

@@ -28,8 +28,8 @@ int put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e);
 int put_abort_stale(struct s3 *s, const char *key, long age, int any_date, int *count,
     struct log_err *e);
 
-/* The length of "NAME-" when key ends with -YYYYMMDD.gz or -YYYYMMDD.gz.age
- * (a pgbak-run key), else 0. */
+/* The length of "DIR/NAME-" when key is one pgbak-run names, NAME-YYYYMMDD.gz
+ * or NAME-YYYYMMDD.gz.age as lib/name spells it (name_parse), else 0. */
 size_t put_dated(const char *key);
 
 #endif

@@ -24,24 +24,32 @@
 
 #include <openssl/crypto.h>
 
+#include "atomic.h"
 #include "keep.h"
 #include "log.h"
 #include "name.h"
 #include "run.h"
+#include "s3cfg.h"
 #include "spawn.h"
 
 extern char **environ;
 
 enum { DUMP, GZIP };
 
+/*
+ * A temporary name holds at most this many bytes of the backup's name:
+ * lib/name lets a name reach NAME_MAX (255), and the unique tail a
+ * temporary name adds (".PID.N.tmp", ".XXXXXX") must still fit, else a name
+ * that pgbak-name accepts could not be written.  The tail, not the stem,
+ * makes it unique.
+ */
+#define TEMP_STEM_MAX 200
+
 /* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
 struct dump {
 	const char *name;	/* "pg_dump" or "pg_dumpall" */
-	char *argv[14];
-	char port[16];
-	char *gz_argv[3];
-	char level[16];		/* "-N" from gzip_level */
-	char **age_argv;	/* age -r R1 -r R2 ...; NULL: no encryption */
+	struct argv argv, gz_argv;	/* argv.c's */
+	struct argv age_argv;	/* v NULL: no encryption */
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
@@ -62,67 +70,30 @@ timeout_of(const struct conf *c, const struct conf_db *db)
 	return db->timeout > 0 ? db->timeout : c->timeout > 0 ? c->timeout : 1800;
 }
 
-static int
-is_db_password(const struct conf *c, const char *val)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndbs; i++)
-		if (c->dbs[i].password && *c->dbs[i].password &&
-		    strcmp(c->dbs[i].password, val) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-name_is(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
 /*
- * The environments of the stages, built from ours:
- *   pgbak-put, pgbak-exists: without PGPASSWORD.  They re-read the settings
- *     file (for the S3 section), and conf_load expands every ${NAME} in it,
- *     the databases' passwords included, so the variables a password names
- *     must stay; PGPASSWORD itself stays only when its value is one of the
- *     passwords, that is when the file may say password: ${PGPASSWORD}.
- *   pgbak-gzip: also without any variable holding a database password and
- *     without the S3 secrets: it reads nothing but its input.
- *   pg_dump: as pgbak-gzip, plus PGPASSWORD of its database (dump_prepare).
+ * What the children are handed besides argv: the environments of env.c
+ * and, for the S3 children, the s3 section as loaded (conf_s3_fd), checked
+ * here as they will read it.  Under --daemon a reload builds a new set
+ * before it drops the old one, so a pass never mixes two settings.
  */
-static char **
-env_filter(const struct conf *c, int bare)
-{
-	size_t n = 0, k = 0;
-	char **v, **e, *eq;
-
-	for (e = environ; *e; e++)
-		n++;
-	if ((v = calloc(n + 2, sizeof *v)) == NULL)
-		return NULL;
-	for (e = environ; *e; e++) {
-		eq = strchr(*e, '=');
-		if (eq == NULL)
-			continue;
-		if (bare && (is_db_password(c, eq + 1) || name_is(*e, "PGPASSWORD") ||
-		    name_is(*e, "AWS_SECRET_ACCESS_KEY") || name_is(*e, "AWS_SESSION_TOKEN")))
-			continue;
-		if (!bare && name_is(*e, "PGPASSWORD") && !is_db_password(c, eq + 1))
-			continue;
-		v[k++] = *e;
-	}
-	return v;
-}
-
 int
-job_env(struct run_ctx *x)
+job_env(struct run_ctx *x, struct log_err *e)
 {
-	x->env = env_filter(x->c, 0);
-	x->env_bare = env_filter(x->c, 1);
-	return x->env && x->env_bare ? 0 : -1;
+	x->settings_fd = -1;
+	x->env = env_for(environ, x->c, ENV_S3);
+	x->env_bare = env_for(environ, x->c, ENV_BARE);
+	if (x->env == NULL || x->env_bare == NULL) {
+		job_env_free(x);
+		return log_fail(e, EXIT_TEMP, "out of memory");
+	}
+	if (x->o->dry_run || !x->c->enable || !x->c->s3.enable)
+		return 0;	/* no S3 child runs: -n only shows their argv */
+	if ((s3_cfg_check(x->c, e) < 0 ||
+	    (x->settings_fd = conf_s3_fd(x->c, e)) < 0)) {
+		job_env_free(x);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -131,6 +102,9 @@ job_env_free(struct run_ctx *x)
 	free(x->env);
 	free(x->env_bare);
 	x->env = x->env_bare = NULL;
+	if (x->settings_fd >= 0)
+		close(x->settings_fd);
+	x->settings_fd = -1;
 }
 
 static void
@@ -141,34 +115,14 @@ dump_release(struct dump *d)
 		free(d->pw);
 	}
 	free(d->env);
-	free(d->age_argv);
+	argv_free(&d->argv);
+	argv_free(&d->gz_argv);
+	argv_free(&d->age_argv);
 	memset(d, 0, sizeof *d);
 }
 
-/* age -r R1 -r R2 ...: recipients are public keys, so argv may show them. */
-static int
-age_prepare(const struct run_ctx *x, struct dump *d)
-{
-	char **r = x->c->encrypt.age_recipients;
-	size_t n = 0, k = 0;
-
-	if (!x->c->encrypt.present)
-		return 0;
-	while (r && r[n])
-		n++;
-	if ((d->age_argv = calloc(2 * n + 2, sizeof *d->age_argv)) == NULL)
-		return -1;
-	d->age_argv[k++] = x->t->age;
-	for (n = 0; r && r[n]; n++) {
-		d->age_argv[k++] = (char *)"-r";
-		d->age_argv[k++] = r[n];
-	}
-	return 0;
-}
-
-/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
- * left to libpq; the password in its environment alone.  For the globals:
- * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
+/* pg_dump (or pg_dumpall) | pgbak-gzip [| age], their argv from argv.c;
+ * the password in pg_dump's environment alone. */
 static int
 dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, struct dump *d)
 {
@@ -177,29 +131,11 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 
 	memset(d, 0, sizeof *d);
 	for (ev = environ; *ev; ev++)
-		if (name_is(*ev, "PGPASSWORD"))
+		if (env_name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
 	d->name = globals ? "pg_dumpall" : "pg_dump";
-	d->argv[n++] = globals ? x->t->pg_dumpall : x->t->pg_dump;
-	if (db->host)
-		d->argv[n++] = (char *)"-h", d->argv[n++] = db->host;
-	if (db->port > 0) {
-		snprintf(d->port, sizeof d->port, "%d", db->port);
-		d->argv[n++] = (char *)"-p", d->argv[n++] = d->port;
-	}
-	if (db->user)
-		d->argv[n++] = (char *)"-U", d->argv[n++] = db->user;
-	d->argv[n++] = (char *)(globals ? "-l" : "-d"), d->argv[n++] = db->database;
-	if (globals)
-		d->argv[n++] = (char *)"--globals-only";
-	d->argv[n++] = (char *)"--no-password";
-	d->argv[n] = NULL;
-	d->gz_argv[0] = x->t->gzip;
-	if (x->c->gzip_level > 0) {
-		snprintf(d->level, sizeof d->level, "-%d", x->c->gzip_level);
-		d->gz_argv[1] = d->level;
-	}
-	if (age_prepare(x, d) < 0)
+	if (argv_dump(&d->argv, x, db, globals) < 0 || argv_gzip(&d->gz_argv, x) < 0 ||
+	    (x->c->encrypt.present && argv_age(&d->age_argv, x) < 0))
 		return -1;
 
 	for (k = 0; x->env_bare[k]; k++)
@@ -231,6 +167,16 @@ stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
 	s->capture = 1;
 }
 
+/* A stage of an S3 program: its environment and the settings pgbak-run loaded. */
+static void
+s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
+    char *const *argv)
+{
+	stage(s, name, argv, x->env);
+	s->pass_as = SETTINGS_FD;
+	s->pass_fd = x->settings_fd;
+}
+
 /* The stages that make the object's bytes, pg_dump | pgbak-gzip [| age],
  * into st; returns how many. */
 static size_t
@@ -238,10 +184,10 @@ make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st)
 {
 	size_t n = 0;
 
-	stage(&st[n++], d->name, d->argv, d->env);
-	stage(&st[n++], "pgbak-gzip", d->gz_argv, x->env_bare);
-	if (d->age_argv)
-		stage(&st[n++], "age", d->age_argv, x->env_bare);
+	stage(&st[n++], d->name, d->argv.v, d->env);
+	stage(&st[n++], "pgbak-gzip", d->gz_argv.v, x->env_bare);
+	if (d->age_argv.v)
+		stage(&st[n++], "age", d->age_argv.v, x->env_bare);
 	return n;
 }
 
@@ -263,15 +209,9 @@ pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
 static void
 show(FILE *f, int has_pw, char *const *argv)
 {
-	size_t i;
-
 	if (has_pw)
 		fputs("PGPASSWORD=*** ", f);
-	for (i = 0; argv[i]; i++) {
-		if (i)
-			fputc(' ', f);
-		report_quote(f, argv[i]);
-	}
+	argv_show(f, argv);
 }
 
 static void
@@ -287,7 +227,7 @@ show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
 	for (i = 0; i < p->n; i++) {
 		if (i)
 			fputs(" | ", f);
-		show(f, i == DUMP && d && p->st[i].argv == d->argv && d->has_pw, p->st[i].argv);
+		show(f, i == DUMP && d && p->st[i].argv == d->argv.v && d->has_pw, p->st[i].argv);
 	}
 	fputs(tail, f);
 	fclose(f);
@@ -361,13 +301,16 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 static int
 exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char *argv[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
-		r->key, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	stage(&st, "pgbak-exists", argv, x->env);
+	if (argv_exists(&argv, x, r->key) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return -1;
+	}
+	s3_stage(x, &st, "pgbak-exists", argv.v);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -376,17 +319,6 @@ exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long t
 		return 0;
 	fail_pipe(x, r, &p, &e, timeout);
 	return -1;
-}
-
-/* pgbak-put --abort-stale=TIMEOUT --any-date KEY, for abort_stale and --dry-run */
-static void
-stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
-    char *argv[8])
-{
-	snprintf(age, 48, "--abort-stale=%ld", timeout);
-	argv[0] = x->t->put, argv[1] = (char *)"-c", argv[2] = (char *)x->o->settings;
-	argv[3] = age, argv[4] = (char *)"--any-date", argv[5] = (char *)"--";
-	argv[6] = (char *)key, argv[7] = NULL;
 }
 
 /*
@@ -398,13 +330,17 @@ stale_argv(const struct run_ctx *x, const char *key, long timeout, char age[48],
 static void
 abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long timeout)
 {
-	char age[48], why[512], last[512], *argv[8];
+	char why[512], last[512];
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	stale_argv(x, r->key, timeout, age, argv);
-	stage(&st, "pgbak-put", argv, x->env);
+	if (argv_stale(&argv, x, r->key, timeout) < 0) {
+		warn("%s: unable to abort stale uploads: out of memory", r->key);
+		return;
+	}
+	s3_stage(x, &st, "pgbak-put", argv.v);
 	pipe_init(x, &p, &st, 1, deadline);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0)
@@ -422,31 +358,13 @@ abort_stale(const struct run_ctx *x, struct run_result *r, double deadline, long
 static void
 dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
 {
-	char age[48], *argv[8];
+	struct argv argv ARGV_AUTO = { 0 };
 
-	stale_argv(x, key, timeout_of(x->c, db), age, argv);
+	if (argv_stale(&argv, x, key, timeout_of(x->c, db)) < 0)
+		return;
 	fputs("  ", f);
-	show(f, 0, argv);
+	show(f, 0, argv.v);
 	fputs(" (after a success)\n", f);
-}
-
-/* pgbak-put -c SETTINGS -C 3 [--if-absent] [--expected-size SIZE] -- KEY: for
- * stream, temp_file and --dry-run.  Without -f an object that another run
- * stored meanwhile (another host, other settings naming the same bucket) is
- * never replaced: pgbak-put exits 1 instead (stored_by_other). */
-static void
-put_argv(const struct run_ctx *x, const char *key, const char *size, char *argv[11])
-{
-	size_t n = 0;
-
-	argv[n++] = x->t->put, argv[n++] = (char *)"-c", argv[n++] = (char *)x->o->settings;
-	argv[n++] = (char *)"-C", argv[n++] = (char *)"3";
-	if (!x->o->force)
-		argv[n++] = (char *)"--if-absent";
-	if (size)
-		argv[n++] = (char *)"--expected-size", argv[n++] = (char *)size;
-	argv[n++] = (char *)"--", argv[n++] = (char *)key;
-	argv[n] = NULL;
 }
 
 /* pgbak-put, stage put of p, said "exists; nothing stored" (--if-absent):
@@ -466,15 +384,18 @@ static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
-	char *argv[11];
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st[4];
 	struct spawn_pipe p;
 	struct log_err e;
 	size_t put = make_stages(x, d, st);
 	int rc;
 
-	put_argv(x, r->key, NULL, argv);
-	stage(&st[put], "pgbak-put", argv, x->env);
+	if (argv_put(&argv, x, r->key, NULL) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		return;
+	}
+	s3_stage(x, &st[put], "pgbak-put", argv.v);
 	st[put].commit_fd = 3;	/* committed after pg_dump, pgbak-gzip and age */
 	pipe_init(x, &p, st, put + 1, deadline);
 	show_line(r->key, &p, d, "");
@@ -526,7 +447,8 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
     long timeout)
 {
 	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
-	char size[32], *path = NULL, *argv[11];
+	char size[32], *path = NULL;
+	struct argv argv ARGV_AUTO = { 0 };
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
@@ -541,7 +463,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		set_reason(r, RUN_FAILED, "out of memory");
 		return;
 	}
-	snprintf(path, n, "%s/%s.XXXXXX", dir, r->local);
+	snprintf(path, n, "%s/%.*s.XXXXXX", dir, TEMP_STEM_MAX, r->local);
 	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {	/* mode 0600 */
 		set_reason(r, RUN_FAILED, "unable to create a temporary file in %s: %s", dir,
 		    strerror(errno));
@@ -555,8 +477,11 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 		goto out;
 	}
 	snprintf(size, sizeof size, "%llu", (unsigned long long)stored);
-	put_argv(x, r->key, size, argv);
-	stage(&st, "pgbak-put", argv, x->env);
+	if (argv_put(&argv, x, r->key, size) < 0) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		goto out;
+	}
+	s3_stage(x, &st, "pgbak-put", argv.v);
 	st.commit_fd = 3;	/* nothing before it: the commit goes at once */
 	pipe_init(x, &p, &st, 1, deadline);
 	p.in_fd = fd;
@@ -603,14 +528,21 @@ mkdirs(const char *path)
 	return rc;
 }
 
-/* Open (creating) the directories of key under dirfd, one component at a
- * time and never through a symbolic link, so the key stays below local_dir. */
+/*
+ * Open the directories of key under dirfd (creating them when create), one
+ * component at a time and never through a symbolic link, so the key stays
+ * below local_dir.  On failure *bad is the length of key up to the
+ * component that failed, and errno is ELOOP when that is a symbolic link
+ * (O_DIRECTORY would say ENOTDIR).
+ */
 static int
-open_key_dir(int dirfd, const char *key, const char **base)
+open_key_dir(int dirfd, const char *key, int create, const char **base, size_t *bad)
 {
 	char *k = strdup(key), *s, *comp;
 	int fd = dup(dirfd), next;
+	struct stat st;
 
+	*bad = 0;
 	if (k == NULL || fd < 0) {
 		free(k);
 		if (fd >= 0)
@@ -621,16 +553,21 @@ open_key_dir(int dirfd, const char *key, const char **base)
 	comp = k;
 	while ((s = strchr(comp, '/')) != NULL) {
 		*s = '\0';
+		*bad = (size_t)(s - k);
 		if (*comp && strcmp(comp, ".") != 0) {
 			if (strcmp(comp, "..") == 0) {
 				errno = EINVAL;
 				goto fail;
 			}
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+			if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
 				goto fail;
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (next < 0)
+			if (next < 0) {
+				if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					errno = ELOOP;
 				goto fail;
+			}
 			close(fd);
 			fd = next;
 		}
@@ -647,6 +584,21 @@ fail:
 	return -1;
 }
 
+/* Today's file in its directory: 1 a regular file, 0 nothing, -1 with errno
+ * anything else (ELOOP a symbolic link, which is neither read nor replaced). */
+static int
+local_final(int dfd, const char *base)
+{
+	struct stat st;
+
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode))
+		return 1;
+	errno = S_ISLNK(st.st_mode) ? ELOOP : S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+	return -1;
+}
+
 static char *
 local_path(const struct run_ctx *x, const char *key)
 {
@@ -659,15 +611,86 @@ local_path(const struct run_ctx *x, const char *key)
 	return p;
 }
 
+/* Why local_dir/key (its first len bytes) cannot be used, into r. */
+static void
+local_refused(const struct run_ctx *x, struct run_result *r, size_t len, int err)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups";
+
+	if (err == ELOOP)
+		set_reason(r, RUN_FAILED, "%s/%.*s is a symbolic link: none is followed below "
+		    "local_dir", dir, (int)len, r->key);
+	else
+		set_reason(r, RUN_FAILED, "unable to use %s/%.*s: %s", dir, (int)len, r->key,
+		    strerror(err));
+}
+
+/*
+ * Whether today's file is under local_dir: 1 yes, 0 no, -1 cannot tell
+ * (reason set).  It walks the key the way local() writes it, so the two
+ * agree: a symbolic link below local_dir fails the database, with -f or
+ * without, instead of a skip for what lies behind it.
+ */
+static int
+exists_local(const struct run_ctx *x, struct run_result *r)
+{
+	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
+	int top, dfd, have;
+	size_t bad;
+
+	if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		set_reason(r, RUN_FAILED, "unable to open %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	dfd = open_key_dir(top, r->key, 0, &base, &bad);
+	close(top);
+	if (dfd < 0 && errno == ENOENT)
+		return 0;
+	if (dfd < 0) {
+		local_refused(x, r, bad, errno);
+		return -1;
+	}
+	if ((have = local_final(dfd, base)) < 0)
+		local_refused(x, r, strlen(r->key), errno);
+	close(dfd);
+	return have;
+}
+
+/* What local_fill runs. */
+struct local_job {
+	const struct run_ctx *x;
+	struct run_result *r;
+	struct dump *d;
+	const char *dest;
+	double deadline;
+	long timeout;
+};
+
+/* atomic_write's fill: the pipeline into the temporary file; its failure's
+ * reason is r's. */
+static int
+local_fill(int fd, void *arg, struct log_err *e)
+{
+	struct local_job *j = arg;
+	uint64_t stored;
+
+	if (dump_to(j->x, j->r, j->d, fd, j->dest, j->deadline, j->timeout, &stored) < 0)
+		return log_fail(e, EXIT_TEMP, "%s", j->r->reason);
+	return 0;
+}
+
 static void
 local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
 	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
-	static unsigned serial;
-	char tmp[512], *dest = local_path(x, r->key);
-	int top = -1, dfd = -1, fd = -1, i;
-	uint64_t stored;
+	char tmpl[512], *dest = local_path(x, r->key), *where = NULL;
+	struct local_job j = { x, r, d, dest, deadline, timeout };
+	int top = -1, dfd = -1, rc;
+	struct log_err e;
+	size_t bad;
 
 	if (dest == NULL) {
 		set_reason(r, RUN_FAILED, "out of memory");
@@ -677,43 +700,33 @@ local(const struct run_ctx *x, struct run_result *r, struct dump *d, double dead
 		set_reason(r, RUN_FAILED, "unable to create %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((dfd = open_key_dir(top, r->key, &base)) < 0) {
-		set_reason(r, RUN_FAILED, "unable to create the directory of %s: %s", dest,
-		    strerror(errno));
+	if ((dfd = open_key_dir(top, r->key, 1, &base, &bad)) < 0) {
+		local_refused(x, r, bad, errno);
 		goto out;
 	}
-	for (i = 0; i < 100 && fd < 0; i++) {
-		snprintf(tmp, sizeof tmp, ".%.400s.%ld.%u.tmp", base, (long)getpid(),
-		    __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		set_reason(r, RUN_FAILED, "unable to create a temporary file for %s: %s", dest,
-		    strerror(errno));
+	if (local_final(dfd, base) < 0) {	/* -f: what the check refuses, too */
+		local_refused(x, r, strlen(r->key), errno);
 		goto out;
 	}
-	if (dump_to(x, r, d, fd, dest, deadline, timeout, &stored) < 0)
-		goto drop;
-	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
-		set_reason(r, RUN_FAILED, "unable to store %s: %s", dest, strerror(errno));
-		goto drop;
+	/* the directory as messages show it: dest without "/BASE" */
+	if ((where = strndup(dest, strlen(dest) - strlen(base) - 1)) == NULL) {
+		set_reason(r, RUN_FAILED, "out of memory");
+		goto out;
 	}
-	if (fsync(dfd) < 0)
-		warn_sys("unable to sync the directory of %s", dest);
-	r->state = RUN_OK;
-	goto out;
-drop:
-	if (unlinkat(dfd, tmp, 0) < 0)
-		warn_sys("unable to remove the temporary file of %s", dest);
+	snprintf(tmpl, sizeof tmpl, ".%.*s.%ld.XXXXXX.tmp", TEMP_STEM_MAX, base, (long)getpid());
+	rc = atomic_write(dfd, where, base, tmpl, 0600, local_fill, &j, &e);
+	if (rc < 0)
+		set_reason(r, RUN_FAILED, "%s", e.msg);
+	else
+		r->state = RUN_OK;
+	if (rc > 0)
+		warn("%s", e.msg);
 out:
-	if (fd >= 0)
-		close(fd);
 	if (dfd >= 0)
 		close(dfd);
 	if (top >= 0)
 		close(top);
+	free(where);
 	free(dest);
 }
 
@@ -726,8 +739,7 @@ out:
 static void
 prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long timeout)
 {
-	char *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings, (char *)"--today",
-		(char *)ymd, (char *)"--", r->key, NULL, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct keep_policy pol;
 	struct spawn_stage st;
 	struct spawn_pipe p;
@@ -736,11 +748,11 @@ prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd, long
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, r->db, &pol))
 		return;
-	if (log_verbose) {
-		/* -v: its "kept N, deleted M" on stderr */
-		argv[7] = argv[6], argv[6] = argv[5], argv[5] = (char *)"-v";
+	if (argv_prune(&argv, x, &pol, ymd, r->key) < 0) {
+		set_reason(r, RUN_FAILED, "prune: out of memory");
+		return;
 	}
-	stage(&st, "pgbak-prune", argv, x->env);
+	s3_stage(x, &st, "pgbak-prune", argv.v);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -791,19 +803,21 @@ static void
 verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
 {
 	char *file = x->c->s3.enable ? NULL : local_path(x, r->key);
-	char *s3argv[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
-		r->key, NULL };
-	char *fargv[] = { x->t->verify, (char *)"-f", file, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	char last[sizeof r->reason], why[sizeof r->reason];
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
 
-	if (!x->c->s3.enable && file == NULL) {
+	if ((!x->c->s3.enable && file == NULL) || argv_verify(&argv, x, r->key, file) < 0) {
 		set_reason(r, RUN_FAILED, "verify: out of memory");
+		free(file);
 		return;
 	}
-	stage(&st, "pgbak-verify", file ? fargv : s3argv, file ? x->env_bare : x->env);
+	if (file)
+		stage(&st, "pgbak-verify", argv.v, x->env_bare);
+	else
+		s3_stage(x, &st, "pgbak-verify", argv.v);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	show_line(r->key, &p, NULL, "");
 	if (spawn_run(&p, &e) == 0) {
@@ -831,9 +845,8 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	long timeout = timeout_of(c, db);
 	double t0 = now_s(), deadline = t0 + (double)timeout;
 	struct log_err e;
-	struct stat sb;
 	struct dump d;
-	char ymd[9], *dest;
+	char ymd[9];
 	int have;
 
 	name_today(ymd);
@@ -842,13 +855,10 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		return;
 	}
 	if (!x->o->force) {
-		if (c->s3.enable) {
+		if (c->s3.enable)
 			have = exists_s3(x, r, deadline, timeout);
-		} else {
-			dest = local_path(x, r->key);
-			have = dest && stat(dest, &sb) == 0;
-			free(dest);
-		}
+		else
+			have = exists_local(x, r);
 		if (have < 0)
 			goto done;
 		if (have) {
@@ -878,16 +888,31 @@ done:
 static void
 dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FILE *f)
 {
-	char ymd[9], *argv[] = { x->t->prune, (char *)"-c", (char *)x->o->settings,
-		(char *)"--today", ymd, (char *)"--", (char *)key, NULL };
+	struct argv argv ARGV_AUTO = { 0 };
 	struct keep_policy pol;
+	char ymd[9];
 
 	if (x->t->prune == NULL || !x->c->s3.enable || !keep_conf(x->c, db, &pol))
 		return;
 	name_today(ymd);
+	if (argv_prune(&argv, x, &pol, ymd, key) < 0)
+		return;
 	fputs("  ", f);
-	show(f, 0, argv);
+	show(f, 0, argv.v);
 	fputs(" (once the backup is stored or found)\n", f);
+}
+
+/* --dry-run: a command line argv.c built, released once shown; nothing
+ * when it could not be built. */
+static void
+dry_show(FILE *f, const char *before, struct argv *a, int ok, const char *after)
+{
+	if (ok < 0)
+		return;
+	fputs(before, f);
+	show(f, 0, a->v);
+	fputs(after, f);
+	argv_free(a);
 }
 
 /* --dry-run: what job_run would execute, nothing run. */
@@ -896,13 +921,8 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
     const char *key, const char *local, FILE *f)
 {
 	const struct conf *c = x->c;
-	char *ex[] = { x->t->exists, (char *)"-c", (char *)x->o->settings, (char *)"--",
-		(char *)key, NULL };
-	char *put[11];
-	char *verify[] = { x->t->verify, (char *)"-c", (char *)x->o->settings, (char *)"--",
-		(char *)key, NULL };
-	char *fverify[] = { x->t->verify, (char *)"-f", NULL };
 	const char *tdir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
+	struct argv a = { 0 };
 	struct dump d;
 	char *dest;
 
@@ -911,45 +931,34 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		return;
 	}
 	fprintf(f, "%s:\n", key);
-	if (!x->o->force && c->s3.enable) {
-		fputs("  ", f);
-		show(f, 0, ex);
-		fputs("\n", f);
-	}
+	if (!x->o->force && c->s3.enable)
+		dry_show(f, "  ", &a, argv_exists(&a, x, key), "\n");
 	fputs("  ", f);
-	show(f, d.has_pw, d.argv);
+	show(f, d.has_pw, d.argv.v);
 	fputs(" | ", f);
-	show(f, 0, d.gz_argv);
-	if (d.age_argv) {
+	show(f, 0, d.gz_argv.v);
+	if (d.age_argv.v) {
 		fputs(" | ", f);
-		show(f, 0, d.age_argv);
+		show(f, 0, d.age_argv.v);
 	}
 	if (!c->s3.enable) {
 		dest = local_path(x, key);
 		fprintf(f, " > %s (through a temporary name, then renamed)\n", dest ? dest : key);
 		free(dest);
 	} else if (c->use_temp_file) {
-		fprintf(f, " > %s/%s.XXXXXX\n  ", tdir && *tdir ? tdir : "/tmp", local);
-		put_argv(x, key, "SIZE", put);
-		show(f, 0, put);
-		fputs(" < the temporary file, then removed\n", f);
+		fprintf(f, " > %s/%.*s.XXXXXX\n", tdir && *tdir ? tdir : "/tmp", TEMP_STEM_MAX,
+		    local);
+		dry_show(f, "  ", &a, argv_put(&a, x, key, "SIZE"),
+		    " < the temporary file, then removed\n");
 		dry_stale(x, db, key, f);
 	} else {
-		fputs(" | ", f);
-		put_argv(x, key, NULL, put);
-		show(f, 0, put);
-		fputs("\n", f);
+		dry_show(f, " | ", &a, argv_put(&a, x, key, NULL), "\n");
 		dry_stale(x, db, key, f);
 	}
 	if (x->o->verify || c->verify) {
 		dest = c->s3.enable ? NULL : local_path(x, key);
-		fputs("  ", f);
-		show(f, 0, dest ? fverify : verify);
-		if (dest) {
-			fputc(' ', f);
-			report_quote(f, dest);
-		}
-		fputs("\n", f);
+		if (c->s3.enable || dest)
+			dry_show(f, "  ", &a, argv_verify(&a, x, key, dest), "\n");
 		free(dest);
 	}
 	dry_prune(x, db, key, f);

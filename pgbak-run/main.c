@@ -71,7 +71,7 @@ usage(int status)
 	    "  -v, --verbose      show the commands run (password as ***)\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      the version\n", log_prog, log_prog);
-	exit(EXIT_OK);
+	log_help_done();
 }
 
 static void
@@ -256,23 +256,72 @@ struct named {
 	int globals;
 };
 
+/* By key, then in the file's order: of equal keys, the earlier entry's first. */
 static int
 named_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct named *)a)->key, ((const struct named *)b)->key);
+	const struct named *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	if (r == 0)
+		r = x->db < y->db ? -1 : x->db > y->db ? 1 : x->globals - y->globals;
+	return r;
+}
+
+/* A key made with the date 20000101, as a message shows it: with YYYYMMDD. */
+static void
+named_date(char *key)
+{
+	struct name_parts p;
+
+	if (name_parse(key, &p, NULL) == 0)
+		memcpy(key + p.stem, "YYYYMMDD", 8);
+}
+
+/* An entry whose names cannot be made: the message of lib/name, at the
+ * value it comes from (the prefix when there is one). */
+static int
+named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_err *e)
+{
+	const struct conf_db *db = &c->dbs[i];
+
+	if (ne->status != EXIT_USAGE) {
+		*e = *ne;
+		return -1;
+	}
+	return conf_fail_at(c, db->backup_file_prefix ? db->backup_file_prefix_at :
+	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", i, ne->msg);
+}
+
+/* A key local mode could not write: a directory of it over NAME_MAX. */
+static int
+named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
+{
+	struct log_err ne;
+
+	if (c->s3.enable || name_local_ok(key))
+		return 0;
+	log_fail(&ne, EXIT_USAGE, "the key %.64s... has a directory longer than a file "
+	    "name may be (%d bytes), and s3.enable is false", key, NAME_LOCAL_MAX);
+	return named_fail(c, i, &ne, e);
 }
 
 /*
- * Every key computable, and no globals object shared with another entry:
- * the second would be skipped as "already exists" while holding the roles
- * of another cluster, or take the name of a database's dump.
+ * Every key computable, and no two objects of a run under one key: the
+ * second would be skipped as "already exists", its database never backed
+ * up (or with -f overwrite the first), or a globals object would hold the
+ * roles of another cluster.  The keys are those job_name builds, after
+ * lib/name's normalisation, so every spelling of one key clashes
+ * ("dk//demo/demo" and "dk/demo/" with database demo), globals and .age
+ * keys included.
  */
 static int
 check_names(const struct conf *c, struct log_err *e)
 {
 	struct named *v = calloc(2 * c->ndbs + 1, sizeof *v), *a, *b;
-	const char *what[] = { "dump", "globals" };
-	char *local, *at;
+	const char *what[] = { "dump", "globals" }, *hint;
+	struct log_err ne;
+	char *local;
 	size_t i, n = 0;
 	int g, rc = 0;
 
@@ -280,29 +329,36 @@ check_names(const struct conf *c, struct log_err *e)
 		return log_fail(e, EXIT_TEMP, "out of memory");
 	for (i = 0; i < c->ndbs && rc == 0; i++)
 		for (g = 0; g <= c->dbs[i].globals && rc == 0; g++) {
-			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, e) < 0) {
-				rc = -1;
+			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, &ne) < 0) {
+				rc = named_fail(c, i, &ne, e);
 				break;
 			}
 			free(local);
 			v[n].db = i, v[n++].globals = g;
+			rc = named_local(c, i, v[n - 1].key, e);
 		}
 	if (rc == 0)
 		qsort(v, n, sizeof *v, named_cmp);
 	for (i = 1; i < n && rc == 0; i++) {
-		a = &v[i - 1], b = &v[i];	/* a: the earlier entry (qsort is not stable) */
-		if (a->db > b->db || (a->db == b->db && a->globals))
-			a = &v[i], b = &v[i - 1];
-		if (strcmp(a->key, b->key) != 0 || !(a->globals || b->globals))
+		a = &v[i - 1], b = &v[i];	/* a: the earlier entry */
+		if (strcmp(a->key, b->key) != 0)
 			continue;
-		if ((at = strstr(a->key, "-20000101.gz")) != NULL)
-			memcpy(at + 1, "YYYYMMDD", 8);
-		rc = log_fail(e, EXIT_USAGE, "%s:%d: tasks.postgres.dbs[%zu]'s %s and dbs[%zu]'s "
-		    "%s would both be stored as %s: %s", c->path, c->dbs[b->db].line, a->db,
-		    what[a->globals], b->db, what[b->globals], a->key, a->globals && b->globals ?
-		    "keep globals: true on one entry per cluster, or give them prefixes in "
-		    "different directories" : "a dump named globals needs another basename "
-		    "(a file-like backup_file_prefix)");
+		named_date(b->key);
+		if (a->globals && b->globals)
+			hint = "keep globals: true on one entry per cluster, or give them "
+			    "prefixes in different directories";
+		else if (a->globals || b->globals)
+			hint = "a dump named globals needs another basename (a file-like "
+			    "backup_file_prefix)";
+		else
+			hint = "one would be skipped as already stored, or overwrite the other "
+			    "with -f: give each entry its own backup_file_prefix (a directory "
+			    "per cluster)";
+		rc = conf_fail_at(c, (struct conf_at){ c->dbs[b->db].line, 0 }, e,
+		    "tasks.postgres.dbs[%zu]'s %s (database %.64s) would be stored as %s, the key "
+		    "of dbs[%zu]'s %s (database %.64s) at %s:%d: %s", b->db, what[b->globals],
+		    c->dbs[b->db].database, b->key, a->db, what[a->globals],
+		    c->dbs[a->db].database, c->path, c->dbs[a->db].line, hint);
 	}
 	for (i = 0; i < n; i++)
 		free(v[i].key);
@@ -458,6 +514,7 @@ now_s(void)
 static void
 reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 {
+	struct run_ctx nx = *x;
 	struct conf nc;
 	struct run_tools nt;
 	struct log_err e;
@@ -467,13 +524,21 @@ reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 		warn("%s; keeping the settings in use", e.msg);
 		return;
 	}
+	/* The children's settings and environments too, before the old go:
+	 * until then every child gets the old ones, as the passes do. */
+	nx.c = &nc, nx.t = &nt;
+	if (job_env(&nx, &e) < 0) {
+		warn("%s; keeping the settings in use", e.msg);
+		tools_free(&nt);
+		conf_free(&nc);
+		return;
+	}
 	job_env_free(x);
 	tools_free(t);
 	conf_free(c);
 	*c = nc;
 	*t = nt;
-	if (job_env(x) < 0)
-		die(EXIT_TEMP, "out of memory");
+	x->env = nx.env, x->env_bare = nx.env_bare, x->settings_fd = nx.settings_fd;
 	warn("%s: settings reloaded", x->o->settings);
 }
 
@@ -601,8 +666,8 @@ main(int argc, char **argv)
 		conf_free(&c);
 		die_err(&e);
 	}
-	if (job_env(&x) < 0)
-		die(EXIT_TEMP, "out of memory");
+	if (job_env(&x, &e) < 0)
+		die_err(&e);
 	if (o.dry_run) {
 		dry_run(&x);
 		rc = EXIT_OK;
@@ -622,7 +687,5 @@ main(int argc, char **argv)
 	job_env_free(&x);
 	tools_free(&t);
 	conf_free(&c);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = rc ? rc : EXIT_TEMP;
-	return rc;
+	return log_stdout_done(rc);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "run.h"
 
 static const char *const state_name[] = { "not run", "ok", "skipped", "failed" };
@@ -133,5 +134,9 @@ report(FILE *f, const struct run_result *r, int json)
 			fprintf(f, ": %s", r->reason);
 		fputc('\n', f);
 	}
-	fflush(f);
+	/* a summary that cannot be written stops no backup: main says so once */
+	if (f == stdout)
+		log_flush_stdout();
+	else
+		fflush(f);
 }

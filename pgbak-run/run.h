@@ -1,4 +1,16 @@
-/* pgbak-run's parts: one database's backup (job.c), its report (report.c). */
+/*
+ * pgbak-run's parts, one concern a file:
+ *   main.c     the command line, the settings checks, the run and --daemon
+ *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   argv.c     every child's argv, built once to run it and to print it (-n, -v)
+ *   env.c      which variables each kind of child gets
+ *   report.c   a database's line of the summary, or its --json object
+ *   notify.c   what follows each run: the summary of it, the ping_url
+ *   hooks.c    on_success / on_failure
+ *   metrics.c  metrics_file
+ * Shared with the other programs, in lib/: name (keys), spawn (pipelines),
+ * atomic (local mode's and metrics_file's temp, fsync, rename), ping, keep.
+ */
 #ifndef PGBAK_RUN_H
 #define PGBAK_RUN_H
 
@@ -44,13 +56,47 @@ struct run_ctx {
 	const struct run_opts *o;
 	const struct conf *c;
 	const struct run_tools *t;
-	char **env;		/* pgbak-put, pgbak-exists: environ without PGPASSWORD */
-	char **env_bare;	/* pgbak-gzip, pg_dump: also no password, no S3 secret */
+	char **env;		/* the S3 children's: env_for(ENV_S3) */
+	char **env_bare;	/* pgbak-gzip, age, pg_dump's: env_for(ENV_BARE) */
+	int settings_fd;	/* the s3 section as loaded (conf_s3_fd); -1: none */
 	int cancel_fd;		/* readable once SIGTERM/SIGINT arrived */
 };
 
+/* The S3 children's descriptor for the settings (3 is pgbak-put's commit). */
+#define SETTINGS_FD 4
+
+/* argv.c: a child's argv, v NULL-terminated; builders take a zeroed one and
+ * return 0, or -1 out of memory (released) */
+struct argv {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+struct keep_policy;
+void argv_free(struct argv *a);
+/* A struct argv released when it goes out of scope, whatever the return. */
+#define ARGV_AUTO __attribute__((cleanup(argv_free)))
+void argv_show(FILE *f, char *const *v);
+int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
+int argv_gzip(struct argv *a, const struct run_ctx *x);
+int argv_age(struct argv *a, const struct run_ctx *x);
+int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
+int argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size);
+int argv_stale(struct argv *a, const struct run_ctx *x, const char *key, long timeout);
+int argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const char *file);
+int argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
+    const char *ymd, const char *key);
+
+/* env.c: which variables each kind of child gets */
+enum env_kind {
+	ENV_S3,		/* pgbak-put, -exists, -verify, -prune: no database's secret */
+	ENV_BARE	/* pgbak-gzip, age, pg_dump: no secret at all */
+};
+char **env_for(char *const *env, const struct conf *c, enum env_kind k);
+int env_name_is(const char *entry, const char *name);
+
 /* job.c */
-int job_env(struct run_ctx *x);
+int job_env(struct run_ctx *x, struct log_err *e);
 void job_env_free(struct run_ctx *x);
 int job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
     char **key, char **local, struct log_err *e);
@@ -68,6 +114,23 @@ int notify_check(const struct conf *c, struct log_err *e);
 void notify_run(const struct run_ctx *x, const struct run_result *res, size_t n,
     const struct timespec *t0);
 void notify_dry_run(const struct run_ctx *x, FILE *f);
+
+/* One run, as the hooks and the metrics see it (notify.c sums it up). */
+struct summary {
+	size_t n, ok, skipped, failed;
+	uint64_t bytes;		/* compressed bytes stored by the databases ok */
+	double seconds;
+	time_t end;
+};
+
+/* hooks.c: on_success or on_failure, by the run's outcome */
+void hooks_run(const struct run_ctx *x, const struct run_result *res, const struct summary *s);
+void hooks_dry_run(const struct run_ctx *x, FILE *f);
+
+/* metrics.c: metrics_file; 0, 1 written but e warns, -1 not written */
+int metrics_write(const struct run_ctx *x, const struct run_result *res,
+    const struct summary *s, struct log_err *e);
+void metrics_dry_run(const struct run_ctx *x, FILE *f);
 
 /* lock.c: one run of a settings file at a time on this host.  0 when held
  * until the process ends (or, warned, when the file cannot be locked at

@@ -28,13 +28,14 @@
 #include "s3get.h"
 #include "verify.h"
 
-#define USAGE "usage: pgbak-verify [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] KEY " \
-	"| -f FILE"
+#define USAGE "usage: pgbak-verify [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
+	"[--timeout SECONDS] KEY | -f FILE"
 #define READ_BUF (64 * 1024)
 
 static struct verify v;		/* about 70 KiB: not on the stack */
 static int damaged;
 static struct log_err feed_err;
+static long timeout;		/* --timeout: seconds for the download, 0 none */
 
 static noreturn void
 usage(void)
@@ -44,6 +45,7 @@ usage(void)
 	    "1 damaged, 111 when it cannot be read.\n"
 	    "  -f, --file FILE           check a local file (- for standard input), not S3\n"
 	    S3_FLAGS_HELP
+	    S3_TIMEOUT_HELP
 	    "  -v, --verbose             say \"ok\" with the sizes when it is good\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
@@ -91,6 +93,7 @@ from_s3(const struct s3_flags *flags, const char *keyarg, char *name, size_t cap
 		s3_cfg_free(&cfg);	/* wipes the secret */
 		die_err(&e);
 	}
+	s3_set_timeout(&s, timeout);
 	rc = s3_get(&s, cfg.key, &g, &e);
 	s3_free(&s);
 	s3_cfg_free(&cfg);
@@ -143,6 +146,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
+		S3_TIMEOUT_LONG,
 		{ "file", required_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -161,6 +165,11 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 'v': log_verbose++; break;
+		case S3_TIMEOUT_OPT:
+			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
+				die_err(&e);
+			s3flag = 1;
+			break;
 		case 'h': usage();
 		case 'V': log_version();
 		default:
@@ -171,7 +180,7 @@ main(int argc, char **argv)
 	}
 	if (file && (argc > optind || s3flag))
 		die(EXIT_USAGE, "-f FILE checks a local file: %s; %s", argc > optind ?
-		    "no KEY with it" : "-c, -b, -e and -r do not apply", USAGE);
+		    "no KEY with it" : "-c, -b, -e, -r and --timeout do not apply", USAGE);
 	if (!file && argc - optind != 1)
 		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
 		    USAGE);
@@ -190,7 +199,5 @@ main(int argc, char **argv)
 	if (log_verbose)
 		printf("%s: ok, %llu bytes compressed, %llu bytes of SQL\n", name,
 		    (unsigned long long)v.in, (unsigned long long)v.out);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die_sys(EXIT_TEMP, "unable to write to standard output");
-	return EXIT_OK;
+	return log_stdout_done(EXIT_OK);
 }

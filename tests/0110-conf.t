@@ -7,9 +7,10 @@
 # clean under valgrind.
 . "$(dirname "$0")/lib.sh"
 
-# Keys of the field tables in lib/conf.c: F(st, key, kind), R(...), M(...), { "key", ...
+# Keys of the field tables in lib/conf.c: F(st, key, kind), FA(...), R(...), M(...),
+# { "key", ...
 code_keys() {
-	sed -n -e 's/^[[:space:]]*[FRM](conf[a-z0-9_]*, \([a-z0-9_]*\),.*/\1/p' \
+	sed -n -e 's/^[[:space:]]*[FRM]A\{0,1\}(conf[a-z0-9_]*, \([a-z0-9_]*\),.*/\1/p' \
 		-e 's/^[[:space:]]*{ "\([a-z0-9_]*\)", K_.*/\1/p' "$1" | sort -u
 }
 # Keys documented in the page: ".It Ic key : Ar type".

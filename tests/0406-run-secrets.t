@@ -1,8 +1,8 @@
 #!/bin/sh
 # The password reaches pg_dump alone, through its environment: never in any
 # process's command line, never in the environment of pgbak-gzip, no
-# PGPASSWORD for pgbak-put (it re-reads the settings file, so it keeps the
-# variable that file names), never in stderr, -v or --json output.
+# PGPASSWORD for pgbak-put (0414 checks every S3 child for any variable
+# holding it), never in stderr, -v or --json output.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 plan 15

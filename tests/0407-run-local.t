@@ -4,7 +4,7 @@
 # the file nor a temporary; a key never leaves local_dir.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 16
+plan 28
 need_pg
 unset PGBAK_BUCKET AWS_ENDPOINT_URL
 
@@ -34,6 +34,9 @@ ok $? "the local backup restores identically"
 
 out=$(run pgbak-run "$T/s.yml" 2>"$T/err"); st=$?
 is "$(printf '%s\n' "$out" | grep -c ': skipped: already exists$')" 2 "a second run skips both"
+why=$(printf '%s\n' "$out" | sed -n 's/.*: \(skipped: .*\)$/\1/p' | head -n 1)
+grep -qxF ".It Ql $why" "$SRC_DIR/man/pgbak.7"
+ok $? "pgbak(7) lists the reason as the run prints it ($why)"
 
 fake_pg_dump "$T/half" none "echo 'CREATE TABLE half (a int);'; exit 1"
 settings "$T/f.yml" "local_dir: $T/out
@@ -53,4 +56,31 @@ is "$(ls -A "$T/elsewhere")" "" "nothing was written where the link points"
 settings "$T/nl.yml" "local_dir: $T/out" "enable: false" "$(db_yaml "$D" nolink/)"
 check_status 0 "the same key without the link is stored" quiet run pgbak-run "$T/nl.yml"
 check "under local_dir" test -f "$T/out/nolink/$D-$TODAY.gz"
+
+# The check and the write agree: neither follows a symbolic link below
+# local_dir, so today's file behind one is no reason to skip, and -f is
+# refused for the same reason, not "Not a directory".
+mkdir -p "$T/other"
+cp "$F1" "$T/other/$D-$TODAY.gz"
+ln -s "$T/other" "$T/out/sl"
+settings "$T/sl.yml" "local_dir: $T/out" "enable: false" "$(db_yaml "$D" sl/)"
+out=$(run pgbak-run "$T/sl.yml" 2>"$T/err"); st=$?
+is "$st" 111 "today's file behind a linked directory is not taken as stored: exit 111"
+like "$out" "^sl/$D-$TODAY\.gz: .*: failed: $T/out/sl is a symbolic link: none is followed below local_dir$" \
+	"the reason names the link"
+out=$(run pgbak-run -f "$T/sl.yml" 2>"$T/err"); st=$?
+is "$st" 111 "with -f: exit 111 too"
+like "$out" "failed: $T/out/sl is a symbolic link" "for the same reason"
+cmp -s "$F1" "$T/other/$D-$TODAY.gz"; ok $? "the file behind the link is untouched"
+# The negative twin: the same file in a real directory is skipped, -f replaces it.
+rm "$T/out/sl" && mkdir "$T/out/sl" && cp "$F1" "$T/out/sl/$D-$TODAY.gz"
+out=$(run pgbak-run "$T/sl.yml" 2>"$T/err"); st=$?
+is "$st" 0 "in a real directory: exit 0"
+like "$out" "^sl/$D-$TODAY\.gz: .*: skipped: already exists$" "and it is skipped"
+check_status 0 "-f stores it again" quiet run pgbak-run -f "$T/sl.yml"
+# A link as today's file itself: neither taken as stored nor replaced.
+rm "$T/out/sl/$D-$TODAY.gz" && ln -s "$F1" "$T/out/sl/$D-$TODAY.gz"
+check_status 111 "a link as today's file: exit 111" quiet run pgbak-run "$T/sl.yml"
+check_status 111 "with -f too" quiet run pgbak-run -f "$T/sl.yml"
+check "the link is left as it was" test -L "$T/out/sl/$D-$TODAY.gz"
 psql_q -d postgres -c "drop database $D" -c "drop database if exists r_$D" >/dev/null 2>&1

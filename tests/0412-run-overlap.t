@@ -59,10 +59,10 @@ is $? 1 "the same file through a symbolic link and a relative path: exit 1"
 like "$(cat "$T/b.err")" "\(pid $a\) holds link.yml;" "...naming the path it was given"
 TAG=b run pgbak-run -n "$T/s.yml" >"$T/n.out" 2>"$T/n.err"
 is $? 0 "a dry run needs no lock: exit 0"
-like "$(cat "$T/n.out")" "pgbak-put -c $T/s.yml -C 3 --if-absent -- $K$" \
+like "$(cat "$T/n.out")" "pgbak-put --settings-fd 4 -C 3 --if-absent -- $K$" \
 	"...and shows pgbak-put --if-absent"
 TAG=b run pgbak-run -n -f "$T/s.yml" >"$T/n.out" 2>"$T/n.err"
-like "$(cat "$T/n.out")" "pgbak-put -c $T/s.yml -C 3 -- $K$" "-n -f: pgbak-put without --if-absent"
+like "$(cat "$T/n.out")" "pgbak-put --settings-fd 4 -C 3 -- $K$" "-n -f: pgbak-put without --if-absent"
 
 # Run c: other settings, the same key; not locked out, held in its pg_dump
 # while run a stores the object.

@@ -9,7 +9,7 @@
 # independent client.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 66
+plan 68
 need_pg
 need_s3
 
@@ -48,6 +48,10 @@ check_status 0 "-f: the downloaded file is whole" run pgbak-verify -f "$T/good.g
 check_status 0 "-f -: standard input too" sh -c "pgbak-verify -f - <'$T/good.gz'"
 out=$(run pgbak-verify -v -f - <"$T/good.gz")
 like "$out" "^standard input: ok, $SIZE bytes compressed" "-f - -v names standard input"
+check_status 111 "a bare - is the key -, not standard input" \
+	sh -c "pgbak-verify - <'$T/good.gz' 2>/dev/null"
+grep -qF '(`-f FILE` a local one, `-f -` standard input)' "$SRC_DIR/README.md"
+ok $? "the README says so: -f - for standard input"
 
 # Cut short: the first half, and all but the last byte.
 head -c $((SIZE / 2)) "$T/good.gz" >"$T/half"

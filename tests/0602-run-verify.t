@@ -94,13 +94,13 @@ check "...the file is left in place" test -f "$T/out/locbad/$V-$TODAY.gz"
 
 # --dry-run and -v show the check.
 out=$(run pgbak-run -n --verify "$T/s.yml" 2>&1)
-like "$out" "pgbak-verify -c $T/s.yml -- flag/$V-$TODAY\.gz" "--dry-run shows pgbak-verify"
+like "$out" "pgbak-verify --settings-fd 4 -- flag/$V-$TODAY\.gz" "--dry-run shows pgbak-verify"
 out=$(run pgbak-run -n "$T/s.yml" 2>&1)
 unlike "$out" "pgbak-verify" "...and not without --verify"
 out=$(run pgbak-run -n "$T/loc.yml" 2>&1)
 like "$out" "pgbak-verify -f $T/out/loc/$V-$TODAY\.gz" "...-f FILE in local mode"
 out=$(run pgbak-run -v --force --verify "$T/s.yml" 2>&1)
-like "$out" "running .*pgbak-verify -c $T/s.yml -- flag/" "-v shows it running"
+like "$out" "running .*pgbak-verify --settings-fd 4 -- flag/" "-v shows it running"
 
 # Other pgbak-verify endings: cannot read (111), killed; and absent.
 mkdir -p "$T/bin"

@@ -55,7 +55,7 @@ is $? 0 "a again: exit 0"
 like "$(cat "$T/out")" "^r/a/$G-$TODAY.gz: .*: skipped: already exists$" "...skipped"
 is "$(keys_under r/a/)" "r/a/$G-$D1.gz.bak
 r/a/$G-$TODAY.gz" "...and the backup of 5 days ago was pruned"
-like "$(cat "$T/err")" "r/a/$G-$TODAY.gz: running [^ ]*pgbak-prune -c $T/a.yml --today $TODAY -v -- r/a/$G-$TODAY.gz" \
+like "$(cat "$T/err")" "r/a/$G-$TODAY.gz: running [^ ]*pgbak-prune --settings-fd 4 --today $TODAY --keep-daily=1 -v -- r/a/$G-$TODAY.gz" \
 	"...-v shows the pgbak-prune command"
 like "$(cat "$T/err")" "pgbak-prune: r/a/$G-$TODAY.gz: kept 1, deleted 1" "...and what it did"
 
@@ -69,7 +69,7 @@ r/a/$G-$TODAY.gz" "...today's still there, the decoy too"
 printf '%s\n' "r/a/$G-$D3.gz" | put_keys
 run pgbak-run -n "$T/a.yml" >"$T/out" 2>&1
 is $? 0 "--dry-run: exit 0"
-like "$(cat "$T/out")" "  [^ ]*pgbak-prune -c $T/a.yml --today $TODAY -- r/a/$G-$TODAY.gz \(once the backup is stored or found\)" \
+like "$(cat "$T/out")" "  [^ ]*pgbak-prune --settings-fd 4 --today $TODAY --keep-daily=1 -- r/a/$G-$TODAY.gz \(once the backup is stored or found\)" \
 	"...shows the pgbak-prune command"
 is "$(keys_under r/a/$G-$D3)" "r/a/$G-$D3.gz" "...and prunes nothing"
 settings "$T/nopol.yml" "" "" "$(db_yaml "$G" r/a/)"

@@ -64,7 +64,7 @@ after_failure "gzip killed" "gzkill/app-$TODAY.gz"
 start_proxy
 conf putterm "pg_dump: $T/paced"
 good_object "putterm/app-$TODAY.gz"
-kill_mid putterm TERM pgbak-put "pgbak-put -c .*-C 3"
+kill_mid putterm TERM pgbak-put "pgbak-put --settings-fd 4 -C 3"
 is "$st" 111 "pgbak-put SIGTERMed: exit 111"
 like "$out" "^putterm/app-$TODAY\.gz: .*: failed: pgbak-put killed by SIGTERM \(signal 15\)" \
 	"...the summary names pgbak-put and the signal"
@@ -109,7 +109,7 @@ K=putkill/app-$TODAY.gz
 start_proxy
 conf putkill "pg_dump: $T/paced"
 good_object "$K"
-kill_mid putkill KILL pgbak-put "pgbak-put -c .*-C 3"
+kill_mid putkill KILL pgbak-put "pgbak-put --settings-fd 4 -C 3"
 is "$st" 111 "pgbak-put SIGKILLed: exit 111"
 like "$out" "^$K: .*: failed: pgbak-put killed by SIGKILL \(signal 9\)$" \
 	"...the summary names pgbak-put and the signal"
@@ -138,7 +138,7 @@ timeout: 4" "" "$(db_yaml app putkill/)"
 out=$(run pgbak-run -f -v "$T/clean.yml" 2>"$T/err"); st=$?
 is "$st" 0 "the next run, timeout 4 s, uploads 6 s old: ok"
 like "$out" "^$K: .*: ok$" "...it stored the backup"
-like "$(cat "$T/err")" "pgbak-put -c $T/clean.yml --abort-stale=4 --any-date -- $K" \
+like "$(cat "$T/err")" "pgbak-put --settings-fd 4 --abort-stale=4 --any-date -- $K" \
 	"...then ran pgbak-put --abort-stale=TIMEOUT --any-date (shown by -v)"
 is "$(key_uploads "$K")" "" "...the upload the killed pgbak-put left is aborted"
 is "$(key_uploads "$OLD")" "" "...so is the same name's of another day"

@@ -18,6 +18,14 @@ ACTION is one of
   deny-keys                    answer 200 with a DeleteResult refusing every
                                key of the request (for multidelete)
   drop-after=BYTES             forward, but cut the response body after BYTES
+  empty200 / garbage           answer 200 with an empty body / one that is not XML
+  lost200 / lostcut            forward, then answer 200 with an empty body / cut
+                               the connection: the answer of a request done is lost
+  endless500 / endless200      answer 500 with an <Error> / 200 with a body, chunked,
+                               that never ends (about 6 MB/s, until the client goes)
+  redirect301                  answer 301 PermanentRedirect, Location with a query
+  moved301                     answer 301 PermanentRedirect as AWS does for another
+                               region: no Location, an <Endpoint> in the body
   if-none-match                answer 412 PreconditionFailed when the request
                                has "If-None-Match: *", else forward: what AWS
                                S3 does on a Complete whose key exists (RGW 16
@@ -103,8 +111,10 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n else b''
 
-    def _xml(self, status, body):
+    def _xml(self, status, body, headers=()):
         self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header('Content-Type', 'application/xml')
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
@@ -147,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
                  b'</DeleteResult>')
             self._xml(200, b)
             return
+        if action in HOSTILE:
+            HOSTILE[action](self, body)
+            return
         if action and action.isdigit():
             self._error(int(action))
             return
@@ -186,6 +199,70 @@ class Handler(BaseHTTPRequestHandler):
         conn.close()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+    def _done_upstream(self, body):
+        """Send the request on and drop the answer: the work is done, unsaid."""
+        up = self.server.upstream
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+        conn.request(self.command, self.path, body=body or None, headers=dict(self.headers))
+        conn.getresponse().read()
+        conn.close()
+
+    def _reset(self):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _endless(self, status, first, filler):
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/xml')
+        self.send_header('Transfer-Encoding', 'chunked')
+        self.end_headers()
+        self.close_connection = True
+        if self.command == 'HEAD':
+            return
+        try:
+            chunk = first
+            while True:
+                self.wfile.write(b'%x\r\n%s\r\n' % (len(chunk), chunk))
+                self.wfile.flush()
+                chunk = filler
+                time.sleep(0.01)
+        except OSError:
+            pass
+
+    def _redirect(self):
+        path = urllib.parse.urlsplit(self.path).path
+        self._xml(301, (ERR % 'PermanentRedirect').encode(),
+                  [('Location', 'http://127.0.0.1:9%s?X-Amz-Signature=s3cr3t&x=1' % path)])
+
+
+def _lost200(h, body):
+    h._done_upstream(body)
+    h._xml(200, b'')
+
+
+def _lostcut(h, body):
+    h._done_upstream(body)
+    h._reset()
+
+
+MOVED = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code>'
+         '<Message>The bucket you are attempting to access must be addressed using the '
+         'specified endpoint.</Message><Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint>'
+         '</Error>')
+
+HOSTILE = {
+    'empty200': lambda h, body: h._xml(200, b''),
+    'garbage': lambda h, body: h._xml(200, b'<html>502 Bad Gateway, but as a 200'),
+    'lost200': _lost200,
+    'lostcut': _lostcut,
+    'endless500': lambda h, body: h._endless(500, (ERR % 'InternalError').encode()[:-20],
+                                             b'x' * 65536),
+    'endless200': lambda h, body: h._endless(200, b'\0' * 65536, b'\0' * 65536),
+    'redirect301': lambda h, body: h._redirect(),
+    'moved301': lambda h, body: h._xml(301, MOVED.encode()),
+}
 
 
 def main():

@@ -137,6 +137,11 @@ test_valid(void)
 	is_str(c.dbs[0].database, "appdb", "database");
 	is_str(c.dbs[0].backup_file_prefix, "backups/postgres/prod/appdb/", "backup_file_prefix");
 	is_long(c.dbs[0].line, 9, "the entry's line");
+	is_long(c.dbs[0].database_at.line * 100 + c.dbs[0].database_at.col, 1319,
+	    "where database is written (13:19), for later messages");
+	is_long(c.dbs[0].backup_file_prefix_at.line * 100 + c.dbs[0].backup_file_prefix_at.col,
+	    1529, "where backup_file_prefix is written (15:29)");
+	is_long(c.ping_url_at.line, 0, "no ping_url: no position");
 	is_long(c.dbs[0].timeout, 0, "the entry's timeout is the task's");
 	is_long(c.s3.enable, 1, "s3.enable");
 	is_long(c.s3.present, 1, "s3 present");
@@ -246,6 +251,96 @@ test_env(void)
 	unsetenv("PGBAK_TEST_PW");
 	unsetenv("PGBAK_TEST_KEY");
 	bad_file(data("env-bad-name.yml"), 6, 19, "must hold an environment variable name");
+}
+
+/* CONF_S3_ONLY: the view of an S3 program.  The s3 section's ${NAME} are
+ * expanded; a database's are not, nor is any password kept. */
+static void
+test_s3_only(void)
+{
+	struct conf c;
+	struct log_err e;
+
+	setenv("PGBAK_TEST_KEY", "key-value", 1);
+	setenv("PGBAK_TEST_SECRET", "secret-value", 1);
+	unsetenv("PGBAK_TEST_PW");
+	if (ok(conf_load_for(&c, data("env.yml"), CONF_S3_ONLY, &e) == 0,
+	    "CONF_S3_ONLY: a database's unset ${NAME} does not matter")) {
+		is_str(c.s3.access_secret, "secret-value", "...the s3 section's is expanded");
+		ok(c.dbs[0].password == NULL && c.dbs[1].password == NULL,
+		    "...and no password is kept, ${NAME} or literal");
+		is_str(c.dbs[1].database, "other", "...while the databases' names are read");
+		conf_free(&c);
+	}
+	ok(conf_load(&c, data("env.yml"), &e) == -1 && strstr(e.msg, "PGBAK_TEST_PW") != NULL,
+	    "twin: conf_load expands the database's ${NAME}");
+	unsetenv("PGBAK_TEST_SECRET");
+	ok(conf_load_for(&c, data("env.yml"), CONF_S3_ONLY, &e) == -1 &&
+	    strstr(e.msg, ":12:22: tasks.postgres.s3.access_secret: environment variable "
+	    "PGBAK_TEST_SECRET is not set") != NULL,
+	    "twin: CONF_S3_ONLY still expands the s3 section's, FILE:LINE:COL");
+	if (ok(conf_load_for(&c, data("env.yml"), CONF_S3_ONLY | CONF_LITERAL, &e) == 0,
+	    "CONF_LITERAL: nothing is expanded")) {
+		is_str(c.s3.access_secret, "${PGBAK_TEST_SECRET}", "...${NAME} is a value");
+		conf_free(&c);
+	}
+	unsetenv("PGBAK_TEST_KEY");
+}
+
+/* conf_s3_fd: what pgbak-run hands its S3 children reads back the same. */
+static void
+test_s3_fd(void)
+{
+	static const char yml[] =
+	    "tasks:\n  postgres:\n    dbs:\n      - database: a\n        password: pw\n"
+	    "    s3:\n      bucket: b\n      endpoint: http://127.0.0.1:9\n"
+	    "      access_key: ${PGBAK_TEST_KEY}\n      access_secret: ${PGBAK_TEST_SECRET}\n"
+	    "      region: \"r\\\"q\\\\\"\n"
+	    "      storage_class: \"\\t\\x7f\xc3\xa9\\u0085\\u2028\\uFEFF\\u0080\"\n"
+	    "      path_style: false\n      part_size: 16MiB\n      parallel: 3\n";
+	struct conf c, back;
+	struct log_err e;
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	setenv("PGBAK_TEST_KEY", "${PGBAK_TEST_SECRET}", 1);	/* not expanded twice */
+	setenv("PGBAK_TEST_SECRET", "s\"e\\c:r #et\n", 1);
+	if (!ok(load(&c, gen("s3fd.yml", yml, sizeof yml - 1, 0600)) == 0, "s3fd.yml loads"))
+		goto out;
+	fd = conf_s3_fd(&c, &e);
+	if (!ok(fd > 2, "conf_s3_fd gives a descriptor")) {
+		diag("%s", e.msg);
+		conf_free(&c);
+		goto out;
+	}
+	ok(fcntl(fd, F_GETFD) == FD_CLOEXEC, "...close-on-exec");
+	ok(write(fd, "x", 1) == -1, "...that cannot be written");
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	if (ok(conf_load_for(&back, path, CONF_S3_ONLY | CONF_LITERAL, &e) == 0,
+	    "...read back as the children read it")) {
+		is_str(back.s3.access_key, "${PGBAK_TEST_SECRET}", "a value like ${NAME} stays");
+		is_str(back.s3.access_secret, "s\"e\\c:r #et\n", "quotes, '\\', '#', newline");
+		is_str(back.s3.region, "r\"q\\", "a quoted value");
+		is_str(back.s3.storage_class,
+		    "\t\x7f\xc3\xa9\xc2\x85\xe2\x80\xa8\xef\xbb\xbf\xc2\x80",
+		    "control bytes, UTF-8, and what YAML reads as a break (NEL, U+2028)");
+		is_str(back.s3.endpoint, "http://127.0.0.1:9", "the endpoint");
+		ok(back.s3.path_style == 0 && back.s3.part_size == 16 << 20 &&
+		    back.s3.parallel == 3 && back.s3.max_parts == 0 && back.s3.enable == 1,
+		    "the numbers and booleans, unset ones unset");
+		ok(back.ndbs == 0, "no database is in it");
+		conf_free(&back);
+	}
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	ok(strstr(buf, "pw") == NULL && strstr(buf, "dbs") == NULL,
+	    "the password is not in the descriptor");
+	close(fd);
+	conf_free(&c);
+out:
+	unsetenv("PGBAK_TEST_KEY");
+	unsetenv("PGBAK_TEST_SECRET");
 }
 
 static void
@@ -549,6 +644,8 @@ main(int argc, char **argv)
 	test_valid();
 	test_full();
 	test_env();
+	test_s3_only();
+	test_s3_fd();
 	test_bucket();
 	test_bad_fixtures();
 	test_generated();

@@ -134,6 +134,15 @@ test_limits(void)
 	free(local);
 	ok(make_long(1, 244, &key, &local, &e) == -1 && e.status == EXIT_USAGE &&
 	    strstr(e.msg, "too long") != NULL, "a local name of 256 bytes is refused");
+	ok(make_long(255, 1, &key, &local, &e) == 0 && name_local_ok(key),
+	    "a directory of 255 bytes fits a local file system");
+	free(key);
+	free(local);
+	ok(make_long(256, 1, &key, &local, &e) == 0 && !name_local_ok(key),
+	    "a directory of 256 bytes is a valid key, but not a local path");
+	free(key);
+	free(local);
+	ok(name_local_ok("a/b/c-20250909.gz") && name_local_ok(""), "short keys fit");
 	ok(name_make("x/", "db", "2025090", &key, &local, &e) == -1 && e.status == EXIT_USAGE,
 	    "name_make refuses a malformed ymd");
 	ok(name_make("x/", "db", NULL, &key, &local, &e) == -1 && e.status == EXIT_USAGE,
@@ -210,10 +219,150 @@ test_today(void)
 	unsetenv("TZ");
 }
 
+/* name_object (prefix, db, ymd, flags) then name_parse: every part back, and
+ * name_object from the parts (DIR/ and BASE as the database) the same key. */
+static int
+round_trip(const char *prefix, const char *db, const char *ymd, int flags)
+{
+	char *key, *local, *key2, *local2, *dir, *base;
+	struct name_parts p;
+	struct log_err e;
+	int good = 1;
+
+	if (name_object(prefix, db, ymd, flags, &key, &local, &e) < 0)
+		return -1;	/* not a name: nothing to parse */
+	if (name_parse(key, &p, &e) < 0) {
+		diag("%s: %s", key, e.msg);
+		good = 0;
+	} else {
+		good = strcmp(p.ymd, ymd) == 0 && (p.flags & NAME_AGE) == (flags & NAME_AGE) &&
+		    strcmp(key + p.dir, local) == 0 && key[p.stem - 1] == '-' &&
+		    p.suffix == p.stem + 8 &&
+		    strcmp(key + p.suffix, flags & NAME_AGE ? ".gz.age" : ".gz") == 0 &&
+		    (!(flags & NAME_GLOBALS) || (p.flags & NAME_GLOBALS));
+		dir = strndup(key, p.dir);
+		base = strndup(key + p.dir, p.stem - 1 - p.dir);
+		if (name_object(dir, base, p.ymd, p.flags, &key2, &local2, &e) == 0) {
+			good = good && strcmp(key, key2) == 0;
+			free(key2);
+			free(local2);
+		} else {
+			good = 0;
+		}
+		free(dir);
+		free(base);
+	}
+	if (!good)
+		diag("round trip of \"%s\" \"%s\" %s %d: %s", prefix ? prefix : "(null)",
+		    db ? db : "(null)", ymd, flags, key);
+	free(key);
+	free(local);
+	return good;
+}
+
+static void
+test_parse(void)
+{
+	static const char *const prefixes[] = {
+		NULL, "", "/", "a", "a/", "a/b", "a/b/", "//a//b//", "a\\b\\c", "./x/./y/.",
+		"x/...", "x/.../", "x/.a", "x/a.", "d..", "my backups/é", "a-20250909.gz",
+		"a-20250909.gz/", "globals", "x/globals", "pg-backup/", "日本/データ", "-", "x/-",
+	};
+	static const char *const dbs[] = {
+		NULL, "", "appdb", ".", "..", "...", "-", "a-b", "x.gz", "x-20250909.gz",
+		"x-20250909.gz.age", "globals", "pg-backup", "é", "a b", "20250909",
+	};
+	static const char *const dates[] = { "20250909", "00000000", "99999999", "20000101" };
+	static const int flags[] = { 0, NAME_AGE, NAME_GLOBALS, NAME_GLOBALS | NAME_AGE };
+	static const struct { const char *why, *key, *needle; } bad_keys[] = {
+		{ "a doubled slash", "a//b-20250909.gz", "(it would be a/b-20250909.gz)" },
+		{ "a leading slash", "/a-20250909.gz", "(it would be a-20250909.gz)" },
+		{ "a . segment", "a/./b-20250909.gz.age", "(it would be a/b-20250909.gz.age)" },
+		{ "a backslash", "a\\b-20250909.gz", "(it would be a/b-20250909.gz)" },
+		{ "an empty base name", "-20250909.gz", "(it would be pg-backup-20250909.gz)" },
+		{ "an empty base name in a directory", "a/-20250909.gz",
+		    "(it would be a/pg-backup-20250909.gz)" },
+		{ "a .. segment", "a/../b-20250909.gz", "\"..\" segment" },
+		{ "a control character", "a/\tb-20250909.gz", "control character" },
+		{ "not UTF-8", "a/\xff-20250909.gz", "not valid UTF-8" },
+	};
+	static const char *const undated[] = {
+		"", "a", "a.gz", "a-2025090.gz", "a-202509091.gz.x", "a-2025090a.gz",
+		"a20250909.gz", "a-20250909.gz.bak", "a-20250909.gz/", "a-20250909.gzip",
+		"a-20250909.age", "a-20250909.gz.age.age", "a-20250909", "-20250909",
+		"a-20250909.GZ", "a-２０２５0909.gz", "20250909.gz",
+	};
+	struct name_parts p;
+	struct log_err e;
+	char key[600];
+	size_t i, j, k, f;
+	int n = 0, bad = 0, r;
+
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		for (j = 0; j < sizeof dbs / sizeof dbs[0]; j++)
+			for (k = 0; k < sizeof dates / sizeof dates[0]; k++)
+				for (f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+					r = round_trip(prefixes[i], dbs[j], dates[k], flags[f]);
+					n += r >= 0;
+					bad += r == 0;
+				}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		r = round_trip(good[i].prefix, good[i].db, "20250909", 0);
+		n += r >= 0;
+		bad += r == 0;
+	}
+	ok(n > 1000 && bad == 0, "build, parse, build: the same key for all %d names", n);
+
+	/* At the limits: 243 + "-YYYYMMDD.gz" is 255, a key of 1024. */
+	memset(key, 'b', 243);
+	strcpy(key + 243, "-20250909.gz");
+	ok(name_parse(key, &p, &e) == 0 && p.stem == 244 && p.dir == 0,
+	    "a file name of 255 bytes parses");
+	memset(key, 'b', 244);
+	strcpy(key + 244, "-20250909.gz");
+	ok(name_parse(key, &p, &e) == -1 && p.stem == 245 && strstr(e.msg, "too long"),
+	    "one of 256 bytes: dated, but not a name pgbak makes");
+	memset(key, 'b', 240);
+	strcpy(key + 240, "-20250909.gz.age");
+	ok(name_parse(key, &p, &e) == -1 && strstr(e.msg, "too long"),
+	    "nor one of 256 bytes with .gz.age");
+
+	ok(name_parse("d/globals-20250909.gz", &p, &e) == 0 && p.flags == NAME_GLOBALS,
+	    "globals-YYYYMMDD.gz: NAME_GLOBALS");
+	ok(name_parse("d/globals-20250909.gz.age", &p, &e) == 0 &&
+	    p.flags == (NAME_GLOBALS | NAME_AGE), "globals-YYYYMMDD.gz.age: both flags");
+	ok(name_parse("d/globalsx-20250909.gz", &p, &e) == 0 && p.flags == 0 &&
+	    name_parse("d/xglobals-20250909.gz", &p, &e) == 0 && p.flags == 0,
+	    "another base name: no NAME_GLOBALS");
+	ok(name_parse("a/b/x-20250909.gz-20251231.gz.age", &p, &e) == 0 && p.dir == 4 &&
+	    p.stem == 18 && strcmp(p.ymd, "20251231") == 0 && p.flags == NAME_AGE,
+	    "the last date is the date: a/b/ x-20250909.gz 20251231 .gz.age");
+	ok(name_parse("a/x-20250230.gz", &p, &e) == 0 && strcmp(p.ymd, "20250230") == 0,
+	    "eight digits, as name_object takes them, not checked as a day");
+
+	for (i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+		e.status = 0;
+		ok(name_parse(bad_keys[i].key, &p, &e) == -1 && e.status == EXIT_USAGE &&
+		    p.stem != 0, "%s: refused, though dated", bad_keys[i].why);
+		ok(strstr(e.msg, "is not a key pgbak names backups with") &&
+		    strstr(e.msg, bad_keys[i].needle) && !strchr(e.msg, '\n') &&
+		    !strchr(e.msg, '\t'), "%s: one line, saying so", bad_keys[i].why);
+		if (!strstr(e.msg, bad_keys[i].needle))
+			diag("%s", e.msg);
+	}
+	for (i = 0; i < sizeof undated / sizeof undated[0]; i++) {
+		e.status = 0;
+		ok(name_parse(undated[i], &p, &e) == -1 && e.status == EXIT_USAGE &&
+		    p.stem == 0 && strstr(e.msg, "does not end with -YYYYMMDD.gz or "
+		    "-YYYYMMDD.gz.age"), "\"%s\": not dated", undated[i]);
+	}
+}
+
 int
 main(void)
 {
 	test_make();
+	test_parse();
 	test_limits();
 	test_date();
 	test_today();

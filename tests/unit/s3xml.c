@@ -117,6 +117,17 @@ main(void)
 		s3xml_free(x);
 	}
 
+	tap_ok(s3xml_root(initiate, strlen(initiate), out, sizeof out) == 1 &&
+	    strcmp(out, "InitiateMultipartUploadResult") == 0, "root of a reply, namespace and all");
+	tap_ok(s3xml_root(rgw_error, strlen(rgw_error), out, 6) == 1 && strcmp(out, "Error") == 0,
+	    "root of an Error");
+	tap_ok(s3xml_root("", 0, out, sizeof out) == -1 && out[0] == '\0',
+	    "an empty body has no root");
+	tap_ok(s3xml_root("<html>Bad Gateway", 17, out, sizeof out) == -1 && out[0] == '\0',
+	    "a proxy's HTML page has no root");
+	tap_ok(s3xml_root("<Error><Code>x</Code>", 21, out, sizeof out) == -1 &&
+	    out[0] == '\0', "a reply cut short has no root");
+
 	e = s3xml_escape("\"etag\"&<x>'");
 	tap_is(e, "&quot;etag&quot;&amp;&lt;x&gt;&apos;", "escape for element text");
 	free(e);

@@ -1,4 +1,5 @@
 /* Unit test of lib/spawn: exit statuses, descriptors, commit, relay, blame. */
+#define _GNU_SOURCE 1		/* F_GETPIPE_SZ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,10 +64,10 @@ count_fds(void)
 	return n - 1;	/* the directory's own descriptor */
 }
 
-/* Run one pipeline of up to four shell snippets (fixed strings: this is a
- * test); returns spawn_run's result. */
-static int
-pipeline(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, size_t n)
+/* Set up one pipeline of up to four shell snippets (fixed strings: this is
+ * a test). */
+static void
+prepare(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, size_t n)
 {
 	static char *argvs[4][4];
 	size_t i;
@@ -85,7 +86,56 @@ pipeline(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, 
 	p->st = st;
 	p->n = n;
 	p->in_fd = p->out_fd = p->cancel_fd = -1;
+}
+
+/* Run one such pipeline; returns spawn_run's result. */
+static int
+pipeline(struct spawn_pipe *p, struct spawn_stage *st, const char *const *cmds, size_t n)
+{
+	prepare(p, st, cmds, n);
 	return spawn_run(p, NULL);
+}
+
+/*
+ * The first stage exits 1 with its output still in flight (the middle stage
+ * never reads it); the commit stage, which never reads either, gets no
+ * commit and quits; only then does the middle stage write, so its output is
+ * cut, it dies of SIGPIPE, and the cut runs back up to the first stage's
+ * relay.  That ordering used to blame the commit stage; the first stage
+ * failed before anything was done to it.
+ */
+static void
+culprit_tests(const char *dir)
+{
+	struct spawn_stage st[3];
+	struct spawn_pipe p;
+	struct log_err e;
+	char c0[128], c1[300], c2[300];
+	const char *c[] = { c0, c1, c2 };
+	int fds[2], psz = 65536, rc;
+
+	if (spawn_pipe2(fds) == 0) {
+		psz = fcntl(fds[1], F_GETPIPE_SZ);
+		close(fds[0]);
+		close(fds[1]);
+	}
+	/* 1.5 pipes: it fits in its own pipe and the middle stage's */
+	snprintf(c0, sizeof c0, "head -c %d /dev/zero; echo dump failed >&2; exit 1",
+	    psz / 2 * 3);
+	snprintf(c1, sizeof c1, "i=0; while [ ! -e %s/answered ] && [ $i -lt 1000 ]; do "
+	    "sleep 0.01; i=$((i+1)); done; while :; do echo more; done", dir);
+	snprintf(c2, sizeof c2, "exec 0<&-; read x <&3; touch %s/answered; "
+	    "echo no commit >&2; exit 111", dir);
+	prepare(&p, st, c, 3);
+	st[2].commit_fd = 3;
+	p.timeout_ms = 20000;
+	rc = spawn_run(&p, &e);
+	ok(rc < 0 && !p.timed_out && p.failed == 0 && strstr(e.msg, "exited 1") != NULL,
+	    "a first stage exits 1, output in flight, the commit stage aborts: it is blamed");
+	ok(st[0].broken && st[1].signal == SIGPIPE && st[2].status == 111 && !st[2].committed,
+	    "...after the cut ran back up to it (the ordering that blamed the commit stage)");
+	snprintf(c1, sizeof c1, "%s/answered", dir);
+	unlink(c1);
 }
 
 static int
@@ -141,8 +191,8 @@ main(void)
 
 	{
 		const char *c[] = { "kill -TERM $$; sleep 5" };
-		ok(pipeline(&p, st, c, 1) < 0 && st[0].status == 128 + SIGTERM,
-		    "killed by SIGTERM: 143");
+		ok(pipeline(&p, st, c, 1) < 0 && st[0].signal == SIGTERM && st[0].status == -1,
+		    "killed by SIGTERM: its signal, not an exit status");
 	}
 	/* The caller ignores TERM and blocks USR1: the child must get neither. */
 	memset(&sa, 0, sizeof sa);
@@ -153,10 +203,10 @@ main(void)
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	{
 		const char *c[] = { "kill -TERM $$; sleep 5" };
-		ok(pipeline(&p, st, c, 1) < 0 && st[0].status == 128 + SIGTERM,
+		ok(pipeline(&p, st, c, 1) < 0 && st[0].signal == SIGTERM,
 		    "an ignored SIGTERM is reset to default in the child");
 		const char *d[] = { "kill -USR1 $$; sleep 5" };
-		ok(pipeline(&p, st, d, 1) < 0 && st[0].status == 128 + SIGUSR1,
+		ok(pipeline(&p, st, d, 1) < 0 && st[0].signal == SIGUSR1,
 		    "a blocked signal is unblocked in the child");
 	}
 	signal(SIGTERM, SIG_DFL);
@@ -236,6 +286,19 @@ main(void)
 		ok(strcmp(buf, "gzip broke") == 0, "its stderr is kept");
 	}
 	{
+		const char *c[] = { "exec yes", "head -c 10 >/dev/null; exit 141" };
+		rc = pipeline(&p, st, c, 2);
+		spawn_describe(&st[1], buf, sizeof buf);
+		ok(rc < 0 && p.failed == 1 && st[1].status == 141 && st[1].signal == 0 &&
+		    strstr(buf, "exited 141") != NULL,
+		    "a stage that exits 141 exited 141: blamed, not taken for SIGPIPE");
+		spawn_describe(&st[0], buf, sizeof buf);
+		ok(st[0].signal == SIGPIPE && st[0].status == -1 &&
+		    strstr(buf, "killed by SIGPIPE") != NULL,
+		    "the stage before it was killed by SIGPIPE: not blamed");
+	}
+	culprit_tests(tmpl);
+	{
 		const char *c[] = { "i=0; while [ $i -lt 2000 ]; do echo line $i >&2; i=$((i+1)); done" };
 		pipeline(&p, st, c, 1);
 		spawn_last_line(&st[0].ring, buf, sizeof buf);
@@ -253,7 +316,7 @@ main(void)
 		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
 		p.timeout_ms = 300;
 		rc = spawn_run(&p, &e);
-		ok(rc < 0 && p.timed_out && st[0].status == 128 + SIGTERM,
+		ok(rc < 0 && p.timed_out && st[0].signal == SIGTERM,
 		    "a stage past its timeout is terminated");
 		for (rc = 0; rc < 50 && group_alive(p.pgid) > 0; rc++)
 			usleep(10000);
@@ -269,7 +332,7 @@ main(void)
 		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
 		p.timeout_ms = 200, p.grace_ms = 200;
 		rc = spawn_run(&p, &e);
-		ok(rc < 0 && st[0].status == 128 + SIGKILL, "one that ignores TERM gets KILL");
+		ok(rc < 0 && st[0].signal == SIGKILL, "one that ignores TERM gets KILL");
 	}
 	{
 		int cp[2];
@@ -283,10 +346,37 @@ main(void)
 		memset(&p, 0, sizeof p);
 		p.st = st, p.n = 1, p.in_fd = p.out_fd = -1, p.cancel_fd = cp[0];
 		rc = spawn_run(&p, &e);
-		ok(rc < 0 && p.cancelled && st[0].status == 128 + SIGTERM,
+		ok(rc < 0 && p.cancelled && st[0].signal == SIGTERM,
 		    "a readable cancel descriptor stops the stages");
 		close(cp[0]);
 		close(cp[1]);
+	}
+	{
+		/* pass_as: one descriptor of ours, at the number asked, beside the commit. */
+		const char *c[] = { "read x <&4 && test \"$x\" = settings && read y <&3",
+			"if (: <&4) 2>/dev/null; then exit 1; fi" };
+		int sp[2];
+
+		(void)!pipe(sp);
+		(void)!write(sp[1], "settings\n", 9);
+		close(sp[1]);
+		fcntl(sp[0], F_SETFD, FD_CLOEXEC);
+		memset(st, 0, sizeof st[0]);
+		st[0].name = "passed";
+		st[0].commit_fd = 3;
+		st[0].pass_as = 4;
+		st[0].pass_fd = sp[0];
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[0], NULL };
+		memset(&p, 0, sizeof p);
+		p.st = st, p.n = 1, p.in_fd = p.out_fd = p.cancel_fd = -1;
+		ok(spawn_run(&p, &e) == 0 && st[0].committed,
+		    "pass_as: the child reads the caller's descriptor as 4, the commit on 3");
+		ok(fcntl(sp[0], F_GETFD) >= 0, "...and the caller's descriptor stays open");
+		st[0].pass_as = 0;
+		st[0].commit_fd = 0;
+		st[0].argv = (char *[]){ (char *)"/bin/sh", (char *)"-c", (char *)c[1], NULL };
+		ok(spawn_run(&p, &e) == 0, "without pass_as the child has no descriptor 4");
+		close(sp[0]);
 	}
 	w = spawn_which("sh", "/nonexistent:/bin");
 	ok(w && strcmp(w, "/bin/sh") == 0, "spawn_which finds sh in PATH");

@@ -1,0 +1,220 @@
+/*
+ * argv: every child's command line, built in one place.  The run hands
+ * these to spawn and -n/-v print the very same arrays, so what the dry run
+ * shows cannot drift from what runs.  Each builder fills a zeroed struct
+ * argv (argv_free releases it); a flag more is one argv_add line.  No
+ * secret goes here: the password reaches pg_dump through its environment.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keep.h"
+#include "log.h"
+#include "run.h"
+
+/* Append a copy of s; a failure is remembered and returned by the builder. */
+static void
+argv_add(struct argv *a, const char *s)
+{
+	char **v;
+
+	if (a->oom || s == NULL) {
+		a->oom = 1;	/* a program not resolved: nothing to run */
+		return;
+	}
+	if (a->n + 2 > a->cap) {
+		if ((v = realloc(a->v, (a->cap + 8) * sizeof *v)) == NULL) {
+			a->oom = 1;
+			return;
+		}
+		a->v = v;
+		a->cap += 8;
+	}
+	if ((a->v[a->n] = strdup(s)) == NULL) {
+		a->oom = 1;
+		return;
+	}
+	a->v[++a->n] = NULL;
+}
+
+static void argv_addf(struct argv *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+argv_addf(struct argv *a, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	argv_add(a, buf);
+}
+
+/* 0, or -1 out of memory (and a is released) */
+static int
+argv_done(struct argv *a)
+{
+	if (!a->oom)
+		return 0;
+	argv_free(a);
+	return -1;
+}
+
+void
+argv_free(struct argv *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* A command line as -v and --dry-run print it, each word quoted as needed. */
+void
+argv_show(FILE *f, char *const *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++) {
+		if (i)
+			fputc(' ', f);
+		report_quote(f, v[i]);
+	}
+}
+
+/* The S3 children read the settings pgbak-run loaded from SETTINGS_FD. */
+static void
+argv_settings(struct argv *a)
+{
+	argv_add(a, "--settings-fd");
+	argv_addf(a, "%d", SETTINGS_FD);
+}
+
+/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
+ * left to libpq.  For the globals:
+ * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
+int
+argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals)
+{
+	argv_add(a, globals ? x->t->pg_dumpall : x->t->pg_dump);
+	if (db->host)
+		argv_add(a, "-h"), argv_add(a, db->host);
+	if (db->port > 0)
+		argv_add(a, "-p"), argv_addf(a, "%d", db->port);
+	if (db->user)
+		argv_add(a, "-U"), argv_add(a, db->user);
+	argv_add(a, globals ? "-l" : "-d"), argv_add(a, db->database);
+	if (globals)
+		argv_add(a, "--globals-only");
+	argv_add(a, "--no-password");
+	return argv_done(a);
+}
+
+/* pgbak-gzip [-LEVEL] */
+int
+argv_gzip(struct argv *a, const struct run_ctx *x)
+{
+	argv_add(a, x->t->gzip);
+	if (x->c->gzip_level > 0)
+		argv_addf(a, "-%d", x->c->gzip_level);
+	return argv_done(a);
+}
+
+/* age -r R1 -r R2 ...: recipients are public keys, so argv may show them. */
+int
+argv_age(struct argv *a, const struct run_ctx *x)
+{
+	char **r = x->c->encrypt.age_recipients;
+	size_t i;
+
+	argv_add(a, x->t->age);
+	for (i = 0; r && r[i]; i++)
+		argv_add(a, "-r"), argv_add(a, r[i]);
+	return argv_done(a);
+}
+
+/* pgbak-exists --settings-fd 4 -- KEY */
+int
+argv_exists(struct argv *a, const struct run_ctx *x, const char *key)
+{
+	argv_add(a, x->t->exists);
+	argv_settings(a);
+	argv_add(a, "--"), argv_add(a, key);
+	return argv_done(a);
+}
+
+/* pgbak-put --settings-fd 4 -C 3 [--if-absent] [--expected-size SIZE] -- KEY:
+ * the commit on descriptor 3; size NULL when streaming.  Without -f an
+ * object that another run stored meanwhile (another host, other settings
+ * naming the same bucket) is never replaced: pgbak-put exits 1 instead
+ * (job.c, stored_by_other). */
+int
+argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size)
+{
+	argv_add(a, x->t->put);
+	argv_settings(a);
+	argv_add(a, "-C"), argv_add(a, "3");
+	if (!x->o->force)
+		argv_add(a, "--if-absent");
+	if (size)
+		argv_add(a, "--expected-size"), argv_add(a, size);
+	argv_add(a, "--"), argv_add(a, key);
+	return argv_done(a);
+}
+
+/* pgbak-put --settings-fd 4 --abort-stale=TIMEOUT --any-date -- KEY */
+int
+argv_stale(struct argv *a, const struct run_ctx *x, const char *key, long timeout)
+{
+	argv_add(a, x->t->put);
+	argv_settings(a);
+	argv_addf(a, "--abort-stale=%ld", timeout);
+	argv_add(a, "--any-date");
+	argv_add(a, "--"), argv_add(a, key);
+	return argv_done(a);
+}
+
+/* pgbak-verify --settings-fd 4 -- KEY, or for a local file pgbak-verify -f FILE */
+int
+argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const char *file)
+{
+	argv_add(a, x->t->verify);
+	if (file) {
+		argv_add(a, "-f"), argv_add(a, file);
+	} else {
+		argv_settings(a);
+		argv_add(a, "--"), argv_add(a, key);
+	}
+	return argv_done(a);
+}
+
+/*
+ * pgbak-prune --settings-fd 4 --today YMD --keep-RULE=N... [-v] -- KEY.
+ * The database's policy goes as flags, so pgbak-prune needs nothing of
+ * the settings but the s3 section, and KEY alone names the series.
+ */
+int
+argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
+    const char *ymd, const char *key)
+{
+	const char *rule[] = { "days", "daily", "weekly", "monthly" };
+	int n[] = { pol->days, pol->daily, pol->weekly, pol->monthly };
+	size_t i;
+
+	argv_add(a, x->t->prune);
+	argv_settings(a);
+	argv_add(a, "--today"), argv_add(a, ymd);
+	for (i = 0; i < 4; i++)
+		if (n[i])
+			argv_addf(a, "--keep-%s=%d", rule[i], n[i]);
+	if (log_verbose)
+		argv_add(a, "-v");	/* its "kept N, deleted M" on stderr */
+	argv_add(a, "--"), argv_add(a, key);
+	return argv_done(a);
+}

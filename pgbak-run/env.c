@@ -1,0 +1,77 @@
+/*
+ * env: which of pgbak-run's variables each kind of child gets, the one
+ * place for that rule (STYLE 14: a child gets only what its job needs).
+ *
+ *   ENV_S3    pgbak-put, pgbak-exists, pgbak-verify, pgbak-prune: no
+ *             database's secret.  They take the s3 section from pgbak-run
+ *             (--settings-fd), already expanded, and never expand a
+ *             database's ${NAME}, so neither PGPASSWORD nor any variable
+ *             holding a password (nor the ping_url) is of use to them.
+ *             The AWS_* and PGBAK_* variables stay: the environment is
+ *             their second source of credentials, region and endpoint.
+ *   ENV_BARE  pgbak-gzip, age, pgbak-verify -f, and pg_dump before its own
+ *             PGPASSWORD is added: no secret at all, also not the S3 ones
+ *             (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, a variable that
+ *             holds the s3 access_secret): they read nothing but a stream.
+ *
+ * A variable is recognised as a secret by its name or by its value being
+ * one the settings expanded: the file may name any variable in ${NAME}.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+int
+env_name_is(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+static int
+same(const char *secret, const char *val)
+{
+	return secret && *secret && strcmp(secret, val) == 0;
+}
+
+/* A value that is a database's password or the ping_url's token. */
+static int
+is_db_secret(const struct conf *c, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (same(c->dbs[i].password, val))
+			return 1;
+	return same(c->ping_url, val);
+}
+
+static int
+keep(const struct conf *c, enum env_kind k, const char *entry, const char *val)
+{
+	if (env_name_is(entry, "PGPASSWORD") || is_db_secret(c, val))
+		return 0;
+	if (k == ENV_S3)
+		return 1;
+	return !(env_name_is(entry, "AWS_SECRET_ACCESS_KEY") ||
+	    env_name_is(entry, "AWS_SESSION_TOKEN") || same(c->s3.access_secret, val));
+}
+
+char **
+env_for(char *const *env, const struct conf *c, enum env_kind k)
+{
+	size_t n = 0, o = 0;
+	char *const *e;
+	char **v, *eq;
+
+	for (e = env; *e; e++)
+		n++;
+	if ((v = calloc(n + 2, sizeof *v)) == NULL)
+		return NULL;
+	for (e = env; *e; e++)
+		if ((eq = strchr(*e, '=')) != NULL && keep(c, k, *e, eq + 1))
+			v[o++] = *e;
+	return v;
+}
