@@ -103,7 +103,7 @@ interval: 3600" "" "$(db_yaml "$D" ovl/)"
 TAG=a pgbak-run --daemon "$T/d.yml" >"$T/d.out" 2>"$T/d.err" &
 dm=$!
 i=0
-while ! grep -q "^$K: " "$T/d.out" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -qs "^$K: " "$T/d.out" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 like "$(cat "$T/d.out")" "^$K: .*: skipped: already exists$" "--daemon made its first pass"
 TAG=a run pgbak-run "$T/d.yml" >/dev/null 2>"$T/b.err"
 is $? 1 "between its passes the daemon still holds the lock: exit 1"
