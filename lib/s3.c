@@ -720,10 +720,10 @@ complete_result(const struct s3_resp *resp)
 
 int
 s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
-    char *const *etags, int n, struct log_err *e)
+    char *const *etags, int n, int if_absent, struct log_err *e)
 {
 	struct s3_req r = { .what = "complete the upload of", .method = "POST", .key = key,
-	    .slow = 1 };
+	    .slow = 1, .headers = { if_absent ? S3_IF_ABSENT : NULL } };
 	char *doc = NULL, *q, *tag;
 	size_t len = 0;
 	FILE *f;

@@ -146,9 +146,14 @@ int s3_mpu_part_req(struct s3_req *r, const char *key, const char *upload_id, in
     const unsigned char *body, size_t len, const char *sha256, const char *md5,
     char **query);
 
-/* CompleteMultipartUpload with parts 1..n and their ETags. */
+/* Store only if the key does not exist yet: 412 PreconditionFailed if it does
+ * (AWS S3 on PUT and Complete; RGW 16 on PUT only). */
+#define S3_IF_ABSENT "if-none-match: *"
+
+/* CompleteMultipartUpload with parts 1..n and their ETags; if_absent sends
+ * S3_IF_ABSENT. */
 int s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
-    char *const *etags, int n, struct log_err *e);
+    char *const *etags, int n, int if_absent, struct log_err *e);
 
 /* AbortMultipartUpload; an upload already gone (404 NoSuchUpload) is success. */
 int s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, struct log_err *e);

@@ -443,7 +443,7 @@ put_single(struct up *u, struct slot *sl, struct log_err *e)
 		r.headers[h++] = sc;
 	}
 	if (u->o->if_absent)
-		r.headers[h++] = "if-none-match: *";
+		r.headers[h++] = S3_IF_ABSENT;
 	if (s3_call(u->s, &r, e) == 0) {
 		u->bytes_sent = sl->len;
 		return EXIT_OK;
@@ -483,12 +483,37 @@ published_anyway(struct up *u)
 	    s->x.resp.has_length && s->x.resp.length == u->bytes_read;
 }
 
+/* 0 published, EXIT_NO a 412 to --if-absent (another writer's object is
+ * there), -1 failed. */
 static int
 complete(struct up *u, struct log_err *e)
 {
-	if (s3_mpu_complete(u->s, u->o->key, u->upload_id, u->etags, u->parts, e) == 0)
+	long status;
+
+	if (s3_mpu_complete(u->s, u->o->key, u->upload_id, u->etags, u->parts, u->o->if_absent,
+	    e) == 0)
 		return 0;
-	return published_anyway(u) ? 0 : -1;
+	status = u->s->x.resp.status;	/* published_anyway's HEAD replaces it */
+	if (published_anyway(u))
+		return 0;
+	return u->o->if_absent && status == 412 ? EXIT_NO : -1;
+}
+
+/*
+ * Complete under --if-absent: EXIT_NO when the key exists just before, or
+ * when S3 answers 412 (another writer completed meanwhile).  RGW ignores
+ * If-None-Match on Complete, so the HEAD is all it gets: a writer that
+ * completes between the two wins there, and the last Complete replaces
+ * the object.
+ */
+static int
+complete_absent(struct up *u, struct log_err *e)
+{
+	int rc;
+
+	if ((rc = s3_head(u->s, u->o->key, e)) != 0)
+		return rc > 0 ? EXIT_NO : -1;
+	return complete(u, e);
 }
 
 /* HEAD the new object: it must hold exactly the bytes read. */
@@ -636,10 +661,8 @@ put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e)
 		rc = put_single(&u, &u.slots[0], e);
 		published = rc == EXIT_OK;
 	} else if (rc == 0) {
-		if (o->if_absent && (rc = s3_head(s, o->key, e)) != 0)
-			rc = rc > 0 ? EXIT_NO : -1;
-		else
-			published = (rc = complete(&u, e)) == 0;
+		rc = o->if_absent ? complete_absent(&u, e) : complete(&u, e);
+		published = rc == 0;
 	}
 	/* failures from here on cannot take the object back: say so, no abort */
 	if (published)

@@ -149,14 +149,19 @@ argv_exists(struct argv *a, const struct run_ctx *x, const char *key)
 	return argv_done(a);
 }
 
-/* pgbak-put --settings-fd 4 -C 3 [--expected-size SIZE] -- KEY: the commit
- * on descriptor 3; size NULL when streaming. */
+/* pgbak-put --settings-fd 4 -C 3 [--if-absent] [--expected-size SIZE] -- KEY:
+ * the commit on descriptor 3; size NULL when streaming.  Without -f an
+ * object that another run stored meanwhile (another host, other settings
+ * naming the same bucket) is never replaced: pgbak-put exits 1 instead
+ * (job.c, stored_by_other). */
 int
 argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size)
 {
 	argv_add(a, x->t->put);
 	argv_settings(a);
 	argv_add(a, "-C"), argv_add(a, "3");
+	if (!x->o->force)
+		argv_add(a, "--if-absent");
 	if (size)
 		argv_add(a, "--expected-size"), argv_add(a, size);
 	argv_add(a, "--"), argv_add(a, key);

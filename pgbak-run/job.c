@@ -420,6 +420,19 @@ may_abort(struct run_result *r, struct spawn_pipe *p, struct spawn_stage *put)
 	p->linger_ctx = r;
 }
 
+/* pgbak-put, stage put of p, said "exists; nothing stored" (--if-absent):
+ * the database is skipped, not failed; the object is the other run's. */
+static int
+stored_by_other(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
+    size_t put)
+{
+	if (x->o->force || p->timed_out || p->cancelled || p->failed != (int)put ||
+	    p->st[put].status != EXIT_NO)
+		return 0;
+	set_reason(r, RUN_SKIPPED, "already exists (stored by another run meanwhile)");
+	return 1;
+}
+
 static void
 stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
@@ -448,7 +461,7 @@ stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double dea
 		if (log_verbose)
 			tell_stderr(r->key, &p, 1);
 		abort_stale(x, r, deadline, timeout);
-	} else {
+	} else if (!stored_by_other(x, r, &p, put)) {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
 }
@@ -536,7 +549,7 @@ temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double 
 	if (spawn_run(&p, &e) == 0 && st.committed) {
 		r->state = RUN_OK;
 		abort_stale(x, r, deadline, timeout);
-	} else {
+	} else if (!stored_by_other(x, r, &p, 0)) {
 		fail_pipe(x, r, &p, &e, timeout);
 	}
 out:

@@ -16,7 +16,8 @@
  *
  * One database failing never stops the others.  Exit 0 when every database
  * is ok or skipped, 111 when any failed, 100 when the settings are wrong
- * (nothing is run then), 128+N when stopped by signal N: any signal that
+ * (nothing is run then), 1 when another run holds the settings file (lock.c;
+ * nothing is run either), 128+N when stopped by signal N: any signal that
  * would end it (lib/sig.h) first stops the stages, lets pgbak-put abort its
  * upload and removes the temp file.  --daemon repeats the run every
  * interval until SIGTERM/SIGINT, and re-reads the settings on SIGHUP.
@@ -660,6 +661,10 @@ main(int argc, char **argv)
 		warn("%s: tasks.postgres.enable is false: nothing to do", o.settings);
 		conf_free(&c);
 		return EXIT_OK;
+	}
+	if (!o.dry_run && lock_settings(o.settings, &e) < 0) {
+		conf_free(&c);
+		die_err(&e);
 	}
 	if (job_env(&x, &e) < 0)
 		die_err(&e);

@@ -132,4 +132,9 @@ int metrics_write(const struct run_ctx *x, const struct run_result *res,
     const struct summary *s, struct log_err *e);
 void metrics_dry_run(const struct run_ctx *x, FILE *f);
 
+/* lock.c: one run of a settings file at a time on this host.  0 when held
+ * until the process ends (or, warned, when the file cannot be locked at
+ * all), -1 with e (EXIT_NO) when another process holds it. */
+int lock_settings(const char *path, struct log_err *e);
+
 #endif

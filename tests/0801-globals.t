@@ -38,7 +38,7 @@ settings "$T/s.yml" "" "" "$(globals_yaml "$G" glob/dir/)" "$(globals_yaml "$G" 
 # -n first: the pg_dumpall command, with -l for the database, nothing run.
 out=$(run pgbak-run -n "$T/s.yml" 2>"$T/err"); st=$?
 is "$st" 0 "-n exits 0"
-like "$out" "^  [^ ]*pg_dumpall -h 127\.0\.0\.1 -p $PGPORT -U postgres -l $G --globals-only --no-password \| [^ ]*pgbak-gzip \| [^ ]*pgbak-put --settings-fd 4 -C 3 -- $GD$" \
+like "$out" "^  [^ ]*pg_dumpall -h 127\.0\.0\.1 -p $PGPORT -U postgres -l $G --globals-only --no-password \| [^ ]*pgbak-gzip \| [^ ]*pgbak-put --settings-fd 4 -C 3 --if-absent -- $GD$" \
 	"-n shows pg_dumpall | pgbak-gzip | pgbak-put for the globals"
 is "$(printf '%s\n' "$out" | grep -c 'pg_dumpall')" 2 "-n: pg_dumpall for the two entries with globals: true only"
 ! has_object "$GD"; ok $? "-n stored nothing"

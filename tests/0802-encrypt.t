@@ -56,7 +56,7 @@ settings "$T/s.yml" "$ENC" "" "$(db_yaml "$E" enc/)"
 out=$(run pgbak-run -n "$T/s.yml" 2>"$T/err"); st=$?
 is "$st" 0 "-n exits 0"
 like "$out" "[^ ]*pgbak-exists --settings-fd 4 -- $K$" "-n: the existence check asks for the .gz.age key"
-like "$out" "pg_dump .* \| [^ ]*pgbak-gzip \| [^ ]*/age -r $PUB \| [^ ]*pgbak-put --settings-fd 4 -C 3 -- $K$" \
+like "$out" "pg_dump .* \| [^ ]*pgbak-gzip \| [^ ]*/age -r $PUB \| [^ ]*pgbak-put --settings-fd 4 -C 3 --if-absent -- $K$" \
 	"-n shows pg_dump | pgbak-gzip | age -r RECIPIENT | pgbak-put KEY.gz.age"
 settings "$T/plain.yml" "" "" "$(db_yaml "$E" enc/)"
 out=$(run pgbak-run -n "$T/plain.yml" 2>"$T/err")

@@ -31,6 +31,10 @@ ACTION is one of
   delay=SECONDS                forward only after SECONDS, and only if the
                                client is still connected then (the request
                                had not reached S3 when its sender died)
+  if-none-match                answer 412 PreconditionFailed when the request
+                               has "If-None-Match: *", else forward: what AWS
+                               S3 does on a Complete whose key exists (RGW 16
+                               ignores the header there)
 The port it listens on is written to --port-file once it accepts.  Each
 request is logged as "KIND N ACTION" to --log.  Stdlib only, bounded: it
 exits by itself after --lifetime seconds (default 900).
@@ -52,7 +56,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ERR = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code>'
        '<Message>injected by s3-proxy</Message></Error>')
 CODES = {500: 'InternalError', 503: 'SlowDown', 429: 'TooManyRequests',
-         403: 'AccessDenied', 404: 'NoSuchKey', 400: 'InvalidRequest'}
+         403: 'AccessDenied', 404: 'NoSuchKey', 400: 'InvalidRequest',
+         412: 'PreconditionFailed'}
 
 
 def kind_of(method, path):
@@ -177,6 +182,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._log(kind, n, 'gone')
                 self.close_connection = True
                 return
+        if action == 'if-none-match' and self.headers.get('If-None-Match') == '*':
+            self._error(412)
+            return
         up = self.server.upstream
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items()}
