@@ -25,7 +25,10 @@ echo "HOOK-STDOUT \$1"
 EOF
 chmod 755 "$T/hook"
 printf '#!/bin/sh\necho "hook says why" >&2\nexit 3\n' >"$T/exit3"
-printf '#!/bin/sh\necho $$ >"%s/hang.pid"\nexec sleep 30\n' "$T" >"$T/hang"
+# The hook's sleep runs as $T/sleep, so that looking for it never finds
+# another test's (or anyone's) "sleep 30" on a shared machine.
+ln -s "$(command -v sleep)" "$T/sleep"
+printf '#!/bin/sh\necho $$ >"%s/hang.pid"\nexec "%s/sleep" 30\n' "$T" "$T" >"$T/hang"
 chmod 755 "$T/exit3" "$T/hang"
 
 # The database password and the S3 secret come from ${NAME}s; a canary
@@ -118,7 +121,7 @@ t1=$(date +%s)
 is "$st" 0 "a hanging hook leaves exit 0"
 like "$out" "on_success $T/hang timed out after 1s" "it is stopped after PGBAK_HOOK_TIMEOUT"
 [ $((t1 - t0)) -lt 15 ]; ok $? "well before its sleep 30 ends ($((t1 - t0)) s)"
-check "and its process is gone" no_procs "^sleep 30$"
+check "and its process is gone" no_procs "^$T/sleep 30$"
 out=$(PGBAK_HOOK_TIMEOUT=soon run pgbak-run "$T/x.yml" 2>&1 >/dev/null)
 like "$out" "PGBAK_HOOK_TIMEOUT=soon is not a duration" "a bad PGBAK_HOOK_TIMEOUT is said"
 
@@ -147,7 +150,7 @@ kill -TERM $bg; wait $bg; st=$?
 t1=$(date +%s)
 is "$st" 0 "SIGTERM during a hook ends --daemon with exit 0"
 [ $((t1 - t0)) -lt 8 ]; ok $? "promptly ($((t1 - t0)) s), not after the hook's 60 s"
-check "the hook was stopped with it" no_procs "^sleep 30$"
+check "the hook was stopped with it" no_procs "^$T/sleep 30$"
 
 # -n shows the hooks and runs none.
 rm -f "$T/hook.ok" "$T/hook.fail"
