@@ -37,7 +37,7 @@ holder=$!
 at_exit "kill $holder"
 pgbak-put $P5 -C 3 int.bin <"$T/small" 3<"$T/in" 2>/dev/null &
 put=$!
-sleep 1
+wait_read $put 0 "$(wc -c <"$T/small")" || diag "pgbak-put never read its input"
 kill -INT $put
 wait $put
 is $? 130 "SIGINT while waiting for the commit: 130"
@@ -119,7 +119,10 @@ for what in small big; do
 	pgbak-put $P5 --if-absent -C 3 "race-$what" <"$T/$what" 3<"$T/c" 2>/dev/null &
 	put=$!
 	exec 4>"$T/c"
-	sleep 1
+	# the other writer comes once pgbak-put has its data (the part upload
+	# under way, for big), so that it lands during the upload
+	if [ $what = big ]; then wait_upload race-big; else
+		wait_read $put 0 "$(wc -c <"$T/small")"; fi || diag "pgbak-put did not start"
 	awsref s3api put-object --bucket "$PGBAK_BUCKET" --key "race-$what" \
 		--body "$T/x" >/dev/null
 	printf 'commit\n' >&4

@@ -60,7 +60,7 @@ psql_q -d "$B" -c "update notes set body = 'changed' where id = 1"
 ! restore_same "$B" "$KB"; ok $? "a changed database no longer compares equal"
 
 sa=$(obj_stamp "$KA") sb=$(obj_stamp "$KB")
-sleep 1.1
+tick
 out=$(run pgbak-run "$T/s.yml" 2>"$T/err"); st=$?
 is "$st" 0 "a second run the same day exits 0"
 like "$(printf '%s\n' "$out" | sed -n 1p)" "^$KA: .*: skipped: already exists$" "it skips $A"

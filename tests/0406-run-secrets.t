@@ -12,8 +12,9 @@ need_s3
 D=sec_$$
 psql_q -d postgres -c "create database $D owner $PGBAK_PW_USER" || exit 1
 printf '%s\n' "$PGBAK_PW_PASS" >"$T/pw"
-# A pg_dump that waits 6 s (so the test can look at /proc), then dumps.
-fake_pg_dump "$T/slow" none "echo \$\$ >'$T/dump.pid'; sleep 6; exec '$REAL_PG_DUMP' \"\$@\""
+# A pg_dump that waits until the test has looked at /proc (it creates
+# \$T/go; 60 s at most), then dumps.
+fake_pg_dump "$T/slow" none "echo \$\$ >'$T/dump.pid'; i=0; while [ ! -e '$T/go' ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done; exec '$REAL_PG_DUMP' \"\$@\""
 # The password comes from the environment: password: \${PGBAK_PW_PASS}.
 settings "$T/s.yml" "pg_dump: $T/slow" "" \
 	"$(db_yaml "$D" sec/ "$PGBAK_PW_USER" '${PGBAK_PW_PASS}')"
@@ -23,16 +24,20 @@ bg=$!
 i=0
 while [ ! -s "$T/dump.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 dump=$(cat "$T/dump.pid" 2>/dev/null)
-sleep 0.5
 pgid=$(ps -o pgid= -p "$dump" | tr -d ' ')
 tr '\0' '\n' <"/proc/$dump/environ" >"$T/env.dump"
 grep -qxF "PGPASSWORD=$PGBAK_PW_PASS" "$T/env.dump"; ok $? "pg_dump has PGPASSWORD in its environment"
-gz= put=
-for p in $(pgrep -g "$pgid"); do
-	case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
-	*pgbak-gzip*) gz=$p ;;
-	*pgbak-put*) put=$p ;;
-	esac
+# until pgbak-gzip and pgbak-put have been exec'd in the group (30 s at most)
+gz= put= i=0
+while { [ -z "$gz" ] || [ -z "$put" ]; } && [ $i -lt 300 ]; do
+	for p in $(pgrep -g "$pgid"); do
+		case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+		*pgbak-gzip*) gz=$p ;;
+		*pgbak-put*) put=$p ;;
+		esac
+	done
+	[ -n "$gz" ] && [ -n "$put" ] || sleep 0.1
+	i=$((i + 1))
 done
 [ -n "$gz" ] && [ -n "$put" ]; ok $? "pgbak-gzip and pgbak-put run in pg_dump's process group"
 tr '\0' '\n' <"/proc/$gz/environ" >"$T/env.gz" 2>/dev/null
@@ -45,6 +50,7 @@ ok $? "pgbak-put has no PGPASSWORD"
 for f in /proc/[0-9]*/cmdline; do { tr '\0' ' ' <"$f"; } 2>/dev/null >>"$T/cmdlines"; echo >>"$T/cmdlines"; done
 ! grep -qF -f "$T/pw" "$T/cmdlines"; ok $? "no /proc/PID/cmdline holds the password during the run"
 grep -q "sec/$D" "$T/cmdlines"; ok $? "while the stages' command lines were sampled"
+: >"$T/go"
 wait $bg; st=$?
 is "$st" 0 "the run succeeds"
 [ "$st" -eq 0 ] || diag "$(cat "$T/out" "$T/err")"
@@ -60,9 +66,11 @@ is "$st" 111 "a wrong password fails"
 like "$out" "password authentication failed" "with libpq's reason in --json"
 unlike "$out$(cat "$T/err")" "Wr0ng-pw-0406" "but without the password in stdout or stderr"
 # Negative twin of the sampler: a password in argv is found.
-sh -c 'sleep 2' "$PGBAK_PW_PASS" &
+sh -c 'sleep 60' "$PGBAK_PW_PASS" &
 sp=$!
-sleep 0.2
+i=0	# until sh has been exec'd with its argv (30 s at most)
+until tr '\0' ' ' <"/proc/$sp/cmdline" 2>/dev/null | grep -q 'sleep 60' || [ $i -ge 300 ]; do
+	sleep 0.1; i=$((i + 1)); done
 tr '\0' ' ' <"/proc/$sp/cmdline" | grep -qF -f "$T/pw"; ok $? "the /proc sampler does see a password put in argv"
 kill $sp 2>/dev/null; wait $sp 2>/dev/null
 psql_q -d postgres -c "drop database $D" >/dev/null 2>&1

@@ -26,7 +26,13 @@ $extra" "" "$(db_yaml sigdb $mode/)"
 	bg=$!
 	i=0
 	while [ ! -s "$T/stall.pid" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-	sleep 1
+	# mid-run: the upload under way (stream), or 16 MB in the temp file
+	if [ $mode = stream ]; then
+		i=0
+		while [ "$(uploads)" = None ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	else
+		wait_size 16000000 "$T"/tmp/* "$T"/tmp/.* || diag "the temp file never grew"
+	fi
 	kill -TERM $bg
 	wait $bg; st=$?
 	is "$st" 143 "$mode: SIGTERM mid-run: exit 143"

@@ -71,7 +71,7 @@ ok $? "pg_dumpall's output is complete"
 
 # Daily idempotency: the second run skips the globals too; -f rewrites them.
 stamp=$(obj_stamp "$GD")
-sleep 1.1
+tick
 out=$(run pgbak-run "$T/s.yml" 2>"$T/err"); st=$?
 is "$st" 0 "a second run exits 0"
 like "$(line_of "$out" "$GD")" "^$GD: .*: skipped: already exists" "it skips the globals"

@@ -83,7 +83,7 @@ like "$(cat "$T/other.err")" "no identity matched" "age says no identity matched
 
 # Daily idempotency on the .gz.age key.
 stamp=$(obj_stamp "$K")
-sleep 1.1
+tick
 out=$(run pgbak-run "$T/s.yml" 2>"$T/err"); st=$?
 like "$st: $out" "^0: $K: .*: skipped: already exists$" "a second run skips the .gz.age key"
 is "$(obj_stamp "$K")" "$stamp" "the object was not rewritten"

@@ -57,7 +57,7 @@ is "$(grep -c "^pgbak_[a-z_]*{database=\"$D\",backup_file_prefix=\"m/\"} " "$M")
 	"six per database, labelled with the database and backup_file_prefix"
 
 # A skipped run keeps the numbers of the run that stored the object.
-sleep 1.1
+tick
 check_status 0 "a second run skips: exit 0" quiet run pgbak-run "$T/s.yml" 2>/dev/null
 is "$(val pgbak_compressed_bytes "$D")" "$size" "the skipped database keeps its bytes"
 [ "$(val pgbak_last_success_timestamp_seconds "$D")" -gt "$s1" ]
@@ -66,7 +66,7 @@ s2=$(val pgbak_last_success_timestamp_seconds "$D")
 
 # A failed run: status 1, the last success time kept from the file.
 touch "$T/break"
-sleep 1.1
+tick
 out=$(run pgbak-run --force "$T/s.yml" 2>"$T/err"); st=$?
 is "$st" 111 "a failed run exits 111"
 check "the file is still valid" valid "$M"

@@ -45,6 +45,40 @@ plan() { _tap_plan=$1; echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; _tap_plan=0; exit 0; }
 diag() { printf '%s\n' "$*" | sed 's/^/# /' >&2; }
 
+# wait_read PID FD SIZE: until process PID has read SIZE bytes of its
+# descriptor FD (its file offset there), 30 s at most; false if it never did.
+wait_read() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		_pos=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$1/fdinfo/$2" 2>/dev/null)
+		[ -n "$_pos" ] && [ "$_pos" -ge "$3" ] && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
+# wait_size FILE... BYTES: until one of the FILEs (a glob) holds BYTES or
+# more, 60 s at most; false if none did.
+wait_size() {
+	_want=$1; shift
+	_i=0
+	while [ $_i -lt 600 ]; do
+		for _f in "$@"; do
+			[ -f "$_f" ] && [ "$(wc -c <"$_f")" -ge "$_want" ] && return 0
+		done
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
+# tick: until the clock's second changes (a second at most), for checks of
+# times stamped in whole seconds: the event is the tick, not a delay.
+tick() {
+	_s=$(date +%s)
+	_i=0
+	while [ "$(date +%s)" = "$_s" ] && [ $_i -lt 300 ]; do sleep 0.01; _i=$((_i + 1)); done
+}
+
 # ok COND DESC: COND is a shell status (use: ok $? "desc" after a command).
 ok() {
 	_tap_n=$((_tap_n + 1))
