@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -69,15 +68,6 @@ struct up {
 	long long t0, last_tick;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double
 mib_per_s(uint64_t bytes, long long ms)
 {
@@ -88,7 +78,7 @@ mib_per_s(uint64_t bytes, long long ms)
 static void
 tick(struct up *u)
 {
-	long long t = now_ms();
+	long long t = s3_mono_ms();
 	struct s3put_progress p = { u->bytes_read, u->bytes_sent, u->parts, t - u->t0 };
 
 	if (u->o->tick == NULL || t - u->last_tick < TICK_MS)
@@ -301,7 +291,7 @@ start_part(struct up *u, struct slot *sl, struct log_err *e)
 		snprintf(sl->what, sizeof sl->what, "upload part %d of", sl->part);
 		sl->req.what = sl->what;
 		sl->x.req = NULL;	/* a new request: attempt 1 */
-		sl->started = now_ms();
+		sl->started = s3_mono_ms();
 	}
 	if (s3_xfer_start(u->s, &sl->x, &sl->req, e) < 0)
 		return -1;
@@ -341,9 +331,10 @@ reap(struct up *u, struct log_err *e)
 		rc = s3_xfer_end(u->s, &sl->x, (CURLcode)rc, e);
 		if (rc < 0)
 			return -1;
-		t = now_ms();
+		t = s3_mono_ms();
 		if (rc > 0) {
-			sl->wake = t + s3_backoff_ms(sl->x.attempt);
+			/* s3_call's wait, without blocking the other parts */
+			sl->wake = t + s3_retry_delay_ms(u->s, sl->x.attempt);
 			note(u, "%s; trying again in %.1f s", e->msg, (double)(sl->wake - t) / 1000);
 			continue;
 		}
@@ -387,7 +378,7 @@ step(struct up *u, struct log_err *e)
 	struct pollfd pfd[3];
 	struct curl_waitfd wfd[3];
 	int nfd = 0, in = -1, cm = -1, i, running;
-	long long t = now_ms(), timeout = TICK_MS;
+	long long t = s3_mono_ms(), timeout = TICK_MS;
 
 	for (i = 0; i < u->nslots; i++) {
 		struct slot *sl = &u->slots[i];
@@ -645,7 +636,7 @@ s3put_upload(struct s3 *s, const struct s3put_opts *o, struct log_err *e)
 	u.s = s;
 	u.o = o;
 	u.nslots = s->cfg->parallel;
-	u.t0 = u.last_tick = now_ms();
+	u.t0 = u.last_tick = s3_mono_ms();
 	size_hint(o, &has_expected, &expected);
 	if (s3_plan_init(&u.plan, s->cfg->part_size, s->cfg->max_parts, has_expected,
 	    expected, e) < 0)
@@ -674,7 +665,7 @@ s3put_upload(struct s3 *s, const struct s3put_opts *o, struct log_err *e)
 	if (!published && u.upload_id)
 		abort_upload(&u);	/* even when a signal is why we stopped */
 	if (rc == 0) {
-		long long ms = now_ms() - u.t0;
+		long long ms = s3_mono_ms() - u.t0;
 
 		note(&u, "stored %s: %llu bytes in %d part%s, %.2f s, %.1f MiB/s", s3_cfg_url(s->cfg),
 		    (unsigned long long)u.bytes_read, u.upload_id ? u.parts : 1,

@@ -55,8 +55,8 @@ s3_xfer_free(struct s3_xfer *x)
 	memset(x, 0, sizeof *x);
 }
 
-static long long
-mono_ms(void)
+long long
+s3_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -83,7 +83,7 @@ void
 s3_set_timeout(struct s3 *s, long secs)
 {
 	s->timeout = secs;
-	s->deadline = secs > 0 ? mono_ms() + secs * 1000LL : 0;
+	s->deadline = secs > 0 ? s3_mono_ms() + secs * 1000LL : 0;
 }
 
 int
@@ -143,14 +143,20 @@ timed_out(const struct s3 *s, const struct s3_req *r, struct log_err *e)
 	return s3_fail(s, r, e, "timed out after %ld s (--timeout)", s->timeout);
 }
 
-int
-s3_retry_wait(const struct s3 *s, int n)
+long
+s3_retry_delay_ms(const struct s3 *s, int n)
 {
-	long long ms = s3_backoff_ms(n), left = s->deadline - mono_ms();
+	long long ms = s3_backoff_ms(n), left = s->deadline - s3_mono_ms();
 
 	if (s->deadline && left < ms)
 		ms = left > 0 ? left : 0;
-	return s3_sleep_ms((long)ms);
+	return (long)ms;
+}
+
+int
+s3_retry_wait(const struct s3 *s, int n)
+{
+	return s3_sleep_ms(s3_retry_delay_ms(s, n));
 }
 
 static size_t
@@ -391,7 +397,7 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	x->url = NULL;
 
 	/* what is left of the deadline, read once: 0 would mean "no limit" to curl */
-	left = s->deadline ? s->deadline - mono_ms() : 0;
+	left = s->deadline ? s->deadline - s3_mono_ms() : 0;
 	if (s->deadline && left <= 0)
 		return timed_out(s, r, e);
 	if ((path = request_path(s, r->key)) == NULL)
@@ -474,6 +480,15 @@ transient(CURLcode cc)
 	}
 }
 
+int
+s3_retryable(CURLcode cc, long status)
+{
+	if (cc != CURLE_OK)
+		return transient(cc);
+	/* 200 with <Error> (Complete) is a failure S3 asks to retry */
+	return status >= 500 || status == 408 || status == 429 || status / 100 == 2;
+}
+
 /* A name for a status whose reply had no S3 code (HEAD has no body). */
 static const char *
 status_name(long status)
@@ -537,22 +552,19 @@ s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
 		return s3_fail(s, r, e, "write error: %s", strerror(x->sink_errno));
 	/* curl's clock may end it a little early: nothing more fits in that little */
 	if (cc == CURLE_OPERATION_TIMEDOUT && s->deadline &&
-	    mono_ms() + DEADLINE_SLACK_MS >= s->deadline)
+	    s3_mono_ms() + DEADLINE_SLACK_MS >= s->deadline)
 		return timed_out(s, r, e);
 	if (cc == CURLE_WRITE_ERROR && resp->cut)
 		cc = CURLE_OK;	/* judged by its status and the start of its body */
 	if (cc == CURLE_OK && resp->status / 100 == 2 && resp->code[0] == '\0')
 		return 0;
+	x->retryable = s3_retryable(cc, resp->status);
 	if (cc != CURLE_OK) {
-		x->retryable = transient(cc);
 		rc = s3_fail(s, r, e, "%s%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
 		    x->retryable ? tries : "");
 	} else if (resp->status / 100 == 3) {
 		rc = redirected(s, r, resp, e);
 	} else {
-		/* 200 with <Error> (Complete) is a failure S3 asks to retry */
-		x->retryable = resp->status >= 500 || resp->status == 408 ||
-		    resp->status == 429 || resp->status / 100 == 2;
 		rc = s3_fail(s, r, e, "HTTP %ld %s%s", resp->status,
 		    resp->code[0] ? resp->code : status_name(resp->status),
 		    x->retryable ? tries : "");

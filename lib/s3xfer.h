@@ -115,8 +115,16 @@ void s3_xfer_free(struct s3_xfer *x);
 int s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r,
     struct log_err *e);
 
+/* The one retry rule: a failed attempt (cc from curl, status the HTTP
+ * status, 2xx when it carried an <Error> body) that S3 or the network asks
+ * to try again: a transient transport error, 5xx, 408, 429, an <Error> in
+ * a 2xx.  Never a 3xx or another 4xx, nor TLS trust. */
+int s3_retryable(CURLcode cc, long status);
+
 /* Judge x's finished transfer (cc from curl): 0 success (2xx and not an
- * <Error> body), 1 try again after s3_backoff_ms(x->attempt), -1 failed (e).
+ * <Error> body), 1 try again (s3_retryable, fewer than cfg->tries attempts
+ * and no byte given to the sink) after s3_retry_delay_ms(s, x->attempt),
+ * -1 failed (e).
  * A request whose sink already took bytes is never tried again here
  * (x->retryable tells the caller it could resume). */
 int s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e);
@@ -136,8 +144,15 @@ int s3_call(struct s3 *s, const struct s3_req *r, struct log_err *e);
 int s3_fail(const struct s3 *s, const struct s3_req *r, struct log_err *e, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
-/* Before attempt n + 1: s3_backoff_ms(n), but not past the deadline (where
- * that attempt fails at once).  0, or -1 when s3_stop is set. */
+/* The clock of s->deadline and of every wait here: CLOCK_MONOTONIC, in ms. */
+long long s3_mono_ms(void);
+
+/* Milliseconds before attempt n + 1: s3_backoff_ms(n), but not past the
+ * deadline (where that attempt fails at once).  Whoever retries, s3_call or
+ * a caller driving its own s3_xfers, waits this long. */
+long s3_retry_delay_ms(const struct s3 *s, int n);
+
+/* Sleep s3_retry_delay_ms(s, n).  0, or -1 when s3_stop is set. */
 int s3_retry_wait(const struct s3 *s, int n);
 
 #endif
