@@ -16,6 +16,22 @@
 
 /* The root element of Complete's only answer that says the object is there */
 #define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
+/* The id of the upload CreateMultipartUpload made */
+#define XML_UPLOAD_ID "InitiateMultipartUploadResult/UploadId"
+/* The root elements of the answers of ListMultipartUploads, ListObjectsV2
+ * and DeleteObjects; the paths under them are read with xml_under() */
+#define XML_UPLOADS_RESULT "ListMultipartUploadsResult"
+#define XML_LIST_RESULT "ListBucketResult"
+#define XML_DELETE_RESULT "DeleteResult"
+
+/* The rest of path when it lies under root ("root/..."), else NULL. */
+static const char *
+xml_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	return strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 : NULL;
+}
 
 /* The probe's sink: a byte was asked for, so a body that goes on is refused. */
 static int
@@ -73,7 +89,7 @@ s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e
 	if (s3_call(s, &r, e) < 0)
 		return -1;
 	if (s->x.resp.len == 0 || s3xml_get(s->x.resp.body, s->x.resp.len,
-	    "InitiateMultipartUploadResult/UploadId", id, sizeof id) != 1 || id[0] == '\0')
+	    XML_UPLOAD_ID, id, sizeof id) != 1 || id[0] == '\0')
 		return s3_fail(s, &r, e, "no UploadId in the reply");
 	if ((*upload_id = strdup(id)) == NULL)
 		return s3_fail(s, &r, e, "out of memory");
@@ -191,18 +207,18 @@ static void
 list_item(void *ctx, const char *path, const char *text)
 {
 	struct listing *l = ctx;
-	const char *name = strrchr(path, '/');
+	const char *name = strrchr(path, '/'), *sub = xml_under(path, XML_UPLOADS_RESULT);
 
-	if (strncmp(path, "ListMultipartUploadsResult/", 27) != 0 || name == NULL)
+	if (sub == NULL || name == NULL)
 		return;
 	name++;
-	if (strcmp(path + 27, "Upload/Key") == 0)
+	if (strcmp(sub, "Upload/Key") == 0)
 		snprintf(l->key, sizeof l->key, "%s", text);
-	else if (strcmp(path + 27, "Upload/UploadId") == 0)
+	else if (strcmp(sub, "Upload/UploadId") == 0)
 		snprintf(l->id, sizeof l->id, "%s", text);
-	else if (strcmp(path + 27, "Upload/Initiated") == 0)
+	else if (strcmp(sub, "Upload/Initiated") == 0)
 		snprintf(l->initiated, sizeof l->initiated, "%s", text);
-	else if (strcmp(path + 27, "Upload") == 0 && !l->stopped)
+	else if (strcmp(sub, "Upload") == 0 && !l->stopped)
 		l->stopped = l->fn(l->ctx, l->key, l->id, l->initiated) != 0;
 	else if (strcmp(name, "IsTruncated") == 0)
 		l->truncated = strcmp(text, "true") == 0;
@@ -210,7 +226,7 @@ list_item(void *ctx, const char *path, const char *text)
 		snprintf(l->next_key, sizeof l->next_key, "%s", text);
 	else if (strcmp(name, "NextUploadIdMarker") == 0)
 		snprintf(l->next_id, sizeof l->next_id, "%s", text);
-	if (strcmp(path + 27, "Upload") == 0)
+	if (strcmp(sub, "Upload") == 0)
 		l->key[0] = l->id[0] = l->initiated[0] = '\0';
 }
 
@@ -296,12 +312,11 @@ list_v2_item(void *ctx, const char *path, const char *text)
 	char *end;
 
 	if (strchr(path, '/') == NULL) {
-		pg->root = strcmp(path, "ListBucketResult") == 0 ? 1 : -1;
+		pg->root = strcmp(path, XML_LIST_RESULT) == 0 ? 1 : -1;
 		return;
 	}
-	if (strncmp(path, "ListBucketResult/", 17) != 0)
+	if ((sub = xml_under(path, XML_LIST_RESULT)) == NULL)
 		return;
-	sub = path + 17;
 	if (strcmp(sub, "Contents/Key") == 0) {
 		free(pg->cur.key);
 		if ((pg->cur.key = strdup(text)) == NULL)
@@ -485,14 +500,17 @@ static void
 delete_item(void *ctx, const char *path, const char *text)
 {
 	struct delete_verdict *d = ctx;
+	const char *sub;
 
 	if (strchr(path, '/') == NULL)
-		d->root = strcmp(path, "DeleteResult") == 0 ? 1 : -1;
-	else if (strcmp(path, "DeleteResult/Error/Key") == 0)
+		d->root = strcmp(path, XML_DELETE_RESULT) == 0 ? 1 : -1;
+	else if ((sub = xml_under(path, XML_DELETE_RESULT)) == NULL)
+		return;
+	else if (strcmp(sub, "Error/Key") == 0)
 		snprintf(d->cur_key, sizeof d->cur_key, "%s", text);
-	else if (strcmp(path, "DeleteResult/Error/Code") == 0)
+	else if (strcmp(sub, "Error/Code") == 0)
 		snprintf(d->cur_code, sizeof d->cur_code, "%s", text);
-	else if (strcmp(path, "DeleteResult/Error") == 0) {
+	else if (strcmp(sub, "Error") == 0) {
 		if (d->errors++ == 0) {
 			snprintf(d->key, d->kcap, "%s", d->cur_key);
 			snprintf(d->code, d->ccap, "%s", d->cur_code);
