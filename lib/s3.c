@@ -1,25 +1,14 @@
-/* s3: signed requests, retries and the S3 operations pgbak needs (see s3.h). */
+/* s3: the S3 operations pgbak needs, over the s3xfer transport (see s3.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "s3.h"
 #include "s3xml.h"
 #include "sigv4.h"
 
-#define CONNECT_TIMEOUT 15L	/* seconds to set up TCP and TLS */
-#define LOW_SPEED 1024L		/* bytes/s under which a transfer counts as stalled */
-#define DEADLINE_SLACK_MS 1000	/* a timeout this close to the deadline is the deadline */
-#define BACKOFF_BASE 500L	/* ms before the second attempt, doubled each time */
-#define BACKOFF_CAP 20000L
 #define LIST_PAGES_MAX 1000	/* ListMultipartUploads pages followed */
 /* A ListObjectsV2 page: 1000 keys of 1024 bytes, each escaped 6 times over,
  * and their other elements fit; a page that goes on is not S3's. */
@@ -27,591 +16,21 @@
 
 /* The root element of Complete's only answer that says the object is there */
 #define XML_COMPLETE_RESULT "CompleteMultipartUploadResult"
-/* Where S3's PermanentRedirect (no Location) says the bucket lives */
-#define XML_ERROR_ENDPOINT "Error/Endpoint"
+/* The id of the upload CreateMultipartUpload made */
+#define XML_UPLOAD_ID "InitiateMultipartUploadResult/UploadId"
+/* The root elements of the answers of ListMultipartUploads, ListObjectsV2
+ * and DeleteObjects; the paths under them are read with xml_under() */
+#define XML_UPLOADS_RESULT "ListMultipartUploadsResult"
+#define XML_LIST_RESULT "ListBucketResult"
+#define XML_DELETE_RESULT "DeleteResult"
 
-volatile sig_atomic_t s3_stop;
-
-int
-s3_xfer_init(struct s3_xfer *x, struct log_err *e)
-{
-	memset(x, 0, sizeof *x);
-	if ((x->h = curl_easy_init()) == NULL)
-		return log_fail(e, EXIT_TEMP, "unable to start libcurl");
-	return 0;
-}
-
-static void
-resp_clear(struct s3_resp *r)
-{
-	free(r->body);
-	memset(r, 0, sizeof *r);
-}
-
-void
-s3_xfer_free(struct s3_xfer *x)
-{
-	if (x->h)
-		curl_easy_cleanup(x->h);
-	curl_slist_free_all(x->hdrs);
-	free(x->url);
-	resp_clear(&x->resp);
-	memset(x, 0, sizeof *x);
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-s3_timeout_arg(const char *arg, long *secs, struct log_err *e)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0 || v > S3_TIMEOUT_MAX)
-		return log_fail(e, EXIT_USAGE, "--timeout wants whole seconds from 0 (no limit) "
-		    "to %ld, not \"%.32s\"", S3_TIMEOUT_MAX, arg);
-	*secs = v;
-	return 0;
-}
-
-void
-s3_set_timeout(struct s3 *s, long secs)
-{
-	s->timeout = secs;
-	s->deadline = secs > 0 ? mono_ms() + secs * 1000LL : 0;
-}
-
-int
-s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
-{
-	static int inited;
-
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return log_fail(e, EXIT_TEMP, "unable to start libcurl");
-		srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-		inited = 1;
-	}
-	s->cfg = cfg;
-	s3_set_timeout(s, 0);
-	return s3_xfer_init(&s->x, e);
-}
-
-void
-s3_free(struct s3 *s)
-{
-	s3_xfer_free(&s->x);
-}
-
-/* The object's name in messages: "s3://bucket/key" or "s3://bucket/". */
-static void
-object_name(char *buf, size_t n, const struct s3 *s, const char *key)
-{
-	snprintf(buf, n, "s3://%s/%s", s->cfg->bucket, key ? key : "");
-}
-
-/* "unable to WHAT s3://B/K at ENDPOINT: " + cause. */
-static int
-fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-fail_req(const struct s3 *s, const struct s3_req *r, struct log_err *e, const char *fmt, ...)
-{
-	char obj[1400];
-	va_list ap;
-	size_t n;
-
-	if (e == NULL)
-		return -1;
-	object_name(obj, sizeof obj, s, r->key);
-	e->status = EXIT_TEMP;
-	n = (size_t)snprintf(e->msg, sizeof e->msg, "unable to %s %s at %s: ", r->what, obj,
-	    s->cfg->endpoint);
-	if (n < sizeof e->msg) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* The deadline passed: the one failure no retry can mend. */
-static int
-timed_out(const struct s3 *s, const struct s3_req *r, struct log_err *e)
-{
-	return fail_req(s, r, e, "timed out after %ld s (--timeout)", s->timeout);
-}
-
-/* Before attempt n + 1: s3_backoff_ms(n), but not past the deadline (where
- * that attempt fails at once).  0, or -1 when s3_stop is set. */
-static int
-backoff_wait(const struct s3 *s, int n)
-{
-	long long ms = s3_backoff_ms(n), left = s->deadline - mono_ms();
-
-	if (s->deadline && left < ms)
-		ms = left > 0 ? left : 0;
-	return s3_sleep_ms((long)ms);
-}
-
-static size_t
-on_read(char *buf, size_t size, size_t nmemb, void *data)
-{
-	struct s3_xfer *x = data;
-	size_t n = size * nmemb, left = x->req->len - x->off;
-
-	if (n > left)
-		n = left;
-	if (n)
-		memcpy(buf, x->req->body + x->off, n);
-	x->off += n;
-	return n;
-}
-
-static int
-on_seek(void *data, curl_off_t off, int origin)
-{
-	struct s3_xfer *x = data;
-
-	if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->req->len)
-		return CURL_SEEKFUNC_CANTSEEK;
-	x->off = (size_t)off;
-	return CURL_SEEKFUNC_OK;
-}
-
-/* Copy a header's value (trimmed) when line is "name: value". */
-static int
-header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
-{
-	size_t k = strlen(name);
-
-	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-		return 0;
-	line += k + 1;
-	n -= k + 1;
-	while (n && (*line == ' ' || *line == '\t'))
-		line++, n--;
-	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n' || line[n - 1] == ' '))
-		n--;
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, line, n);
-	out[n] = '\0';
-	return 1;
-}
-
-static size_t
-on_header(char *line, size_t size, size_t nmemb, void *data)
-{
-	struct s3_xfer *x = data;
-	struct s3_resp *r = &x->resp;
-	size_t n = size * nmemb;
-	char num[32];
-
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		/* a new response (after 100 Continue): forget the last one's headers */
-		r->etag[0] = r->last_modified[0] = r->content_range[0] = r->location[0] = '\0';
-		r->has_length = 0;
-	} else if (header_value(line, n, "location", r->location, sizeof r->location)) {
-		/* a presigned redirect carries credentials in its query: never shown */
-		r->location[strcspn(r->location, "?#")] = '\0';
-	} else if (header_value(line, n, "content-length", num, sizeof num)) {
-		r->length = strtoull(num, NULL, 10);
-		r->has_length = 1;
-	} else if (!header_value(line, n, "etag", r->etag, sizeof r->etag) &&
-	    !header_value(line, n, "last-modified", r->last_modified, sizeof r->last_modified)) {
-		header_value(line, n, "content-range", r->content_range, sizeof r->content_range);
-	}
-	return n;
-}
-
-static size_t
-on_write(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct s3_xfer *x = data;
-	struct s3_resp *r = &x->resp;
-	size_t n = size * nmemb, keep;
-	char *b;
-
-	/* the sink may look at the status and headers of the answer it takes */
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status / 100 == 2 && x->req->sink) {
-		if (x->req->sink(x->req->sink_ctx, p, n) < 0) {
-			x->sink_errno = errno ? errno : EIO;
-			return 0;
-		}
-		r->sunk += n;
-		return n;
-	}
-	if (r->len == S3_BODY_MAX && n > 0) {
-		/* an error body that goes on and on: what it says is in the start */
-		r->cut = 1;
-		return 0;
-	}
-	keep = n;
-	if (keep > S3_BODY_MAX - r->len)
-		keep = S3_BODY_MAX - r->len;
-	if (keep) {
-		if ((b = realloc(r->body, r->len + keep + 1)) == NULL)
-			return 0;
-		memcpy(b + r->len, p, keep);
-		r->len += keep;
-		b[r->len] = '\0';
-		r->body = b;
-	}
-	return n;
-}
-
-static int
-on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	(void)data, (void)dt, (void)dn, (void)ut, (void)un;
-	return s3_stop != 0;
-}
-
-/* Sized to fit: a session token can be a few KiB. */
-static int
-add_header(struct s3_xfer *x, const char *name, const char *value)
-{
-	size_t n = strlen(name) + strlen(value) + 3;
-	struct curl_slist *l;
-	char *buf;
-
-	if ((buf = malloc(n)) == NULL)
-		return -1;
-	snprintf(buf, n, "%s: %s", name, value);
-	l = curl_slist_append(x->hdrs, buf);
-	OPENSSL_cleanse(buf, n);
-	free(buf);
-	if (l == NULL)
-		return -1;
-	x->hdrs = l;
-	return 0;
-}
-
-/* The path sent and signed: base path, '/', the encoded key. */
-static char *
-request_path(const struct s3 *s, const char *key)
-{
-	const char *bp = s->cfg->base_path;
-	char *ek, *p;
-	size_t n;
-
-	if (key == NULL)
-		return strdup(*bp ? bp : "/");
-	if ((ek = sigv4_encode(key, 1)) == NULL)
-		return NULL;
-	n = strlen(bp) + strlen(ek) + 2;
-	if ((p = malloc(n)) != NULL)
-		snprintf(p, n, "%s/%s", bp, ek);
-	free(ek);
-	return p;
-}
-
-static void
-md5_base64(char out[25], const unsigned char *p, size_t n)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
-	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
-}
-
-#define MAX_SIGNED 9
-
-/* Headers, signature and URL of one attempt. */
-static int
-sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
-{
-	const struct s3_cfg *c = s->cfg;
-	struct sigv4_header h[MAX_SIGNED];
-	struct sigv4_cred cred = { c->access_key, c->secret, c->region, "s3" };
-	struct sigv4_request sr = { r->method, path, r->query, h, 0, NULL };
-	char date[17], sha[65], md5[25], names[4][64], *auth;
-	size_t i, n = 0, k;
-	int rc = 0;
-
-	sigv4_amz_date(date, (long long)time(NULL));
-	if (r->sha256)
-		snprintf(sha, sizeof sha, "%s", r->sha256);
-	else
-		sigv4_sha256_hex(sha, r->body ? r->body : (const unsigned char *)"", r->len);
-	h[n++] = (struct sigv4_header){ "host", c->host };
-	h[n++] = (struct sigv4_header){ "x-amz-date", date };
-	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", sha };
-	if (r->body) {
-		if (r->md5)
-			snprintf(md5, sizeof md5, "%s", r->md5);
-		else
-			md5_base64(md5, r->body, r->len);
-		h[n++] = (struct sigv4_header){ "content-md5", md5 };
-	}
-	if (c->token)
-		h[n++] = (struct sigv4_header){ "x-amz-security-token", c->token };
-	for (i = 0; i < 4 && r->headers[i]; i++) {
-		k = strcspn(r->headers[i], ":");
-		snprintf(names[i], sizeof names[i], "%.*s", (int)k, r->headers[i]);
-		h[n].name = names[i];
-		h[n++].value = r->headers[i][k] ? r->headers[i] + k + 1 : "";
-	}
-	sr.nheaders = n;
-	sr.payload_hash = sha;
-	if ((auth = sigv4_authorization(&cred, date, &sr)) == NULL)
-		return -1;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = add_header(x, h[i].name, h[i].value);
-	if (rc == 0)
-		rc = add_header(x, "authorization", auth);
-	free(auth);
-	/* no 100-continue round trip: a refused body is re-sent from memory anyway */
-	if (rc == 0 && (x->hdrs = curl_slist_append(x->hdrs, "Expect:")) == NULL)
-		rc = -1;
-	return rc;
-}
-
-int
-s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct log_err *e)
-{
-	const struct s3_cfg *c = s->cfg;
-	CURL *h = x->h;
-	long long left;
-	char *path;
-	size_t n;
-
-	x->attempt = x->req == r ? x->attempt + 1 : 1;
-	x->req = r;
-	x->off = 0;
-	x->retryable = 0;
-	x->sink_errno = 0;
-	x->errbuf[0] = '\0';
-	resp_clear(&x->resp);
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
-	free(x->url);
-	x->url = NULL;
-
-	/* what is left of the deadline, read once: 0 would mean "no limit" to curl */
-	left = s->deadline ? s->deadline - mono_ms() : 0;
-	if (s->deadline && left <= 0)
-		return timed_out(s, r, e);
-	if ((path = request_path(s, r->key)) == NULL)
-		return fail_req(s, r, e, "out of memory");
-	n = strlen(c->endpoint) + strlen(c->host) + strlen(path) +
-	    (r->query ? strlen(r->query) : 0) + 16;
-	if ((x->url = malloc(n)) == NULL || sign(s, x, r, path) < 0) {
-		free(path);
-		return fail_req(s, r, e, "out of memory");
-	}
-	/* scheme://host + path: the host is the signed one, bucket included */
-	snprintf(x->url, n, "%.*s%s%s%s%s", (int)(strstr(c->endpoint, "://") + 3 - c->endpoint),
-	    c->endpoint, c->host, path, r->query && *r->query ? "?" : "",
-	    r->query ? r->query : "");
-	free(path);
-
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, x->url);
-	/* the path as signed: "sp/./a.gz" is a key, not a path to tidy */
-	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->slow ? 10 * c->stall : c->stall);
-	if (s->deadline)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	if (strcmp(r->method, "HEAD") == 0) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(h, CURLOPT_READDATA, x);
-		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-		curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
-		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
-	} else if (strcmp(r->method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-	return 0;
-}
-
-/* A transport failure worth another attempt (not TLS trust, not ours). */
-static int
-transient(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_WEIRD_SERVER_REPLY:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* A name for a status whose reply had no S3 code (HEAD has no body). */
+/* The rest of path when it lies under root ("root/..."), else NULL. */
 static const char *
-status_name(long status)
+xml_under(const char *path, const char *root)
 {
-	switch (status) {
-	case 301: return "Moved Permanently";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Error";
-	}
-}
+	size_t n = strlen(root);
 
-/* A 3xx: say that the server sent us elsewhere, and where, rather than
- * an S3 code that reads like a failure of ours. */
-static int
-redirected(const struct s3 *s, const struct s3_req *r, const struct s3_resp *resp,
-    struct log_err *e)
-{
-	char where[256] = "";
-	const char *to = resp->location;
-
-	if (*to == '\0' && resp->len && s3xml_get(resp->body, resp->len, XML_ERROR_ENDPOINT,
-	    where, sizeof where) == 1)
-		to = where;
-	return fail_req(s, r, e, "the server redirected %s%s (HTTP %ld %s)",
-	    *to ? "to " : "without saying where", to, resp->status,
-	    resp->code[0] ? resp->code : status_name(resp->status));
-}
-
-int
-s3_xfer_end(struct s3 *s, struct s3_xfer *x, CURLcode cc, struct log_err *e)
-{
-	const struct s3_req *r = x->req;
-	struct s3_resp *resp = &x->resp;
-	char tries[32] = "";
-	int rc;
-
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (resp->len)
-		s3xml_get(resp->body, resp->len, "Error/Code", resp->code, sizeof resp->code);
-	if (x->attempt > 1)
-		snprintf(tries, sizeof tries, " (after %d tries)", x->attempt);
-
-	if (s3_stop)
-		return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
-	if (x->sink_errno)
-		return fail_req(s, r, e, "write error: %s", strerror(x->sink_errno));
-	/* curl's clock may end it a little early: nothing more fits in that little */
-	if (cc == CURLE_OPERATION_TIMEDOUT && s->deadline &&
-	    mono_ms() + DEADLINE_SLACK_MS >= s->deadline)
-		return timed_out(s, r, e);
-	if (cc == CURLE_WRITE_ERROR && resp->cut)
-		cc = CURLE_OK;	/* judged by its status and the start of its body */
-	if (cc == CURLE_OK && resp->status / 100 == 2 && resp->code[0] == '\0')
-		return 0;
-	if (cc != CURLE_OK) {
-		x->retryable = transient(cc);
-		rc = fail_req(s, r, e, "%s%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
-		    x->retryable ? tries : "");
-	} else if (resp->status / 100 == 3) {
-		rc = redirected(s, r, resp, e);
-	} else {
-		/* 200 with <Error> (Complete) is a failure S3 asks to retry */
-		x->retryable = resp->status >= 500 || resp->status == 408 ||
-		    resp->status == 429 || resp->status / 100 == 2;
-		rc = fail_req(s, r, e, "HTTP %ld %s%s", resp->status,
-		    resp->code[0] ? resp->code : status_name(resp->status),
-		    x->retryable ? tries : "");
-	}
-	if (x->retryable && x->attempt < s->cfg->tries && resp->sunk == 0)
-		return 1;
-	return rc;
-}
-
-long
-s3_backoff_ms(int attempt)
-{
-	long max = BACKOFF_BASE;
-
-	while (--attempt > 0 && max < BACKOFF_CAP)
-		max *= 2;
-	if (max > BACKOFF_CAP)
-		max = BACKOFF_CAP;
-	/* "equal jitter": half fixed, half random, so retries spread but still wait */
-	return max / 2 + random() % (max / 2 + 1);
-}
-
-int
-s3_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L }, rem;
-
-	while (!s3_stop && nanosleep(&ts, &rem) < 0 && errno == EINTR)
-		ts = rem;
-	return s3_stop ? -1 : 0;
-}
-
-int
-s3_call(struct s3 *s, const struct s3_req *r, struct log_err *e)
-{
-	struct s3_xfer *x = &s->x;
-	int rc;
-
-	x->req = NULL;
-	for (;;) {
-		if (s3_xfer_start(s, x, r, e) < 0)
-			return -1;
-		rc = s3_xfer_end(s, x, curl_easy_perform(x->h), e);
-		if (rc <= 0)
-			return rc;
-		if (backoff_wait(s, x->attempt) < 0)
-			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
-	}
+	return strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 : NULL;
 }
 
 /* The probe's sink: a byte was asked for, so a body that goes on is refused. */
@@ -645,7 +64,7 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 		if (s3_call(s, &bucket, e) == 0)
 			return 0;
 		if (s->x.resp.status == 404)
-			return fail_req(s, &r, e, "HTTP 404 NoSuchBucket");
+			return s3_fail(s, &r, e, "HTTP 404 NoSuchBucket");
 		return -1;
 	}
 	if (s->x.resp.status / 100 == 3 || s->x.resp.status / 100 == 4) {
@@ -670,10 +89,10 @@ s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e
 	if (s3_call(s, &r, e) < 0)
 		return -1;
 	if (s->x.resp.len == 0 || s3xml_get(s->x.resp.body, s->x.resp.len,
-	    "InitiateMultipartUploadResult/UploadId", id, sizeof id) != 1 || id[0] == '\0')
-		return fail_req(s, &r, e, "no UploadId in the reply");
+	    XML_UPLOAD_ID, id, sizeof id) != 1 || id[0] == '\0')
+		return s3_fail(s, &r, e, "no UploadId in the reply");
 	if ((*upload_id = strdup(id)) == NULL)
-		return fail_req(s, &r, e, "out of memory");
+		return s3_fail(s, &r, e, "out of memory");
 	return 0;
 }
 
@@ -731,7 +150,7 @@ s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
 
 	if ((q = upload_query(upload_id, 0)) == NULL || (f = open_memstream(&doc, &len)) == NULL) {
 		free(q);
-		return fail_req(s, &r, e, "out of memory");
+		return s3_fail(s, &r, e, "out of memory");
 	}
 	fputs("<CompleteMultipartUpload>", f);
 	for (i = 0; i < n; i++) {
@@ -745,7 +164,7 @@ s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
 	if (fclose(f) != 0 || bad) {
 		free(doc);
 		free(q);
-		return fail_req(s, &r, e, "out of memory");
+		return s3_fail(s, &r, e, "out of memory");
 	}
 	r.query = q;
 	r.body = (const unsigned char *)doc;
@@ -754,7 +173,7 @@ s3_mpu_complete(struct s3 *s, const char *key, const char *upload_id,
 	free(doc);
 	free(q);
 	if (rc == 0 && !complete_result(&s->x.resp))
-		rc = fail_req(s, &r, e, "HTTP %ld with %s " XML_COMPLETE_RESULT, s->x.resp.status,
+		rc = s3_fail(s, &r, e, "HTTP %ld with %s " XML_COMPLETE_RESULT, s->x.resp.status,
 		    s->x.resp.len ? "a body that is not a" : "an empty body, not a");
 	return rc;
 }
@@ -767,7 +186,7 @@ s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, struct log_er
 	int rc;
 
 	if ((q = upload_query(upload_id, 0)) == NULL)
-		return fail_req(s, &r, e, "out of memory");
+		return s3_fail(s, &r, e, "out of memory");
 	r.query = q;
 	rc = s3_call(s, &r, e);
 	free(q);
@@ -788,18 +207,18 @@ static void
 list_item(void *ctx, const char *path, const char *text)
 {
 	struct listing *l = ctx;
-	const char *name = strrchr(path, '/');
+	const char *name = strrchr(path, '/'), *sub = xml_under(path, XML_UPLOADS_RESULT);
 
-	if (strncmp(path, "ListMultipartUploadsResult/", 27) != 0 || name == NULL)
+	if (sub == NULL || name == NULL)
 		return;
 	name++;
-	if (strcmp(path + 27, "Upload/Key") == 0)
+	if (strcmp(sub, "Upload/Key") == 0)
 		snprintf(l->key, sizeof l->key, "%s", text);
-	else if (strcmp(path + 27, "Upload/UploadId") == 0)
+	else if (strcmp(sub, "Upload/UploadId") == 0)
 		snprintf(l->id, sizeof l->id, "%s", text);
-	else if (strcmp(path + 27, "Upload/Initiated") == 0)
+	else if (strcmp(sub, "Upload/Initiated") == 0)
 		snprintf(l->initiated, sizeof l->initiated, "%s", text);
-	else if (strcmp(path + 27, "Upload") == 0 && !l->stopped)
+	else if (strcmp(sub, "Upload") == 0 && !l->stopped)
 		l->stopped = l->fn(l->ctx, l->key, l->id, l->initiated) != 0;
 	else if (strcmp(name, "IsTruncated") == 0)
 		l->truncated = strcmp(text, "true") == 0;
@@ -807,7 +226,7 @@ list_item(void *ctx, const char *path, const char *text)
 		snprintf(l->next_key, sizeof l->next_key, "%s", text);
 	else if (strcmp(name, "NextUploadIdMarker") == 0)
 		snprintf(l->next_id, sizeof l->next_id, "%s", text);
-	if (strcmp(path + 27, "Upload") == 0)
+	if (strcmp(sub, "Upload") == 0)
 		l->key[0] = l->id[0] = l->initiated[0] = '\0';
 }
 
@@ -824,7 +243,7 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 	int page, rc = 0;
 
 	if ((l = calloc(1, sizeof *l)) == NULL)
-		return fail_req(s, &r, e, "out of memory");
+		return s3_fail(s, &r, e, "out of memory");
 	l->fn = fn;
 	l->ctx = ctx;
 	for (page = 0; page < LIST_PAGES_MAX && rc == 0; page++) {
@@ -835,14 +254,14 @@ s3_mpu_list(struct s3 *s, const char *prefix, s3_upload_fn *fn, void *ctx,
 			p[np++] = (struct sigv4_param){ "upload-id-marker", l->next_id };
 		}
 		if ((q = sigv4_query(p, np)) == NULL) {
-			rc = fail_req(s, &r, e, "out of memory");
+			rc = s3_fail(s, &r, e, "out of memory");
 			break;
 		}
 		r.query = q;
 		rc = s3_call(s, &r, e);
 		if (rc == 0 && s3xml_parse(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
 		    list_item, l) < 0)
-			rc = fail_req(s, &r, e, "the reply is not XML");
+			rc = s3_fail(s, &r, e, "the reply is not XML");
 		free(q);
 		if (rc < 0 || l->stopped || !l->truncated || l->next_key[0] == '\0')
 			break;
@@ -893,12 +312,11 @@ list_v2_item(void *ctx, const char *path, const char *text)
 	char *end;
 
 	if (strchr(path, '/') == NULL) {
-		pg->root = strcmp(path, "ListBucketResult") == 0 ? 1 : -1;
+		pg->root = strcmp(path, XML_LIST_RESULT) == 0 ? 1 : -1;
 		return;
 	}
-	if (strncmp(path, "ListBucketResult/", 17) != 0)
+	if ((sub = xml_under(path, XML_LIST_RESULT)) == NULL)
 		return;
-	sub = path + 17;
 	if (strcmp(sub, "Contents/Key") == 0) {
 		free(pg->cur.key);
 		if ((pg->cur.key = strdup(text)) == NULL)
@@ -974,7 +392,7 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 		memset(&ls, 0, sizeof ls);
 		ls.pg = pg;
 		if ((ls.x = s3xml_new(list_v2_item, pg)) == NULL)
-			return fail_req(s, r, e, "out of memory");
+			return s3_fail(s, r, e, "out of memory");
 		r->sink = list_sink;
 		r->sink_ctx = &ls;
 		rc = s3_call(s, r, e);
@@ -982,14 +400,14 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 			ls.bad = 1;
 		s3xml_free(ls.x);
 		if (ls.bad || (rc == 0 && pg->root != 1))
-			return fail_req(s, r, e, pg->nomem ? "out of memory" :
+			return s3_fail(s, r, e, pg->nomem ? "out of memory" :
 			    "the reply is not a ListObjectsV2 result");
 		if (rc == 0)
 			return 0;
 		if (!s->x.retryable || s->x.resp.sunk == 0 || attempt >= s->cfg->tries)
 			return -1;
-		if (backoff_wait(s, attempt) < 0)
-			return fail_req(s, r, e, "interrupted by signal %d", (int)s3_stop);
+		if (s3_retry_wait(s, attempt) < 0)
+			return s3_fail(s, r, e, "interrupted by signal %d", (int)s3_stop);
 	}
 }
 
@@ -1008,13 +426,13 @@ s3_list(struct s3 *s, const char *prefix, s3_object_fn *fn, void *ctx, struct lo
 	memset(&pg, 0, sizeof pg);
 	for (page = 0; rc == 0 && !stop; page++) {
 		if (page == LIST_V2_PAGES_MAX) {
-			rc = fail_req(s, &r, e, "more than %d pages", LIST_V2_PAGES_MAX);
+			rc = s3_fail(s, &r, e, "more than %d pages", LIST_V2_PAGES_MAX);
 			break;
 		}
 		if (token)
 			p[3] = (struct sigv4_param){ "continuation-token", token };
 		if ((q = sigv4_query(p, token ? 4 : 3)) == NULL) {
-			rc = fail_req(s, &r, e, "out of memory");
+			rc = s3_fail(s, &r, e, "out of memory");
 			break;
 		}
 		r.query = q;
@@ -1030,7 +448,7 @@ s3_list(struct s3 *s, const char *prefix, s3_object_fn *fn, void *ctx, struct lo
 		if (!pg.truncated)
 			break;
 		if (pg.next == NULL || *pg.next == '\0' || (token && strcmp(token, pg.next) == 0)) {
-			rc = fail_req(s, &r, e, "a truncated page without a new continuation token");
+			rc = s3_fail(s, &r, e, "a truncated page without a new continuation token");
 			break;
 		}
 		free(token);
@@ -1082,14 +500,17 @@ static void
 delete_item(void *ctx, const char *path, const char *text)
 {
 	struct delete_verdict *d = ctx;
+	const char *sub;
 
 	if (strchr(path, '/') == NULL)
-		d->root = strcmp(path, "DeleteResult") == 0 ? 1 : -1;
-	else if (strcmp(path, "DeleteResult/Error/Key") == 0)
+		d->root = strcmp(path, XML_DELETE_RESULT) == 0 ? 1 : -1;
+	else if ((sub = xml_under(path, XML_DELETE_RESULT)) == NULL)
+		return;
+	else if (strcmp(sub, "Error/Key") == 0)
 		snprintf(d->cur_key, sizeof d->cur_key, "%s", text);
-	else if (strcmp(path, "DeleteResult/Error/Code") == 0)
+	else if (strcmp(sub, "Error/Code") == 0)
 		snprintf(d->cur_code, sizeof d->cur_code, "%s", text);
-	else if (strcmp(path, "DeleteResult/Error") == 0) {
+	else if (strcmp(sub, "Error") == 0) {
 		if (d->errors++ == 0) {
 			snprintf(d->key, d->kcap, "%s", d->cur_key);
 			snprintf(d->code, d->ccap, "%s", d->cur_code);
@@ -1134,7 +555,7 @@ s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
 		r.key = NULL;
 		r.what = "delete the objects of";
 		if ((doc = s3_delete_body(keys + at, batch, &len)) == NULL)
-			return fail_req(s, &r, e, "out of memory");
+			return s3_fail(s, &r, e, "out of memory");
 		r.body = (const unsigned char *)doc;
 		r.len = len;
 		rc = s3_call(s, &r, e);
@@ -1144,14 +565,14 @@ s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
 		bad = s3_delete_errors(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
 		    key, sizeof key, code, sizeof code);
 		if (bad < 0)
-			return fail_req(s, &r, e, "the reply is not a DeleteResult");
+			return s3_fail(s, &r, e, "the reply is not a DeleteResult");
 		if (bad > 0) {
 			r.key = key;
 			r.what = "delete";
 			if (bad > 1)
-				return fail_req(s, &r, e, "%s (and %ld more of %zu keys)",
+				return s3_fail(s, &r, e, "%s (and %ld more of %zu keys)",
 				    *code ? code : "no error code", bad - 1, batch);
-			return fail_req(s, &r, e, "%s", *code ? code : "no error code");
+			return s3_fail(s, &r, e, "%s", *code ? code : "no error code");
 		}
 	}
 	return 0;

@@ -137,7 +137,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct s3_flags flags = { 0 };
-	struct put_opts o = { .commit_fd = -1 };
+	struct s3put_opts o = { .commit_fd = -1 };
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
@@ -199,7 +199,7 @@ main(int argc, char **argv)
 	if (parallel)
 		cfg.parallel = (int)parallel;
 	o.key = cfg.key;
-	o.progress = log_verbose && isatty(2);
+	put_report(&o, log_verbose && isatty(2));
 	catch_signals();
 	o.wake_fd = wake[0];
 	if (s3_init(&s, &cfg, &e) < 0) {
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 			info("%d stale upload%s of %s%s aborted", n, n == 1 ? "" : "s",
 			    s3_cfg_url(&cfg), any_date ? " (any date)" : "");
 	} else {
-		rc = put_upload(&s, &o, &e);
+		rc = s3put_upload(&s, &o, &e);
 	}
 	if (rc == EXIT_NO)
 		warn("%s exists; nothing stored", s3_cfg_url(&cfg));

@@ -1,26 +1,15 @@
-/* upload: pgbak-put's work: standard input to one object, or nothing at all. */
+/* upload: what pgbak-put adds to lib/s3put: its -v lines, stale uploads. */
 #ifndef PGBAK_PUT_UPLOAD_H
 #define PGBAK_PUT_UPLOAD_H
 
 #include <stdint.h>
 
 #include "log.h"
-#include "s3.h"
+#include "s3put.h"
 
-struct put_opts {
-	const char *key;
-	int commit_fd;		/* -1: no handshake */
-	int has_expected;
-	uint64_t expected;	/* --expected-size */
-	int if_absent;
-	int progress;		/* a live progress line on stderr */
-	int wake_fd;		/* readable when a signal arrived (set s3_stop too) */
-};
-
-/* Read standard input to EOF and store it under o->key.  EXIT_OK, EXIT_NO
- * (the key exists and o->if_absent), or -1 with e; on -1 nothing was
- * published and the multipart upload, if one was started, is aborted. */
-int put_upload(struct s3 *s, const struct put_opts *o, struct log_err *e);
+/* Set o up to say on stderr what the upload does, for -v: a line for each
+ * part and retry, and with progress a live progress line. */
+void put_report(struct s3put_opts *o, int progress);
 
 /* Abort the multipart uploads of exactly key started more than age seconds
  * ago, and with any_date those of the same name and end on any other day
