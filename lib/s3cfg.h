@@ -27,6 +27,7 @@ struct s3_flags {
 	const char *endpoint;	/* -e URL */
 	const char *region;	/* -r REGION */
 	const char *settings_fd; /* --settings-fd N: the s3 section as pgbak-run loaded it */
+	long timeout;		/* --timeout SECONDS (lib/s3open); 0: none */
 };
 
 struct s3_cfg {

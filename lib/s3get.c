@@ -1,6 +1,5 @@
 /* s3get: an object, whole, into a sink, resuming broken bodies (see s3get.h). */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,23 +91,4 @@ s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
 		if (s3_sleep_ms(s3_backoff_ms(1)) < 0)
 			return -1;
 	}
-}
-
-static void
-on_signal(int sig)
-{
-	s3_stop = sig;
-}
-
-void
-s3_get_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }

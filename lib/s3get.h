@@ -44,8 +44,4 @@ struct s3_get {
  * included; g->written says how far it got. */
 int s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e);
 
-/* SIGINT, SIGTERM and SIGHUP set s3_stop: the download ends at once, and
- * the caller can die by the same signal afterwards. */
-void s3_get_signals(void);
-
 #endif

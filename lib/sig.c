@@ -1,8 +1,10 @@
 /* sig: the signals a pgbak program cleans up after (see sig.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "sig.h"
 
 void
@@ -48,4 +50,19 @@ sig_catch(void (*handler)(int), int flags)
 		    errno != EINVAL)
 			return -1;
 	return 0;
+}
+
+void
+die_by_signal(int sig)
+{
+	sigset_t set;
+
+	if (sig == 0)
+		return;
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	exit(EXIT_SIGNAL + sig);
 }

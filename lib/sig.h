@@ -21,4 +21,9 @@ void sig_stop_set(sigset_t *set);
  * system keeps for itself (valgrind takes a real-time signal) is skipped. */
 int sig_catch(void (*handler)(int), int flags);
 
+/* After cleaning up, die of signal sig (its default action, restored and
+ * unblocked), as a caller waiting for us expects; exit 128+sig should it
+ * survive.  Returns at once when sig is 0: no signal stopped us. */
+void die_by_signal(int sig);
+
 #endif

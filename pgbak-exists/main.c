@@ -15,7 +15,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
-#include "s3.h"
+#include "s3open.h"
 
 #define USAGE "usage: pgbak-exists [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
 	"[--timeout SECONDS] KEY"
@@ -62,7 +62,6 @@ main(int argc, char **argv)
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
-	long timeout = 0;
 	int c, rc;
 
 	log_init(argv[0]);
@@ -70,33 +69,21 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_verbose++; break;
-		case S3_TIMEOUT_OPT:
-			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
-				die_err(&e);
-			break;
 		case 'h': usage();
 		case 'V': log_version();
-		default:
-			if (c == ':' || !s3_flags_set(&flags, c, optarg))
-				die_badopt(c, argv, USAGE);
+		default: s3_flag(&flags, c, argv, USAGE);
 		}
 	}
 	if (argc - optind != 1)
 		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
 		    USAGE);
-	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_NONE, &e) < 0)
 		die_err(&e);
-	if (s3_init(&s, &cfg, &e) < 0) {
-		s3_cfg_free(&cfg);	/* wipes the secret */
-		die_err(&e);
-	}
-	s3_set_timeout(&s, timeout);
 
 	rc = s3_head(&s, cfg.key, &e);
 	if (rc > 0 && log_verbose)
 		describe(&s.x.resp);
-	s3_free(&s);
-	s3_cfg_free(&cfg);
+	s3_close(&s, &cfg);
 	if (rc < 0)
 		die_err(&e);
 	return log_stdout_done(rc > 0 ? EXIT_OK : EXIT_NO);

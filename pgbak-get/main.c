@@ -21,6 +21,7 @@
 #include "log.h"
 #include "s3.h"
 #include "s3get.h"
+#include "s3open.h"
 
 #define USAGE "usage: pgbak-get [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
 	"[--timeout SECONDS] KEY > FILE"
@@ -83,7 +84,6 @@ main(int argc, char **argv)
 	struct s3 s;
 	struct timespec t0, t1;
 	double secs;
-	long timeout = 0;
 	int c, rc;
 
 	log_init(argv[0]);
@@ -91,29 +91,17 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":" S3_FLAGS_SHORT "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_verbose++; break;
-		case S3_TIMEOUT_OPT:
-			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
-				die_err(&e);
-			break;
 		case 'h': usage();
 		case 'V': log_version();
-		default:
-			if (c == ':' || !s3_flags_set(&flags, c, optarg))
-				die_badopt(c, argv, USAGE);
+		default: s3_flag(&flags, c, argv, USAGE);
 		}
 	}
 	if (argc - optind != 1)
 		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
 		    USAGE);
-	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_STOP, &e) < 0)
 		die_err(&e);
-	s3_get_signals();
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error */
-	if (s3_init(&s, &cfg, &e) < 0) {
-		s3_cfg_free(&cfg);	/* wipes the secret */
-		die_err(&e);
-	}
-	s3_set_timeout(&s, timeout);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = s3_get(&s, cfg.key, &g, &e);
@@ -125,15 +113,8 @@ main(int argc, char **argv)
 		    secs > 0 ? (double)g.written / (1 << 20) / secs : 0.0);
 	else if (rc > 0)
 		warn("%s does not exist", s3_cfg_url(&cfg));
-	s3_free(&s);
-	s3_cfg_free(&cfg);
-	if (rc < 0) {
-		warn("%s", e.msg);
-		if (s3_stop) {
-			signal(s3_stop, SIG_DFL);
-			raise(s3_stop);
-		}
-		exit(e.status ? e.status : EXIT_TEMP);
-	}
+	s3_close(&s, &cfg);
+	if (rc < 0)
+		s3_die(&e);
 	return log_stdout_done(rc > 0 ? EXIT_NO : EXIT_OK);
 }

@@ -26,7 +26,7 @@
 #include "keep.h"
 #include "log.h"
 #include "name.h"
-#include "s3.h"
+#include "s3open.h"
 
 #define USAGE "usage: pgbak-prune [-nv] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
 	"[--timeout SECONDS] [--keep-days N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] " \
@@ -404,7 +404,6 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct s3 s;
 	char today[9] = "";
-	long timeout = 0;
 	int c, dry = 0, rc = EXIT_OK;
 	size_t i;
 
@@ -421,16 +420,10 @@ main(int argc, char **argv)
 				die(EXIT_USAGE, "--today: %s", e.msg);
 			break;
 		case 'n': dry = 1; break;
-		case S3_TIMEOUT_OPT:
-			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
-				die_err(&e);
-			break;
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
-		default:
-			if (c == ':' || !s3_flags_set(&flags, c, optarg))
-				die_badopt(c, argv, USAGE);
+		default: s3_flag(&flags, c, argv, USAGE);
 		}
 	}
 	argc -= optind;
@@ -461,13 +454,8 @@ main(int argc, char **argv)
 		}
 	}
 
-	if (s3_cfg_load(&cfg, &flags, NULL, &e) < 0)
+	if (s3_open(&s, &cfg, &flags, NULL, S3_CATCH_NONE, &e) < 0)
 		die_err(&e);
-	if (s3_init(&s, &cfg, &e) < 0) {
-		s3_cfg_free(&cfg);	/* wipes the secret */
-		die_err(&e);
-	}
-	s3_set_timeout(&s, timeout);
 	for (i = 0; i < ntargets; i++) {
 		if (prune(&s, &targets[i], today, dry, &e) == 0)
 			continue;
@@ -475,8 +463,7 @@ main(int argc, char **argv)
 		if (e.status != EXIT_NO || rc == EXIT_OK)
 			rc = e.status;
 	}
-	s3_free(&s);
-	s3_cfg_free(&cfg);
+	s3_close(&s, &cfg);
 	for (i = 0; i < ntargets; i++) {
 		free(targets[i].stem);
 		free(targets[i].key);

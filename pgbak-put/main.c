@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +19,13 @@
 
 #include "conf.h"
 #include "log.h"
-#include "s3.h"
-#include "sig.h"
+#include "s3open.h"
 #include "upload.h"
 
 #define STALE_AGE 3600L		/* --abort-stale without =AGE: one hour */
 
 #define USAGE "usage: pgbak-put [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] [-C FD] " \
 	"[options] KEY < data"
-
-static int wake[2] = { -1, -1 };
 
 static noreturn void
 usage(void)
@@ -48,49 +44,6 @@ usage(void)
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
 	log_help_done();
-}
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-
-	s3_stop = sig;
-	if (write(wake[1], "", 1) < 0) {
-		/* the pipe is full: a wake-up is already pending */
-	}
-	errno = saved;
-}
-
-/* Every signal that would end us (lib/sig.h: TERM, INT, HUP, PIPE, QUIT,
- * USR1, ALRM...) ends the upload cleanly, aborted first. */
-static void
-catch_signals(void)
-{
-	size_t i;
-
-	if (pipe(wake) < 0)
-		die_sys(EXIT_TEMP, "unable to create a pipe");
-	for (i = 0; i < 2; i++) {
-		fcntl(wake[i], F_SETFD, FD_CLOEXEC);
-		fcntl(wake[i], F_SETFL, O_NONBLOCK);
-	}
-	/* no SA_RESTART: a blocked read must return */
-	if (sig_catch(on_signal, 0) < 0)
-		die_sys(EXIT_TEMP, "unable to catch the signals");
-}
-
-/* After cleaning up, die of the signal that stopped us, as the caller expects. */
-static void
-reraise(void)
-{
-	int sig = s3_stop;
-
-	if (sig == 0)
-		return;
-	signal(sig, SIG_DFL);
-	raise(sig);
-	exit(EXIT_SIGNAL + sig);
 }
 
 static long
@@ -187,10 +140,11 @@ main(int argc, char **argv)
 	if (stale < 0 && log_stdin_closed)
 		die(EXIT_USAGE, "standard input is closed: nothing to store; give the backup "
 		    "on standard input (</dev/null stores an empty object)");
-	if (s3_cfg_load(&cfg, &flags, argv[optind], &e) < 0)
+	/* every signal that would end us ends the upload cleanly, aborted first */
+	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_ALL, &e) < 0)
 		die_err(&e);
 	if (any_date && put_dated(cfg.key) == 0) {
-		s3_cfg_free(&cfg);
+		s3_close(&s, &cfg);
 		die(EXIT_USAGE, "--any-date: the key must end with -YYYYMMDD.gz or "
 		    "-YYYYMMDD.gz.age, as pgbak-run names it");
 	}
@@ -200,12 +154,7 @@ main(int argc, char **argv)
 		cfg.parallel = (int)parallel;
 	o.key = cfg.key;
 	put_report(&o, log_verbose && isatty(2));
-	catch_signals();
-	o.wake_fd = wake[0];
-	if (s3_init(&s, &cfg, &e) < 0) {
-		s3_cfg_free(&cfg);	/* wipes the secret */
-		die_err(&e);
-	}
+	o.wake_fd = s3_wake_fd;
 
 	if (stale >= 0) {
 		rc = put_abort_stale(&s, cfg.key, stale, any_date, &n, &e);
@@ -217,12 +166,8 @@ main(int argc, char **argv)
 	}
 	if (rc == EXIT_NO)
 		warn("%s exists; nothing stored", s3_cfg_url(&cfg));
-	s3_free(&s);
-	s3_cfg_free(&cfg);
-	if (rc < 0) {
-		warn("%s", e.msg);
-		reraise();
-		exit(e.status ? e.status : EXIT_TEMP);
-	}
+	s3_close(&s, &cfg);
+	if (rc < 0)
+		s3_die(&e);
 	return log_stdout_done(rc);
 }

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "s3.h"
 #include "s3get.h"
+#include "s3open.h"
 #include "verify.h"
 
 #define USAGE "usage: pgbak-verify [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
@@ -35,7 +35,6 @@
 static struct verify v;		/* about 70 KiB: not on the stack */
 static int damaged;
 static struct log_err feed_err;
-static long timeout;		/* --timeout: seconds for the download, 0 none */
 
 static noreturn void
 usage(void)
@@ -85,25 +84,15 @@ from_s3(const struct s3_flags *flags, const char *keyarg, char *name, size_t cap
 	struct s3 s;
 	int rc;
 
-	if (s3_cfg_load(&cfg, flags, keyarg, &e) < 0)
+	if (s3_open(&s, &cfg, flags, keyarg, S3_CATCH_STOP, &e) < 0)
 		die_err(&e);
 	snprintf(name, cap, "%s", s3_cfg_url(&cfg));
-	s3_get_signals();
-	if (s3_init(&s, &cfg, &e) < 0) {
-		s3_cfg_free(&cfg);	/* wipes the secret */
-		die_err(&e);
-	}
-	s3_set_timeout(&s, timeout);
 	rc = s3_get(&s, cfg.key, &g, &e);
-	s3_free(&s);
-	s3_cfg_free(&cfg);
+	s3_close(&s, &cfg);
 	if (rc < 0 && damaged)
 		return;
-	if (rc < 0 && s3_stop) {
-		warn("%s", e.msg);
-		signal(s3_stop, SIG_DFL);
-		raise(s3_stop);
-	}
+	if (rc < 0 && s3_stop)
+		s3_die(&e);
 	if (rc < 0 && feed_err.msg[0])
 		die(EXIT_TEMP, "%s: %s", name, feed_err.msg);
 	if (rc < 0)
@@ -165,16 +154,10 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 'v': log_verbose++; break;
-		case S3_TIMEOUT_OPT:
-			if (s3_timeout_arg(optarg, &timeout, &e) < 0)
-				die_err(&e);
-			s3flag = 1;
-			break;
 		case 'h': usage();
 		case 'V': log_version();
 		default:
-			if (c == ':' || !s3_flags_set(&flags, c, optarg))
-				die_badopt(c, argv, USAGE);
+			s3_flag(&flags, c, argv, USAGE);
 			s3flag = 1;
 		}
 	}
