@@ -501,15 +501,6 @@ dry_run(const struct run_ctx *x)
 	notify_dry_run(x, stdout);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* SIGHUP: the new settings replace the old only when they load and check. */
 static void
 reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
