@@ -1,6 +1,8 @@
 /*
  * pgbak-run's parts, one concern a file:
- *   main.c     the command line, the settings checks, the run and --daemon
+ *   main.c     the command line and the signals
+ *   load.c     the settings checks, and the programs a run needs
+ *   pass.c     running the passes: one run, -n's, and --daemon's loop
  *   job.c      one database's backup: its pipeline, what the ways to store share
  *   store.c    the three ways to store it (stream, temp file, local), and the
  *              check whether it is already there
@@ -18,6 +20,7 @@
 #ifndef PGBAK_RUN_H
 #define PGBAK_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -200,6 +203,23 @@ void hooks_dry_run(const struct run_ctx *x, FILE *f);
 int metrics_write(const struct run_ctx *x, const struct run_result *res,
     const struct summary *s, struct log_err *e);
 void metrics_dry_run(const struct run_ctx *x, FILE *f);
+
+/* main.c: what its signal handler sets: got_stop the signal that stops
+ * the run, got_hup a reload asked; each also writes to its pipe, to wake a
+ * poll (cancel_pipe[0] is run_ctx's cancel_fd) */
+extern volatile sig_atomic_t got_stop, got_hup;
+extern int cancel_pipe[2], hup_pipe[2];
+
+/* load.c: read and check the settings and find the programs; -1 with e,
+ * c then freed */
+int load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
+    struct log_err *e);
+void tools_free(struct run_tools *t);
+
+/* pass.c: run_once returns EXIT_OK or EXIT_TEMP */
+int run_once(const struct run_ctx *x);
+void dry_run(const struct run_ctx *x);
+void daemon_loop(struct run_ctx *x, struct conf *c, struct run_tools *t);
 
 /* lock.c: one run of a settings file at a time on this host.  0 when held
  * until the process ends (or, warned, when the file cannot be locked at
