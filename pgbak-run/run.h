@@ -1,7 +1,13 @@
 /*
  * pgbak-run's parts, one concern a file:
- *   main.c     the command line, the settings checks, the run and --daemon
- *   job.c      one database's backup: its pipeline, the three ways to store it
+ *   main.c     the command line and the signals
+ *   load.c     the settings checks, and the programs a run needs
+ *   pass.c     running the passes: one run, -n's, and --daemon's loop
+ *   job.c      one database's backup: its pipeline, what the ways to store share
+ *   store.c    the three ways to store it (stream, temp file, local), and the
+ *              check whether it is already there
+ *   after.c    what follows a stored backup: verify, stale uploads, prune
+ *   dryrun.c   --dry-run's lines for a database
  *   argv.c     every child's argv, built once to run it and to print it (-n, -v)
  *   env.c      which variables each kind of child gets
  *   report.c   a database's line of the summary, or its --json object
@@ -14,6 +20,7 @@
 #ifndef PGBAK_RUN_H
 #define PGBAK_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -95,12 +102,77 @@ enum env_kind {
 char **env_for(char *const *env, const struct conf *c, enum env_kind k);
 int env_name_is(const char *entry, const char *name);
 
+/*
+ * A temporary name holds at most this many bytes of the backup's name:
+ * lib/name lets a name reach NAME_MAX (255), and the unique tail a
+ * temporary name adds (".PID.N.tmp", ".XXXXXX") must still fit, else a name
+ * that pgbak-name accepts could not be written.  The tail, not the stem,
+ * makes it unique.
+ */
+#define TEMP_STEM_MAX 200
+
+/* The dump's stages in its pipeline. */
+enum { DUMP, GZIP };
+
+/* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
+struct dump {
+	const char *name;	/* "pg_dump" or "pg_dumpall" */
+	struct argv argv, gz_argv;	/* argv.c's */
+	struct argv age_argv;	/* v NULL: no encryption */
+	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
+	char *pw;		/* "PGPASSWORD=...", wiped when done */
+	int has_pw;		/* show PGPASSWORD=*** */
+};
+
+struct spawn_stage;
+struct spawn_pipe;
+
 /* job.c */
 int job_env(struct run_ctx *x, struct log_err *e);
 void job_env_free(struct run_ctx *x);
 int job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
     char **key, char **local, struct log_err *e);
 void job_run(const struct run_ctx *x, struct run_result *r);
+double now_s(void);
+long timeout_of(const struct conf *c, const struct conf_db *db);
+int dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals,
+    struct dump *d);
+void dump_release(struct dump *d);
+void stage(struct spawn_stage *s, const char *name, char *const *argv, char **env);
+void s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
+    char *const *argv);
+size_t make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st);
+void pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
+    size_t n, double deadline);
+void show(FILE *f, int has_pw, char *const *argv);
+void show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
+    const char *tail);
+void tell_stderr(const char *key, const struct spawn_pipe *p, int all);
+void set_reason(struct run_result *r, enum run_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
+    const struct log_err *e, long timeout);
+
+/* store.c: whether today's backup is there (1, 0, -1 reason set), and the
+ * three ways to store it, each setting r's state */
+int exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout);
+int exists_local(const struct run_ctx *x, struct run_result *r);
+void stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout);
+void temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d,
+    double deadline, long timeout);
+void local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout);
+char *local_path(const struct run_ctx *x, const char *key);
+
+/* after.c */
+void abort_stale(const struct run_ctx *x, struct run_result *r, double deadline,
+    long timeout);
+void verify_stored(const struct run_ctx *x, struct run_result *r, long timeout);
+void prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd,
+    long timeout);
+
+/* dryrun.c */
 void job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
     const char *key, const char *local, FILE *f);
 
@@ -131,6 +203,23 @@ void hooks_dry_run(const struct run_ctx *x, FILE *f);
 int metrics_write(const struct run_ctx *x, const struct run_result *res,
     const struct summary *s, struct log_err *e);
 void metrics_dry_run(const struct run_ctx *x, FILE *f);
+
+/* main.c: what its signal handler sets: got_stop the signal that stops
+ * the run, got_hup a reload asked; each also writes to its pipe, to wake a
+ * poll (cancel_pipe[0] is run_ctx's cancel_fd) */
+extern volatile sig_atomic_t got_stop, got_hup;
+extern int cancel_pipe[2], hup_pipe[2];
+
+/* load.c: read and check the settings and find the programs; -1 with e,
+ * c then freed */
+int load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
+    struct log_err *e);
+void tools_free(struct run_tools *t);
+
+/* pass.c: run_once returns EXIT_OK or EXIT_TEMP */
+int run_once(const struct run_ctx *x);
+void dry_run(const struct run_ctx *x);
+void daemon_loop(struct run_ctx *x, struct conf *c, struct run_tools *t);
 
 /* lock.c: one run of a settings file at a time on this host.  0 when held
  * until the process ends (or, warned, when the file cannot be locked at
