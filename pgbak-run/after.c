@@ -118,7 +118,7 @@ verify_stored(const struct run_ctx *x, struct run_result *r, long timeout)
 		return;
 	}
 	if (file)
-		stage(&st, "pgbak-verify", argv.v, x->env_bare);
+		job_stage(&st, "pgbak-verify", argv.v, x->env_bare);
 	else
 		s3_stage(x, &st, "pgbak-verify", argv.v);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);

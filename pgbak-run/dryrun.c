@@ -18,7 +18,7 @@ dry_stale(const struct run_ctx *x, const struct conf_db *db, const char *key, FI
 	if (argv_stale(&argv, x, key, timeout_of(x->c, db)) < 0)
 		return;
 	fputs("  ", f);
-	show(f, 0, argv.v);
+	job_show(f, 0, argv.v);
 	fputs(" (after a success)\n", f);
 }
 
@@ -36,7 +36,7 @@ dry_prune(const struct run_ctx *x, const struct conf_db *db, const char *key, FI
 	if (argv_prune(&argv, x, &pol, ymd, key) < 0)
 		return;
 	fputs("  ", f);
-	show(f, 0, argv.v);
+	job_show(f, 0, argv.v);
 	fputs(" (once the backup is stored or found)\n", f);
 }
 
@@ -48,7 +48,7 @@ dry_show(FILE *f, const char *before, struct argv *a, int ok, const char *after)
 	if (ok < 0)
 		return;
 	fputs(before, f);
-	show(f, 0, a->v);
+	job_show(f, 0, a->v);
 	fputs(after, f);
 	argv_free(a);
 }
@@ -72,12 +72,12 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 	if (!x->o->force && c->s3.enable)
 		dry_show(f, "  ", &a, argv_exists(&a, x, key), "\n");
 	fputs("  ", f);
-	show(f, d.has_pw, d.argv.v);
+	job_show(f, d.has_pw, d.argv.v);
 	fputs(" | ", f);
-	show(f, 0, d.gz_argv.v);
+	job_show(f, 0, d.gz_argv.v);
 	if (d.age_argv.v) {
 		fputs(" | ", f);
-		show(f, 0, d.age_argv.v);
+		job_show(f, 0, d.age_argv.v);
 	}
 	if (!c->s3.enable) {
 		dest = local_path(x, key);

@@ -132,7 +132,7 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 }
 
 void
-stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
+job_stage(struct spawn_stage *s, const char *name, char *const *argv, char **env)
 {
 	memset(s, 0, sizeof *s);
 	s->name = name;
@@ -146,7 +146,7 @@ void
 s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
     char *const *argv)
 {
-	stage(s, name, argv, x->env);
+	job_stage(s, name, argv, x->env);
 	s->pass_as = SETTINGS_FD;
 	s->pass_fd = x->settings_fd;
 }
@@ -158,10 +158,10 @@ make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st)
 {
 	size_t n = 0;
 
-	stage(&st[n++], d->name, d->argv.v, d->env);
-	stage(&st[n++], "pgbak-gzip", d->gz_argv.v, x->env_bare);
+	job_stage(&st[n++], d->name, d->argv.v, d->env);
+	job_stage(&st[n++], "pgbak-gzip", d->gz_argv.v, x->env_bare);
 	if (d->age_argv.v)
-		stage(&st[n++], "age", d->age_argv.v, x->env_bare);
+		job_stage(&st[n++], "age", d->age_argv.v, x->env_bare);
 	return n;
 }
 
@@ -181,7 +181,7 @@ pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
 
 /* A command line for -v and --dry-run; the password shows as ***. */
 void
-show(FILE *f, int has_pw, char *const *argv)
+job_show(FILE *f, int has_pw, char *const *argv)
 {
 	if (has_pw)
 		fputs("PGPASSWORD=*** ", f);
@@ -201,7 +201,8 @@ show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
 	for (i = 0; i < p->n; i++) {
 		if (i)
 			fputs(" | ", f);
-		show(f, i == DUMP && d && p->st[i].argv == d->argv.v && d->has_pw, p->st[i].argv);
+		job_show(f, i == DUMP && d && p->st[i].argv == d->argv.v && d->has_pw,
+		    p->st[i].argv);
 	}
 	fputs(tail, f);
 	fclose(f);
@@ -338,11 +339,11 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	if (dump_prepare(x, db, r->globals, &d) < 0) {
 		set_reason(r, RUN_FAILED, "out of memory");
 	} else if (!c->s3.enable) {
-		local(x, r, &d, deadline, timeout);
+		store_local(x, r, &d, deadline, timeout);
 	} else if (c->use_temp_file) {
-		temp_file(x, r, &d, deadline, timeout);
+		store_temp_file(x, r, &d, deadline, timeout);
 	} else {
-		stream(x, r, &d, deadline, timeout);
+		store_stream(x, r, &d, deadline, timeout);
 	}
 	dump_release(&d);
 	if (r->state == RUN_OK && (x->o->verify || c->verify))

@@ -275,7 +275,7 @@ check_names(const struct conf *c, struct log_err *e)
 
 /* Read and check the settings: every key computable, every program found. */
 int
-load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
+run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e)
 {
 	/* zeroed here, not by tools_find: with enable: false that never runs,

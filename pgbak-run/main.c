@@ -178,7 +178,7 @@ main(int argc, char **argv)
 	if (o.settings == NULL)
 		usage(EXIT_USAGE);
 
-	if (load(o.settings, &c, &t, o.dry_run, o.verify, &e) < 0)
+	if (run_load(o.settings, &c, &t, o.dry_run, o.verify, &e) < 0)
 		die_err(&e);
 	memset(&x, 0, sizeof x);
 	x.o = &o, x.c = &c, x.t = &t;

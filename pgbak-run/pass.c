@@ -126,7 +126,7 @@ reload(struct run_ctx *x, struct conf *c, struct run_tools *t)
 	struct log_err e;
 
 	got_hup = 0;
-	if (load(x->o->settings, &nc, &nt, 0, x->o->verify, &e) < 0) {
+	if (run_load(x->o->settings, &nc, &nt, 0, x->o->verify, &e) < 0) {
 		warn("%s; keeping the settings in use", e.msg);
 		return;
 	}

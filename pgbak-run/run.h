@@ -138,13 +138,13 @@ long timeout_of(const struct conf *c, const struct conf_db *db);
 int dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals,
     struct dump *d);
 void dump_release(struct dump *d);
-void stage(struct spawn_stage *s, const char *name, char *const *argv, char **env);
+void job_stage(struct spawn_stage *s, const char *name, char *const *argv, char **env);
 void s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
     char *const *argv);
 size_t make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st);
 void pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
     size_t n, double deadline);
-void show(FILE *f, int has_pw, char *const *argv);
+void job_show(FILE *f, int has_pw, char *const *argv);
 void show_line(const char *key, const struct spawn_pipe *p, const struct dump *d,
     const char *tail);
 void tell_stderr(const char *key, const struct spawn_pipe *p, int all);
@@ -157,11 +157,11 @@ void fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn
  * three ways to store it, each setting r's state */
 int exists_s3(const struct run_ctx *x, struct run_result *r, double deadline, long timeout);
 int exists_local(const struct run_ctx *x, struct run_result *r);
-void stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+void store_stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout);
-void temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d,
+void store_temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d,
     double deadline, long timeout);
-void local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+void store_local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout);
 char *local_path(const struct run_ctx *x, const char *key);
 
@@ -212,7 +212,7 @@ extern int cancel_pipe[2], hup_pipe[2];
 
 /* load.c: read and check the settings and find the programs; -1 with e,
  * c then freed */
-int load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
+int run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e);
 void tools_free(struct run_tools *t);
 

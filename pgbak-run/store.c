@@ -80,7 +80,7 @@ stored_by_other(const struct run_ctx *x, struct run_result *r, const struct spaw
 }
 
 void
-stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+store_stream(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
 	struct argv argv ARGV_AUTO = { 0 };
@@ -143,7 +143,7 @@ dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
 }
 
 void
-temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+store_temp_file(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
 	const char *dir = x->c->temp_dir ? x->c->temp_dir : getenv("TMPDIR");
@@ -328,7 +328,7 @@ local_refused(const struct run_ctx *x, struct run_result *r, size_t len, int err
 
 /*
  * Whether today's file is under local_dir: 1 yes, 0 no, -1 cannot tell
- * (reason set).  It walks the key the way local() writes it, so the two
+ * (reason set).  It walks the key the way store_local() writes it, so the two
  * agree: a symbolic link below local_dir fails the database, with -f or
  * without, instead of a skip for what lies behind it.
  */
@@ -383,7 +383,7 @@ local_fill(int fd, void *arg, struct log_err *e)
 }
 
 void
-local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+store_local(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
     long timeout)
 {
 	const char *dir = x->c->local_dir ? x->c->local_dir : "./backups", *base;
