@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -224,16 +223,6 @@ log_version(void)
 	    curl_version_info(CURLVERSION_NOW)->version,
 	    OpenSSL_version(OPENSSL_VERSION), zlibVersion(), maj, min, pat);
 	exit(log_stdout_done(EXIT_OK));
-}
-
-int
-log_wait_status(int ws)
-{
-	if (WIFEXITED(ws))
-		return WEXITSTATUS(ws);
-	if (WIFSIGNALED(ws))
-		return EXIT_SIGNAL + WTERMSIG(ws);
-	return EXIT_TEMP;
 }
 
 /* Why standard output first failed: 0 it has not, -1 for a cause stdio lost. */

@@ -82,7 +82,4 @@ noreturn void log_help_done(void);
 /* Print "prog VERSION" and the libraries, exit 0: every program's --version. */
 noreturn void log_version(void);
 
-/* Map a wait(2) status to our exit table: exit code, or 128+signal. */
-int log_wait_status(int wstatus);
-
 #endif
