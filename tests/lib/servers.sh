@@ -47,6 +47,19 @@ need_s3() {
 	export PGBAK_BUCKET
 }
 
+# need_s3_sts: as need_s3, but on an RGW of this test's own with STS on
+# (GetSessionToken mints session tokens that RGW checks), for the
+# credential tests.  Not the suite's shared RGW: with STS on, RGW words a
+# bad signature or an unknown key as AccessDenied, and other tests check
+# the exact codes.
+need_s3_sts() {
+	PGBAK_TEST_S3_STS=1 "$TESTS_DIR/lib/s3-server" start "$T/s3sts" >&2 ||
+		{ echo "Bail out! cannot start Ceph RGW with STS"; exit 1; }
+	at_exit "'$TESTS_DIR/lib/s3-server' stop '$T/s3sts'"
+	. "$T/s3sts/env"
+	need_s3
+}
+
 # awsref ARGS...: the independent S3 client that checks what we wrote
 # (Debian's awscli, the one "make deps" installs, before any other on PATH).
 AWSCLI=/usr/bin/aws
