@@ -65,17 +65,18 @@ need_s3_moto() {
 		>"$T/moto.log" 2>&1 &
 	_moto=$!
 	at_exit "kill $_moto"
-	_i=0 _port=
-	while [ $_i -lt 300 ] && kill -0 $_moto 2>/dev/null; do
+	# Ready when it answers ListBuckets; 30 s at most, however slow each try.
+	_end=$(($(date +%s) + 30)) _port=
+	while [ "$(date +%s)" -lt $_end ] && kill -0 $_moto 2>/dev/null; do
 		_port=$(sed -n 's|.*Running on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
 			"$T/moto.log" 2>/dev/null | head -n 1)
-		[ -n "$_port" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		[ -n "$_port" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
 			"http://127.0.0.1:$_port/")" = 200 ] && break
 		_port=
-		sleep 0.1; _i=$((_i + 1))
+		sleep 0.1
 	done
 	if [ -z "$_port" ]; then
-		echo "Bail out! moto did not answer in 30 s"
+		echo "Bail out! moto did not start: it exited, or did not answer in 30 s"
 		sed 's/^/# /' "$T/moto.log" >&2
 		exit 1
 	fi
