@@ -10,7 +10,7 @@
 # does not assert what only RGW does.  Without moto the file is skipped.
 . "$(dirname "$0")/lib.sh"
 need_s3_moto
-plan 90
+plan 91
 . "$TESTS_DIR/lib/s3obj.sh"
 . "$TESTS_DIR/0700-prune-lib.sh"
 diag "moto answered $MOTO_START_MS ms after it was started"
@@ -104,6 +104,16 @@ if [ "$st" -eq 0 ]; then
 	skip "moto does not check SigV4 signatures: a wrong secret is not refused"
 else
 	like "$st:$err" "^111:.*HTTP 403 " "exists: wrong secret: exit 111 and the 403"
+fi
+# pgbak-put's proof that a part arrived whole is the server's Content-MD5
+# check (0204 shows RGW refusing a damaged body); a body that does not
+# match its Content-MD5 shows whether this server makes it.
+st=$(s3curl -o /dev/null -w '%{http_code}' -T "$T/small" \
+	-H "Content-MD5: $(printf 'other bytes' | openssl md5 -binary | base64)" "$(url md5/bad)")
+if [ "$st" = 200 ]; then
+	skip "moto does not check Content-MD5: a damaged part would be stored"
+else
+	is "$st:$(head_status md5/bad)" 400:404 "a Content-MD5 mismatch: 400, nothing stored"
 fi
 
 # pgbak-get: an absent key is exit 1 with nothing on stdout, a missing bucket 111.
