@@ -35,6 +35,9 @@ ACTION is one of
                                has "If-None-Match: *", else forward: what AWS
                                S3 does on a Complete whose key exists (RGW 16
                                ignores the header there)
+  absent                       answer 404 to a HEAD of an object, forward one
+                               of the bucket (for head): the key looks absent,
+                               so a write goes on to what the server says
 The port it listens on is written to --port-file once it accepts.  Each
 request is logged as "KIND N ACTION" to --log.  Stdlib only, bounded: it
 exits by itself after --lifetime seconds (default 900).
@@ -182,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._log(kind, n, 'gone')
                 self.close_connection = True
                 return
+        if action == 'absent' and '/' in urllib.parse.urlsplit(self.path).path.strip('/'):
+            self._error(404)
+            return
         if action == 'if-none-match' and self.headers.get('If-None-Match') == '*':
             self._error(412)
             return

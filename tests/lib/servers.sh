@@ -60,6 +60,48 @@ need_s3_sts() {
 	need_s3
 }
 
+# need_s3_moto: as need_s3, but against moto in server mode, a second S3
+# implementation (issue 16: other providers), started for this test alone
+# and stopped at exit.  Without moto (it is on PyPI, not in Debian, so
+# "make deps" cannot install it) the whole test is skipped, never failed
+# or silently passed.  PGBAK_TEST_MOTO_PYTHON names the Python that has it.
+# Sets MOTO_START_MS, the start-up time.  Call before plan (a skip is a plan).
+need_s3_moto() {
+	_py=${PGBAK_TEST_MOTO_PYTHON:-python3}
+	"$_py" -c 'import moto.server' 2>/dev/null ||
+		skip_all "moto not installed ($_py -c 'import moto.server' failed)"
+	_t0=$(date +%s%N)
+	# Port 0: the kernel picks a free one, so no other server can take it
+	# between a check and the bind; werkzeug prints the one it got.
+	# moto's own minimum part size made explicit: S3's 5 MiB.
+	S3_UPLOAD_PART_MIN_SIZE=5242880 "$_py" -m moto.server -H 127.0.0.1 -p 0 \
+		>"$T/moto.log" 2>&1 &
+	_moto=$!
+	at_exit "kill $_moto"
+	# Ready when it answers ListBuckets; 30 s at most, however slow each try.
+	_end=$(($(date +%s) + 30)) _port=
+	while [ "$(date +%s)" -lt $_end ] && kill -0 $_moto 2>/dev/null; do
+		_port=$(sed -n 's|.*Running on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+			"$T/moto.log" 2>/dev/null | head -n 1)
+		[ -n "$_port" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+			"http://127.0.0.1:$_port/")" = 200 ] && break
+		_port=
+		sleep 0.1
+	done
+	if [ -z "$_port" ]; then
+		echo "Bail out! moto did not start: it exited, or did not answer in 30 s"
+		sed 's/^/# /' "$T/moto.log" >&2
+		exit 1
+	fi
+	MOTO_START_MS=$(( ($(date +%s%N) - _t0) / 1000000 ))
+	# need_s3 takes a server it is given: moto's address, any keys (moto
+	# does not check signatures).
+	PGBAK_TEST_S3_ENDPOINT=http://127.0.0.1:$_port
+	PGBAK_TEST_S3_ACCESS_KEY=PGBAKMOTOACCESSKEY01
+	PGBAK_TEST_S3_SECRET_KEY=pgbak-moto-secret-key-00000000000000000
+	need_s3
+}
+
 # awsref ARGS...: the independent S3 client that checks what we wrote
 # (Debian's awscli, the one "make deps" installs, before any other on PATH).
 AWSCLI=/usr/bin/aws
