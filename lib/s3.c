@@ -303,6 +303,26 @@ s3_list_page_free(struct s3_list_page *pg)
 	memset(pg, 0, sizeof *pg);
 }
 
+/* arr (of cap items of size bytes) with room for item n: arr, a larger
+ * copy, or NULL (out of memory; arr is kept). */
+static void *
+grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return arr;
+	if ((arr = realloc(arr, c * size)) != NULL)
+		*cap = c;
+	return arr;
+}
+
+static void
+list_v2_reset(void *pg)
+{
+	s3_list_page_free(pg);
+}
+
 static void
 list_v2_item(void *ctx, const char *path, const char *text)
 {
@@ -328,16 +348,11 @@ list_v2_item(void *ctx, const char *path, const char *text)
 	} else if (strcmp(sub, "Contents") == 0) {
 		if (pg->cur.key == NULL)
 			return;		/* no Key: nothing anyone could delete */
-		if (pg->n == pg->cap) {
-			size_t cap = pg->cap ? 2 * pg->cap : 64;
-
-			if ((v = realloc(pg->v, cap * sizeof *v)) == NULL) {
-				pg->nomem = 1;
-				return;
-			}
-			pg->v = v;
-			pg->cap = cap;
+		if ((v = grow(pg->v, &pg->cap, pg->n, sizeof *v)) == NULL) {
+			pg->nomem = 1;
+			return;
 		}
+		pg->v = v;
 		pg->v[pg->n++] = pg->cur;
 		memset(&pg->cur, 0, sizeof pg->cur);
 	} else if (strcmp(sub, "IsTruncated") == 0) {
@@ -357,10 +372,28 @@ s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len)
 	return 0;
 }
 
-/* A ListObjectsV2 reply streamed into the parser as it arrives. */
+/* How a listing page is read: its parser callback, what empties the page
+ * before each try, and where the callback records the root and a failed
+ * allocation (the same for ListObjectsV2 and ListObjectVersions pages). */
+struct page_kind {
+	s3xml_fn *item;
+	void *pg;
+	void (*reset)(void *pg);
+	const int *root, *nomem, *truncated;
+	const char *name;	/* for "the reply is not a NAME result" */
+	/* hand the page's entries to the caller (arg: its function and
+	 * context); non-zero stops */
+	int (*deliver)(void *pg, void *arg);
+	/* the markers a truncated page gives (the first is required), and the
+	 * query parameters that send them back (a NULL name: no more) */
+	char **next[2];
+	const char *marker[2];
+};
+
+/* A listing reply streamed into the parser as it arrives. */
 struct list_stream {
 	struct s3xml *x;
-	struct s3_list_page *pg;
+	const struct page_kind *k;
 	int bad;		/* not XML, out of memory, or too long */
 	size_t bytes;
 };
@@ -371,7 +404,7 @@ list_sink(void *ctx, const char *p, size_t n)
 	struct list_stream *ls = ctx;
 
 	if ((ls->bytes += n) > LIST_PAGE_BYTES_MAX || s3xml_feed(ls->x, p, n, 0) < 0 ||
-	    ls->pg->nomem) {
+	    *ls->k->nomem) {
 		ls->bad = 1;
 		errno = EBADMSG;
 		return -1;
@@ -382,16 +415,16 @@ list_sink(void *ctx, const char *p, size_t n)
 /* One page, read again from its start when the body was cut (s3_call does
  * not retry a request whose sink took bytes).  0, or -1 with e. */
 static int
-list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_err *e)
+list_page(struct s3 *s, struct s3_req *r, const struct page_kind *k, struct log_err *e)
 {
 	struct list_stream ls;
 	int attempt, rc;
 
 	for (attempt = 1;; attempt++) {
-		s3_list_page_free(pg);
+		k->reset(k->pg);
 		memset(&ls, 0, sizeof ls);
-		ls.pg = pg;
-		if ((ls.x = s3xml_new(list_v2_item, pg)) == NULL)
+		ls.k = k;
+		if ((ls.x = s3xml_new(k->item, k->pg)) == NULL)
 			return s3_fail(s, r, e, "out of memory");
 		r->sink = list_sink;
 		r->sink_ctx = &ls;
@@ -399,9 +432,9 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 		if (rc == 0 && s3xml_feed(ls.x, "", 0, 1) < 0)
 			ls.bad = 1;
 		s3xml_free(ls.x);
-		if (ls.bad || (rc == 0 && pg->root != 1))
-			return s3_fail(s, r, e, pg->nomem ? "out of memory" :
-			    "the reply is not a ListObjectsV2 result");
+		if (ls.bad || (rc == 0 && *k->root != 1))
+			return s3_fail(s, r, e, *k->nomem ? "out of memory" :
+			    "the reply is not a %s result", k->name);
 		if (rc == 0)
 			return 0;
 		if (!s->x.retryable || s->x.resp.sunk == 0 || attempt >= s->cfg->tries)
@@ -411,59 +444,294 @@ list_page(struct s3 *s, struct s3_req *r, struct s3_list_page *pg, struct log_er
 	}
 }
 
+/* Follow a listing to its end: the query p[0..np) and the markers of the
+ * page before (p has room for two more), page after page.  A truncated page
+ * must give markers that move on, or the listing would never end. */
+static int
+list_all(struct s3 *s, struct s3_req *r, const struct page_kind *k, struct sigv4_param *p,
+    size_t np0, void *arg, struct log_err *e)
+{
+	char *held[2] = { NULL, NULL }, *q;
+	size_t np, j;
+	long page;
+	int rc = 0, stop = 0, moved;
+
+	for (page = 0; rc == 0 && !stop; page++) {
+		if (page == LIST_V2_PAGES_MAX) {
+			rc = s3_fail(s, r, e, "more than %d pages", LIST_V2_PAGES_MAX);
+			break;
+		}
+		/* an empty marker is not sent: AWS refuses an empty version-id-marker */
+		for (j = 0, np = np0; j < 2 && k->marker[j]; j++)
+			if (held[j] && *held[j])
+				p[np++] = (struct sigv4_param){ k->marker[j], held[j] };
+		if ((q = sigv4_query(p, np)) == NULL) {
+			rc = s3_fail(s, r, e, "out of memory");
+			break;
+		}
+		r->query = q;
+		rc = list_page(s, r, k, e);
+		free(q);
+		if (rc < 0)
+			break;
+		stop = k->deliver(k->pg, arg);
+		if (!*k->truncated)
+			break;
+		for (j = 0, moved = 0; j < 2 && k->marker[j]; j++)
+			moved |= strcmp(held[j] ? held[j] : "", *k->next[j] ? *k->next[j] : "") != 0;
+		if (*k->next[0] == NULL || **k->next[0] == '\0' || !moved) {
+			rc = s3_fail(s, r, e, "a truncated page without a new marker");
+			break;
+		}
+		for (j = 0; j < 2 && k->marker[j]; j++) {
+			free(held[j]);
+			held[j] = *k->next[j];
+			*k->next[j] = NULL;
+		}
+	}
+	k->reset(k->pg);
+	free(held[0]);
+	free(held[1]);
+	return rc;
+}
+
+struct list_v2_to {
+	s3_object_fn *fn;
+	void *ctx;
+};
+
+static int
+list_v2_deliver(void *page, void *arg)
+{
+	struct s3_list_page *pg = page;
+	struct list_v2_to *to = arg;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		struct s3_object o = { pg->v[i].key, pg->v[i].size, pg->v[i].last_modified };
+
+		if (to->fn(to->ctx, &o) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 s3_list(struct s3 *s, const char *prefix, s3_object_fn *fn, void *ctx, struct log_err *e)
 {
 	struct s3_req r = { .what = "list the objects of", .method = "GET", .key = NULL };
 	struct s3_list_page pg;
-	struct sigv4_param p[4] = { { "list-type", "2" }, { "prefix", prefix },
+	struct page_kind k = { list_v2_item, &pg, list_v2_reset, &pg.root, &pg.nomem,
+	    &pg.truncated, "ListObjectsV2", list_v2_deliver, { &pg.next, NULL },
+	    { "continuation-token", NULL } };
+	struct sigv4_param p[5] = { { "list-type", "2" }, { "prefix", prefix },
 	    { "max-keys", LIST_KEYS } };
-	char *q, *token = NULL;
-	size_t i;
-	long page;
-	int rc = 0, stop = 0;
+	struct list_v2_to to = { fn, ctx };
 
 	memset(&pg, 0, sizeof pg);
-	for (page = 0; rc == 0 && !stop; page++) {
-		if (page == LIST_V2_PAGES_MAX) {
-			rc = s3_fail(s, &r, e, "more than %d pages", LIST_V2_PAGES_MAX);
-			break;
-		}
-		if (token)
-			p[3] = (struct sigv4_param){ "continuation-token", token };
-		if ((q = sigv4_query(p, token ? 4 : 3)) == NULL) {
-			rc = s3_fail(s, &r, e, "out of memory");
-			break;
-		}
-		r.query = q;
-		rc = list_page(s, &r, &pg, e);
-		free(q);
-		if (rc < 0)
-			break;
-		for (i = 0; i < pg.n && !stop; i++) {
-			struct s3_object o = { pg.v[i].key, pg.v[i].size, pg.v[i].last_modified };
+	return list_all(s, &r, &k, p, 3, &to, e);
+}
 
-			stop = fn(ctx, &o) != 0;
-		}
-		if (!pg.truncated)
-			break;
-		if (pg.next == NULL || *pg.next == '\0' || (token && strcmp(token, pg.next) == 0)) {
-			rc = s3_fail(s, &r, e, "a truncated page without a new continuation token");
-			break;
-		}
-		free(token);
-		token = pg.next;
-		pg.next = NULL;
+#define XML_VERSIONS_RESULT "ListVersionsResult"
+#define XML_VERSIONING "VersioningConfiguration/Status"
+#define XML_RETAIN_UNTIL "Retention/RetainUntilDate"
+
+void
+s3_versions_page_free(struct s3_versions_page *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		free(pg->v[i].key);
+		free(pg->v[i].version_id);
 	}
-	s3_list_page_free(&pg);
-	free(token);
-	return rc;
+	free(pg->v);
+	free(pg->next_key);
+	free(pg->next_version);
+	free(pg->cur.key);
+	free(pg->cur.version_id);
+	memset(pg, 0, sizeof *pg);
+}
+
+static void
+versions_reset(void *pg)
+{
+	s3_versions_page_free(pg);
+}
+
+/* Replace *dst by a copy of text; nomem set when that fails. */
+static void
+set_text(char **dst, const char *text, int *nomem)
+{
+	free(*dst);
+	if ((*dst = strdup(text)) == NULL)
+		*nomem = 1;
+}
+
+static void
+versions_item(void *ctx, const char *path, const char *text)
+{
+	struct s3_versions_page *pg = ctx;
+	struct s3_version_entry *v;
+	const char *sub, *field;
+	char *end;
+
+	if (strchr(path, '/') == NULL) {
+		pg->root = strcmp(path, XML_VERSIONS_RESULT) == 0 ? 1 : -1;
+		return;
+	}
+	if ((sub = xml_under(path, XML_VERSIONS_RESULT)) == NULL)
+		return;
+	if (strcmp(sub, "Version") == 0 || strcmp(sub, "DeleteMarker") == 0) {
+		if (pg->cur.key == NULL || pg->cur.version_id == NULL) {
+			/* without both there is nothing anyone could delete */
+			free(pg->cur.key);
+			free(pg->cur.version_id);
+			memset(&pg->cur, 0, sizeof pg->cur);
+			return;
+		}
+		if ((v = grow(pg->v, &pg->cap, pg->n, sizeof *v)) == NULL) {
+			pg->nomem = 1;
+			return;
+		}
+		pg->v = v;
+		pg->cur.is_marker = sub[0] == 'D';
+		pg->v[pg->n++] = pg->cur;
+		memset(&pg->cur, 0, sizeof pg->cur);
+		return;
+	}
+	if (strncmp(sub, "Version/", 8) == 0)
+		field = sub + 8;
+	else if (strncmp(sub, "DeleteMarker/", 13) == 0)
+		field = sub + 13;
+	else
+		field = NULL;
+	if (field == NULL) {
+		if (strcmp(sub, "IsTruncated") == 0)
+			pg->truncated = strcmp(text, "true") == 0;
+		else if (strcmp(sub, "NextKeyMarker") == 0)
+			set_text(&pg->next_key, text, &pg->nomem);
+		else if (strcmp(sub, "NextVersionIdMarker") == 0)
+			set_text(&pg->next_version, text, &pg->nomem);
+	} else if (strcmp(field, "Key") == 0) {
+		set_text(&pg->cur.key, text, &pg->nomem);
+	} else if (strcmp(field, "VersionId") == 0) {
+		set_text(&pg->cur.version_id, text, &pg->nomem);
+	} else if (strcmp(field, "IsLatest") == 0) {
+		pg->cur.is_latest = strcmp(text, "true") == 0;
+	} else if (strcmp(field, "Size") == 0) {
+		pg->cur.size = strtoull(text, &end, 10);
+	} else if (strcmp(field, "LastModified") == 0) {
+		snprintf(pg->cur.last_modified, sizeof pg->cur.last_modified, "%s", text);
+	}
+}
+
+int
+s3_versions_parse(struct s3_versions_page *pg, const char *doc, size_t len)
+{
+	if (s3xml_parse(doc, len, versions_item, pg) < 0 || pg->nomem || pg->root != 1)
+		return -1;
+	return 0;
+}
+
+struct versions_to {
+	s3_version_fn *fn;
+	void *ctx;
+};
+
+static int
+versions_deliver(void *page, void *arg)
+{
+	struct s3_versions_page *pg = page;
+	struct versions_to *to = arg;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		const struct s3_version_entry *v = &pg->v[i];
+		struct s3_version o = { v->key, v->version_id, v->is_latest, v->is_marker,
+		    v->size, v->last_modified };
+
+		if (to->fn(to->ctx, &o) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+s3_list_versions(struct s3 *s, const char *prefix, s3_version_fn *fn, void *ctx,
+    struct log_err *e)
+{
+	struct s3_req r = { .what = "list the object versions of", .method = "GET",
+	    .key = NULL };
+	struct s3_versions_page pg;
+	struct page_kind k = { versions_item, &pg, versions_reset, &pg.root, &pg.nomem,
+	    &pg.truncated, "ListObjectVersions", versions_deliver,
+	    { &pg.next_key, &pg.next_version }, { "key-marker", "version-id-marker" } };
+	struct sigv4_param p[5] = { { "versions", "" }, { "prefix", prefix },
+	    { "max-keys", LIST_KEYS } };
+	struct versions_to to = { fn, ctx };
+
+	memset(&pg, 0, sizeof pg);
+	return list_all(s, &r, &k, p, 3, &to, e);
+}
+
+int
+s3_versioned(struct s3 *s, struct log_err *e)
+{
+	struct s3_req r = { .what = "read the versioning of", .method = "GET", .key = NULL,
+	    .query = "versioning=" };
+	char status[32];
+	int got;
+
+	if (s3_call(s, &r, e) < 0) {
+		/* a provider without versioning (501) can hold no versions */
+		if (s->x.resp.status == 501 || strcmp(s->x.resp.code, "NotImplemented") == 0)
+			return 0;
+		return -1;
+	}
+	got = s3xml_get(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len, XML_VERSIONING,
+	    status, sizeof status);
+	if (got < 0)
+		return s3_fail(s, &r, e, "the reply is not XML");
+	/* Suspended: the versions made before are still there */
+	return got == 1 && (strcmp(status, "Enabled") == 0 || strcmp(status, "Suspended") == 0);
+}
+
+int
+s3_retention(struct s3 *s, const char *key, const char *version_id, char *until, size_t cap,
+    struct log_err *e)
+{
+	struct s3_req r = { .what = "read the retention of", .method = "GET", .key = key };
+	struct sigv4_param p[2] = { { "retention", "" }, { "versionId", version_id } };
+	char *q;
+	int rc, got;
+
+	if (cap)
+		until[0] = '\0';
+	if ((q = sigv4_query(p, 2)) == NULL)
+		return s3_fail(s, &r, e, "out of memory");
+	r.query = q;
+	rc = s3_call(s, &r, e);
+	free(q);
+	if (rc < 0) {
+		/* AWS: NoSuchObjectLockConfiguration; RGW 16: ...NotFoundError */
+		if (s->x.resp.status == 404 && (strcmp(s->x.resp.code,
+		    "NoSuchObjectLockConfiguration") == 0 || strcmp(s->x.resp.code,
+		    "ObjectLockConfigurationNotFoundError") == 0))
+			return 0;
+		return -1;
+	}
+	got = s3xml_get(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len, XML_RETAIN_UNTIL,
+	    until, cap);
+	if (got < 0)
+		return s3_fail(s, &r, e, "the reply is not XML");
+	return got == 1 && until[0] != '\0';
 }
 
 char *
-s3_delete_body(char *const *keys, size_t n, size_t *len)
+s3_delete_body(char *const *keys, char *const *versions, size_t n, size_t *len)
 {
-	char *doc = NULL, *k;
+	char *doc = NULL, *k, *v = NULL;
 	size_t i;
 	FILE *f;
 	int bad = 0;
@@ -473,11 +741,18 @@ s3_delete_body(char *const *keys, size_t n, size_t *len)
 		return NULL;
 	fputs("<Delete><Quiet>true</Quiet>", f);
 	for (i = 0; i < n && !bad; i++) {
-		if ((k = s3xml_escape(keys[i])) == NULL)
+		k = s3xml_escape(keys[i]);
+		if (versions && (v = s3xml_escape(versions[i])) == NULL)
 			bad = 1;
+		else if (k == NULL)
+			bad = 1;
+		else if (versions)
+			fprintf(f, "<Object><Key>%s</Key><VersionId>%s</VersionId></Object>", k, v);
 		else
 			fprintf(f, "<Object><Key>%s</Key></Object>", k);
 		free(k);
+		free(v);
+		v = NULL;
 	}
 	fputs("</Delete>", f);
 	bad |= ferror(f);
@@ -492,8 +767,10 @@ struct delete_verdict {
 	long errors;
 	char *key, *code;
 	size_t kcap, ccap;
-	char cur_key[1100], cur_code[64];
+	char cur_key[1100], cur_version[1100], cur_code[64];
 	int root;
+	s3_refusal_fn *fn;	/* called for each <Error>, or NULL */
+	void *ctx;
 };
 
 static void
@@ -508,15 +785,33 @@ delete_item(void *ctx, const char *path, const char *text)
 		return;
 	else if (strcmp(sub, "Error/Key") == 0)
 		snprintf(d->cur_key, sizeof d->cur_key, "%s", text);
+	else if (strcmp(sub, "Error/VersionId") == 0)
+		snprintf(d->cur_version, sizeof d->cur_version, "%s", text);
 	else if (strcmp(sub, "Error/Code") == 0)
 		snprintf(d->cur_code, sizeof d->cur_code, "%s", text);
 	else if (strcmp(sub, "Error") == 0) {
-		if (d->errors++ == 0) {
+		if (d->errors++ == 0 && d->kcap) {
 			snprintf(d->key, d->kcap, "%s", d->cur_key);
 			snprintf(d->code, d->ccap, "%s", d->cur_code);
 		}
-		d->cur_key[0] = d->cur_code[0] = '\0';
+		if (d->fn)
+			d->fn(d->ctx, d->cur_key, d->cur_version, d->cur_code);
+		d->cur_key[0] = d->cur_version[0] = d->cur_code[0] = '\0';
 	}
+}
+
+long
+s3_delete_refusals(const char *doc, size_t len, s3_refusal_fn *fn, void *ctx)
+{
+	struct delete_verdict d;
+
+	memset(&d, 0, sizeof d);
+	d.fn = fn;
+	d.ctx = ctx;
+	/* every refusal must be seen: a cut reply is no verdict */
+	if (s3xml_parse(doc, len, delete_item, &d) < 0 || d.root != 1)
+		return -1;
+	return d.errors;
 }
 
 long
@@ -539,11 +834,92 @@ s3_delete_errors(const char *doc, size_t len, char *key, size_t kcap, char *code
 	return rc < 0 || d.root != 1 ? -1 : 0;
 }
 
+/* The refusals of one batch, copied out of the reply (whose buffer the
+ * next request reuses) for s3_delete_versions' caller to judge. */
+struct refusals {
+	struct refusal { char *key, *version, *code; } *v;
+	size_t n;
+	int nomem;
+};
+
+static void
+refusal_add(void *ctx, const char *key, const char *version, const char *code)
+{
+	struct refusals *rf = ctx;
+	struct refusal *v;
+
+	if (rf->nomem || (v = realloc(rf->v, (rf->n + 1) * sizeof *v)) == NULL) {
+		rf->nomem = 1;
+		return;
+	}
+	rf->v = v;
+	v = &rf->v[rf->n];
+	v->key = strdup(key);
+	v->version = strdup(version);
+	v->code = strdup(code);
+	rf->n++;
+	if (v->key == NULL || v->version == NULL || v->code == NULL)
+		rf->nomem = 1;
+}
+
+static void
+refusals_free(struct refusals *rf)
+{
+	size_t i;
+
+	for (i = 0; i < rf->n; i++) {
+		free(rf->v[i].key);
+		free(rf->v[i].version);
+		free(rf->v[i].code);
+	}
+	free(rf->v);
+	memset(rf, 0, sizeof *rf);
+}
+
+/* Judge a batch's refusals: each one fn accepts is done with; the first
+ * other fails the batch, naming it and how many more there were. */
+static int
+refusals_judge(struct s3 *s, struct s3_req *r, struct refusals *rf, size_t batch,
+    s3_refused_fn *fn, void *ctx, struct log_err *e)
+{
+	size_t i, bad = 0, first = 0;
+	struct log_err fe;
+	int fe_set = 0;
+
+	for (i = 0; i < rf->n; i++) {
+		fe.msg[0] = '\0';
+		if (fn && fn(ctx, rf->v[i].key, rf->v[i].version, rf->v[i].code, &fe) == 0)
+			continue;
+		if (bad++ == 0) {
+			first = i;
+			fe_set = fn != NULL && fe.msg[0] != '\0';
+		}
+	}
+	if (bad == 0)
+		return 0;
+	if (fe_set && e) {
+		*e = fe;
+		return -1;
+	}
+	r->key = rf->v[first].key;
+	r->what = "delete";
+	if (bad > 1)
+		return s3_fail(s, r, e, "%s%s%s (and %zu more of %zu keys)",
+		    *rf->v[first].code ? rf->v[first].code : "no error code",
+		    *rf->v[first].version ? " on version " : "", rf->v[first].version, bad - 1,
+		    batch);
+	return s3_fail(s, r, e, "%s%s%s", *rf->v[first].code ? rf->v[first].code :
+	    "no error code", *rf->v[first].version ? " on version " : "",
+	    rf->v[first].version);
+}
+
 int
-s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
+s3_delete_versions(struct s3 *s, char *const *keys, char *const *versions, size_t n,
+    s3_refused_fn *fn, void *ctx, struct log_err *e)
 {
 	struct s3_req r = { .what = "delete the objects of", .method = "POST", .key = NULL,
 	    .query = "delete=" };
+	struct refusals rf = { NULL, 0, 0 };
 	char key[1100], code[64];
 	size_t at, batch, len;
 	char *doc;
@@ -554,7 +930,8 @@ s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
 		batch = n - at < S3_DELETE_MAX ? n - at : S3_DELETE_MAX;
 		r.key = NULL;
 		r.what = "delete the objects of";
-		if ((doc = s3_delete_body(keys + at, batch, &len)) == NULL)
+		if ((doc = s3_delete_body(keys + at, versions ? versions + at : NULL, batch,
+		    &len)) == NULL)
 			return s3_fail(s, &r, e, "out of memory");
 		r.body = (const unsigned char *)doc;
 		r.len = len;
@@ -562,18 +939,34 @@ s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
 		free(doc);
 		if (rc < 0)
 			return -1;
-		bad = s3_delete_errors(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
-		    key, sizeof key, code, sizeof code);
-		if (bad < 0)
-			return s3_fail(s, &r, e, "the reply is not a DeleteResult");
-		if (bad > 0) {
+		bad = s3_delete_refusals(s->x.resp.body ? s->x.resp.body : "", s->x.resp.len,
+		    refusal_add, &rf);
+		if (rf.nomem) {
+			refusals_free(&rf);
+			return s3_fail(s, &r, e, "out of memory");
+		}
+		if (bad < 0) {
+			refusals_free(&rf);
+			/* a reply cut at S3_BODY_MAX still names the first refused key */
+			bad = s3_delete_errors(s->x.resp.body ? s->x.resp.body : "",
+			    s->x.resp.len, key, sizeof key, code, sizeof code);
+			if (bad <= 0)
+				return s3_fail(s, &r, e, "the reply is not a DeleteResult");
 			r.key = key;
 			r.what = "delete";
-			if (bad > 1)
-				return s3_fail(s, &r, e, "%s (and %ld more of %zu keys)",
-				    *code ? code : "no error code", bad - 1, batch);
-			return s3_fail(s, &r, e, "%s", *code ? code : "no error code");
+			return s3_fail(s, &r, e, "%s (and more: the reply was cut)",
+			    *code ? code : "no error code");
 		}
+		rc = refusals_judge(s, &r, &rf, batch, fn, ctx, e);
+		refusals_free(&rf);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
+}
+
+int
+s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e)
+{
+	return s3_delete_versions(s, keys, NULL, n, NULL, NULL, e);
 }

@@ -88,6 +88,56 @@ struct s3_list_page {
 int s3_list_parse(struct s3_list_page *pg, const char *doc, size_t len);
 void s3_list_page_free(struct s3_list_page *pg);
 
+/* Whether the bucket keeps versions (GetBucketVersioning): 1 Enabled or
+ * Suspended (versions made before the suspension are still there), 0 never
+ * enabled (or a provider that does not implement it: 501), -1 e. */
+int s3_versioned(struct s3 *s, struct log_err *e);
+
+/* One entry of ListObjectVersions: a version or a delete marker. */
+struct s3_version {
+	const char *key;
+	const char *version_id;
+	int is_latest;		/* the key's current entry */
+	int is_marker;		/* a delete marker, not data */
+	uint64_t size;
+	const char *last_modified;
+};
+
+/* Called for each entry, in key order, each key's newest first; non-zero
+ * stops the listing. */
+typedef int s3_version_fn(void *ctx, const struct s3_version *v);
+
+/* ListObjectVersions under prefix, every page (KeyMarker, VersionIdMarker),
+ * streamed and bounded as s3_list. */
+int s3_list_versions(struct s3 *s, const char *prefix, s3_version_fn *fn, void *ctx,
+    struct log_err *e);
+
+/* One ListObjectVersions page parsed: s3_list_versions' pure part, for tests. */
+struct s3_version_entry {
+	char *key, *version_id;
+	int is_latest, is_marker;
+	uint64_t size;
+	char last_modified[40];
+};
+
+struct s3_versions_page {
+	struct s3_version_entry *v;	/* Version and DeleteMarker, in document order */
+	size_t n, cap;
+	int truncated;
+	char *next_key, *next_version;	/* NextKeyMarker, NextVersionIdMarker, or NULL */
+	int root;		/* 1 ListVersionsResult, -1 another, 0 none yet */
+	int nomem;
+	struct s3_version_entry cur;
+};
+
+int s3_versions_parse(struct s3_versions_page *pg, const char *doc, size_t len);
+void s3_versions_page_free(struct s3_versions_page *pg);
+
+/* GetObjectRetention of one version: 1 it has one (until gets its
+ * RetainUntilDate, e.g. "2025-09-09T10:00:00.000Z"), 0 none, -1 e. */
+int s3_retention(struct s3 *s, const char *key, const char *version_id, char *until,
+    size_t cap, struct log_err *e);
+
 #define S3_DELETE_MAX 1000	/* keys in one DeleteObjects request */
 
 /* DeleteObjects in batches of S3_DELETE_MAX, quiet: success only when every
@@ -95,12 +145,31 @@ void s3_list_page_free(struct s3_list_page *pg);
  * first key S3 refused and its code. */
 int s3_delete_many(struct s3 *s, char *const *keys, size_t n, struct log_err *e);
 
+/* Judges an entry DeleteObjects refused (version "" when the reply names
+ * none): 0 accepted (it may stay, e.g. it is locked), -1 a failure (fe
+ * filled, or left empty for the refusal itself to be named). */
+typedef int s3_refused_fn(void *ctx, const char *key, const char *version, const char *code,
+    struct log_err *fe);
+
+/* DeleteObjects of n versions (versions[i] of keys[i]; versions NULL: the
+ * keys themselves), by s3_delete_many's batches: a refusal fails unless fn
+ * accepts it.  fn runs after each batch's reply was read, so it may make
+ * requests of its own on s. */
+int s3_delete_versions(struct s3 *s, char *const *keys, char *const *versions, size_t n,
+    s3_refused_fn *fn, void *ctx, struct log_err *e);
+
 /* The pure parts of s3_delete_many, for tests: the request body for n keys
- * (malloc'd, *len set; NULL when out of memory), and the reply's verdict:
- * the number of <Error>s, the first one's Key and Code (cut to fit), -1
- * when doc is not a DeleteResult. */
-char *s3_delete_body(char *const *keys, size_t n, size_t *len);
+ * (with versions[i] when versions is not NULL; malloc'd, *len set; NULL when
+ * out of memory), and the reply's verdict: the number of <Error>s, the
+ * first one's Key and Code (cut to fit), -1 when doc is not a DeleteResult. */
+char *s3_delete_body(char *const *keys, char *const *versions, size_t n, size_t *len);
 long s3_delete_errors(const char *doc, size_t len, char *key, size_t kcap, char *code,
     size_t ccap);
+
+/* Every <Error> of a DeleteResult, to fn (version "" when it names none):
+ * their number, or -1 when doc is not a whole DeleteResult. */
+typedef void s3_refusal_fn(void *ctx, const char *key, const char *version,
+    const char *code);
+long s3_delete_refusals(const char *doc, size_t len, s3_refusal_fn *fn, void *ctx);
 
 #endif

@@ -15,6 +15,15 @@
  * backup, that object must be listed, or nothing is deleted: pgbak-run
  * passes the key it has just stored, so a prune never runs without the
  * day's backup.  A failing target does not stop the others.
+ *
+ * In a versioned bucket (Object Lock makes one) a backup is deleted by
+ * deleting each of its versions (versions.c).  Whether the bucket is one is
+ * asked once (GetBucketVersioning), rather than always listing versions:
+ * a bucket that never had versioning is pruned exactly as before, with the
+ * ListObjectsV2 and plain DeleteObjects every S3 implementation has, and
+ * never through the "null" version ids providers treat differently; and a
+ * bucket whose answer cannot be read is not pruned, since a wrong guess
+ * would leave delete markers on every backup it "deletes".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +36,7 @@
 #include "log.h"
 #include "name.h"
 #include "prune.h"
+#include "s3.h"
 #include "s3open.h"
 
 #define USAGE "usage: pgbak-prune [-nv] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
@@ -96,7 +106,7 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct s3 s;
 	char today[9] = "";
-	int c, dry = 0, rc = EXIT_OK;
+	int c, dry = 0, rc = EXIT_OK, versioned;
 	size_t i;
 
 	log_init(argv[0]);
@@ -148,8 +158,12 @@ main(int argc, char **argv)
 
 	if (s3_open(&s, &cfg, &flags, NULL, S3_CATCH_NONE, &e) < 0)
 		die_err(&e);
-	for (i = 0; i < ntargets; i++) {
-		if (prune(&s, &targets[i], today, dry, &e) == 0)
+	if ((versioned = s3_versioned(&s, &e)) < 0) {
+		warn("%s", e.msg);
+		rc = e.status;
+	}
+	for (i = 0; i < ntargets && versioned >= 0; i++) {
+		if (prune(&s, &targets[i], today, dry, versioned, &e) == 0)
 			continue;
 		warn("%s", e.msg);
 		if (e.status != EXIT_NO || rc == EXIT_OK)

@@ -12,22 +12,6 @@
 #include "prune.h"
 #include "s3.h"
 
-#define BACKUPS_MAX 1000000	/* backups of one database we agree to judge */
-
-struct backup {
-	char *key;
-	char date[9];
-	char last_modified[40];
-};
-
-struct series {
-	const struct target *t;
-	struct backup *v;
-	size_t n, cap;
-	int seen_key;		/* t->key was listed */
-	int nomem;
-};
-
 static int
 by_date(const void *a, const void *b)
 {
@@ -41,78 +25,138 @@ by_date(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* A listed object: one of the series' backups when the rest of its key after
- * the stem is exactly YYYYMMDD.gz or YYYYMMDD.gz.age, a real date. */
-static int
-on_object(void *ctx, const struct s3_object *o)
+/* A listed key: one of the series' backups when the rest of it after the
+ * stem is exactly YYYYMMDD.gz or YYYYMMDD.gz.age, a real date. */
+struct backup *
+series_add(struct series *sr, const char *key, const char *last_modified, int *stop)
 {
-	struct series *sr = ctx;
 	size_t sl = strlen(sr->t->stem);
 	struct name_parts p;
 	struct backup *v;
 	char ymd[9];
 
-	if (sl == 0 || strncmp(o->key, sr->t->stem, sl) != 0 || name_parse(o->key, &p, NULL) < 0 ||
+	*stop = 0;
+	if (sl == 0 || strncmp(key, sr->t->stem, sl) != 0 || name_parse(key, &p, NULL) < 0 ||
 	    p.stem != sl || name_date(p.ymd, ymd, NULL) < 0)
-		return 0;
-	if (sr->t->key && strcmp(o->key, sr->t->key) == 0)
-		sr->seen_key = 1;
-	if (sr->n == BACKUPS_MAX)
-		return 1;
+		return NULL;
+	if (sr->entries == BACKUPS_MAX) {
+		*stop = 1;
+		return NULL;
+	}
 	if (sr->n == sr->cap) {
 		size_t cap = sr->cap ? 2 * sr->cap : 64;
 
 		if ((v = realloc(sr->v, cap * sizeof *v)) == NULL) {
-			sr->nomem = 1;
-			return 1;
+			sr->nomem = *stop = 1;
+			return NULL;
 		}
 		sr->v = v;
 		sr->cap = cap;
 	}
 	v = &sr->v[sr->n];
-	if ((v->key = strdup(o->key)) == NULL) {
-		sr->nomem = 1;
-		return 1;
+	memset(v, 0, sizeof *v);
+	if ((v->key = strdup(key)) == NULL) {
+		sr->nomem = *stop = 1;
+		return NULL;
 	}
 	memcpy(v->date, ymd, 9);
-	snprintf(v->last_modified, sizeof v->last_modified, "%s", o->last_modified);
+	snprintf(v->last_modified, sizeof v->last_modified, "%s", last_modified);
 	sr->n++;
-	return 0;
+	sr->entries++;
+	return v;
+}
+
+static int
+on_object(void *ctx, const struct s3_object *o)
+{
+	int stop;
+
+	series_add(ctx, o->key, o->last_modified, &stop);
+	return stop;
 }
 
 static void
 series_free(struct series *sr)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < sr->n; i++)
+	for (i = 0; i < sr->n; i++) {
+		for (j = 0; j < sr->v[i].nv; j++)
+			free(sr->v[i].v[j].id);
+		free(sr->v[i].v);
 		free(sr->v[i].key);
+	}
 	free(sr->v);
+}
+
+/* Judge the series: the backups one can restore (not hidden) by the policy;
+ * a hidden one (behind a delete marker) by the dates of all, so that it
+ * stays as long as its date would, and never takes a slot from a backup
+ * one can restore. */
+static int
+judge(struct series *sr, const char *today, struct log_err *e)
+{
+	const char **dates = calloc(sr->n, sizeof *dates);
+	unsigned *why = calloc(sr->n, sizeof *why);
+	size_t *at = calloc(sr->n, sizeof *at);
+	size_t i, nv = 0;
+	int rc = -1;
+
+	if (dates == NULL || why == NULL || at == NULL) {
+		log_fail(e, EXIT_TEMP, "%s: out of memory", sr->t->what);
+		goto out;
+	}
+	for (i = 0; i < sr->n; i++)
+		if (!sr->v[i].hidden) {
+			at[nv] = i;
+			dates[nv++] = sr->v[i].date;
+		}
+	if (keep_plan(dates, nv, today, &sr->t->pol, why, e) < 0)
+		goto out;
+	for (i = 0; i < nv; i++)
+		sr->v[at[i]].why = why[i];
+	if (nv < sr->n) {
+		for (i = 0; i < sr->n; i++)
+			dates[i] = sr->v[i].date;
+		if (keep_plan(dates, sr->n, today, &sr->t->pol, why, e) < 0)
+			goto out;
+		for (i = 0; i < sr->n; i++)
+			if (sr->v[i].hidden)
+				sr->v[i].why = why[i];
+	}
+	rc = 0;
+out:
+	free(dates);
+	free(why);
+	free(at);
+	return rc;
 }
 
 /* Judge and prune one series; print the plan when dry or verbose. */
 int
-prune(struct s3 *s, const struct target *t, const char *today, int dry, struct log_err *e)
+prune(struct s3 *s, const struct target *t, const char *today, int dry, int versioned,
+    struct log_err *e)
 {
 	struct series sr = { .t = t };
-	const char **dates = NULL;
-	char **gone = NULL, words[128];
-	unsigned *why = NULL;
-	size_t i, ngone = 0;
-	int rc = -1;
+	struct backup **gone = NULL;
+	char **keys = NULL, words[128];
+	size_t i, ngone = 0, locked = 0;
+	int rc = -1, seen_key = 0;
 
-	if (s3_list(s, t->stem, on_object, &sr, e) < 0)
+	if ((versioned ? versions_list(s, &sr, e) : s3_list(s, t->stem, on_object, &sr, e)) < 0)
 		goto out;
 	if (sr.nomem) {
 		log_fail(e, EXIT_TEMP, "%s: out of memory", t->what);
 		goto out;
 	}
-	if (sr.n == BACKUPS_MAX) {
+	if (sr.entries == BACKUPS_MAX) {
 		log_fail(e, EXIT_TEMP, "%s: %d backups or more under %s: too many to judge",
 		    t->what, BACKUPS_MAX, t->stem);
 		goto out;
 	}
-	if (t->key && !sr.seen_key) {
+	for (i = 0; i < sr.n && t->key && !seen_key; i++)
+		seen_key = !sr.v[i].hidden && strcmp(sr.v[i].key, t->key) == 0;
+	if (t->key && !seen_key) {
 		log_fail(e, EXIT_NO, "%s is not in s3://%s/: nothing pruned", t->key,
 		    s->cfg->bucket);
 		goto out;
@@ -123,40 +167,50 @@ prune(struct s3 *s, const struct target *t, const char *today, int dry, struct l
 		goto out;
 	}
 	qsort(sr.v, sr.n, sizeof *sr.v, by_date);
-	dates = calloc(sr.n, sizeof *dates);
-	why = calloc(sr.n, sizeof *why);
 	gone = calloc(sr.n, sizeof *gone);
-	if (dates == NULL || why == NULL || gone == NULL) {
+	keys = calloc(sr.n, sizeof *keys);
+	if (gone == NULL || keys == NULL) {
 		log_fail(e, EXIT_TEMP, "%s: out of memory", t->what);
 		goto out;
 	}
-	for (i = 0; i < sr.n; i++)
-		dates[i] = sr.v[i].date;
-	if (keep_plan(dates, sr.n, today, &t->pol, why, e) < 0)
+	if (judge(&sr, today, e) < 0)
 		goto out;
 	for (i = 0; i < sr.n; i++) {
-		if (!why[i])
-			gone[ngone++] = sr.v[i].key;
+		const struct backup *b = &sr.v[i];
+
+		if (!b->why) {
+			keys[ngone] = b->key;
+			gone[ngone++] = &sr.v[i];
+		}
 		if (!dry && !log_verbose)
 			continue;
-		if (why[i])
-			printf("keep %s (%s)\n", sr.v[i].key, keep_words(why[i], words,
-			    sizeof words));
+		if (b->why)
+			printf("keep %s (%s%s)\n", b->key, keep_words(b->why, words,
+			    sizeof words), b->hidden ? ", behind a delete marker" : "");
 		else
-			printf("delete %s\n", sr.v[i].key);
+			printf("delete %s", b->key);
+		if (!b->why)
+			versions_print(b);
 	}
 	if (log_flush_stdout() < 0) {
 		/* nothing is deleted unlisted; main names standard output, once */
 		rc = 0;
 		goto out;
 	}
-	rc = dry || ngone == 0 ? 0 : s3_delete_many(s, gone, ngone, e);
-	if (rc == 0 && !dry)
+	if (dry || ngone == 0)
+		rc = 0;
+	else if (versioned)
+		rc = versions_delete(s, gone, ngone, &locked, e);
+	else
+		rc = s3_delete_many(s, keys, ngone, e);
+	if (rc == 0 && !dry && locked)
+		info("%s: kept %zu, deleted %zu, locked %zu", t->what, sr.n - ngone,
+		    ngone - locked, locked);
+	else if (rc == 0 && !dry)
 		info("%s: kept %zu, deleted %zu", t->what, sr.n - ngone, ngone);
 out:
-	free(dates);
-	free(why);
 	free(gone);
+	free(keys);
 	series_free(&sr);
 	return rc;
 }

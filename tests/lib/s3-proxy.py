@@ -8,7 +8,7 @@ Forwards every request unchanged (Host included, so SigV4 signatures still
 verify at the RGW) except those a rule matches.  KIND is one of
   create (POST ?uploads)  part (PUT ?partNumber)  put (PUT, single)
   complete (POST ?uploadId)  abort (DELETE ?uploadId)  head  get  list
-  multidelete (POST ?delete, DeleteObjects)  any
+  multidelete (POST ?delete, DeleteObjects)  versioning (GET ?versioning)  any
 N is the Nth request of that kind (1-based) or '*' for every one, and
 ACTION is one of
   500 / 503 / 429 / 403 ...   answer that status with an S3 error body
@@ -16,7 +16,7 @@ ACTION is one of
   stall                        read the request, then send nothing for 600 s
   error200                     answer 200 with an <Error> body (for complete)
   deny-keys                    answer 200 with a DeleteResult refusing every
-                               key of the request (for multidelete)
+                               key (and version id) of the request (for multidelete)
   drop-after=BYTES             forward, but cut the response body after BYTES
   empty200 / garbage           answer 200 with an empty body / one that is not XML
   lost200 / lostcut            forward, then answer 200 with an empty body / cut
@@ -71,6 +71,8 @@ def kind_of(method, path):
         return 'complete'
     if method == 'POST' and 'delete' in q:
         return 'multidelete'
+    if method == 'GET' and 'versioning' in q:
+        return 'versioning'
     if method == 'PUT' and 'partNumber' in q:
         return 'part'
     if method == 'PUT':
@@ -166,10 +168,12 @@ class Handler(BaseHTTPRequestHandler):
             self._xml(200, (ERR % 'InternalError').encode())
             return
         if action == 'deny-keys':
-            keys = re.findall(rb'<Key>(.*?)</Key>', body, re.S)
+            objs = re.findall(rb'<Object>(.*?)</Object>', body, re.S)
             b = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult>' +
-                 b''.join(b'<Error><Key>' + k + b'</Key><Code>AccessDenied</Code>'
-                          b'<Message>injected by s3-proxy</Message></Error>' for k in keys) +
+                 b''.join(b'<Error>' + re.search(rb'<Key>.*?</Key>', o, re.S).group(0) +
+                          b''.join(re.findall(rb'<VersionId>.*?</VersionId>', o, re.S)) +
+                          b'<Code>AccessDenied</Code>'
+                          b'<Message>injected by s3-proxy</Message></Error>' for o in objs) +
                  b'</DeleteResult>')
             self._xml(200, b)
             return

@@ -1,6 +1,8 @@
 /* s3: the pure parts of the client: backoff bounds, S3 timestamps, and the
- * ListObjectsV2 and DeleteObjects documents. */
+ * ListObjectsV2, ListObjectVersions and DeleteObjects documents. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "s3.h"
 #include "s3tap.h"
@@ -42,6 +44,105 @@ static const char deleted_some[] =
     "<Error><Key>db/x-20250103.gz</Key><Code>InternalError</Code></Error>"
     "</DeleteResult>";
 
+/* A ListObjectVersions page as Ceph RGW 16 writes it: a key with two
+ * versions, a key whose current entry is a delete marker, cut for the test. */
+static const char versions1[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>b</Name><Prefix>d/</Prefix><MaxKeys>3</MaxKeys><IsTruncated>true</IsTruncated>"
+    "<KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker>"
+    "<NextKeyMarker>d/x-20250102.gz</NextKeyMarker>"
+    "<NextVersionIdMarker>I4N12IwZMaqQeKb61sPE-xAOl6WeOTu</NextVersionIdMarker>"
+    "<Version><Key>d/x-20250101.gz</Key><VersionId>slZZYlr463DcQ5lm9dGncmWwF5xWNv.</VersionId>"
+    "<IsLatest>true</IsLatest><LastModified>2026-11-30T16:57:18.509Z</LastModified>"
+    "<ETag>&quot;764efa883dda1e11db47671c4a3bbd9e&quot;</ETag><Size>3</Size>"
+    "<StorageClass>STANDARD</StorageClass><Owner><ID>t</ID><DisplayName>t</DisplayName>"
+    "</Owner><Type>Normal</Type></Version>"
+    "<Version><Key>d/x-20250101.gz</Key><VersionId>rGl1W8KhMFDiKyckK8rxeHF.JVNuj00</VersionId>"
+    "<IsLatest>false</IsLatest><LastModified>2026-11-30T16:57:17.319Z</LastModified>"
+    "<Size>5368709120</Size></Version>"
+    "<DeleteMarker><Key>d/x-20250102.gz</Key><VersionId>I4N12IwZMaqQeKb61sPE-xAOl6WeOTu"
+    "</VersionId><IsLatest>true</IsLatest><LastModified>2026-11-30T16:57:20.794Z"
+    "</LastModified><Owner><ID>t</ID></Owner></DeleteMarker>"
+    "</ListVersionsResult>";
+
+static const char deleted_versions[] =
+    "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Error><Key>d/x-20250101.gz</Key><VersionId>slZZYlr463DcQ5lm9dGncmWwF5xWNv.</VersionId>"
+    "<Code>AccessDenied</Code><Message>AccessDenied</Message></Error>"
+    "<Error><Key>d/x-20250103.gz</Key><Code>InternalError</Code></Error></DeleteResult>";
+
+static char refusals[512];
+
+static void
+refusal(void *ctx, const char *key, const char *version, const char *code)
+{
+	size_t n = strlen(refusals);
+
+	(void)ctx;
+	snprintf(refusals + n, sizeof refusals - n, "%s|%s|%s;", key, version, code);
+}
+
+static void
+versions_tests(void)
+{
+	struct s3_versions_page pg;
+	char *keys[] = { "d/x-20250101.gz", "d/x&y" }, *ids[] = { "v1.", "m<2>" }, *doc;
+	size_t len;
+
+	memset(&pg, 0, sizeof pg);
+	tap_ok(s3_versions_parse(&pg, versions1, strlen(versions1)) == 0,
+	    "a truncated ListVersionsResult page parses");
+	tap_ok(pg.n == 3, "...two versions and a delete marker, in order");
+	tap_ok(pg.n == 3 && strcmp(pg.v[0].key, "d/x-20250101.gz") == 0 &&
+	    strcmp(pg.v[0].version_id, "slZZYlr463DcQ5lm9dGncmWwF5xWNv.") == 0 &&
+	    pg.v[0].is_latest && !pg.v[0].is_marker && pg.v[0].size == 3 &&
+	    strcmp(pg.v[0].last_modified, "2026-11-30T16:57:18.509Z") == 0,
+	    "...the current version: key, id, IsLatest, size, LastModified");
+	tap_ok(pg.n == 3 && strcmp(pg.v[1].version_id, "rGl1W8KhMFDiKyckK8rxeHF.JVNuj00") == 0 &&
+	    !pg.v[1].is_latest && !pg.v[1].is_marker && pg.v[1].size == 5368709120ULL,
+	    "...the older version: not latest, a size over 4 GiB");
+	tap_ok(pg.n == 3 && pg.v[2].is_marker && pg.v[2].is_latest &&
+	    strcmp(pg.v[2].key, "d/x-20250102.gz") == 0 &&
+	    strcmp(pg.v[2].version_id, "I4N12IwZMaqQeKb61sPE-xAOl6WeOTu") == 0,
+	    "...the delete marker: a marker, latest, its version id");
+	tap_ok(pg.truncated, "...IsTruncated true");
+	tap_is(pg.next_key, "d/x-20250102.gz", "...NextKeyMarker");
+	tap_is(pg.next_version, "I4N12IwZMaqQeKb61sPE-xAOl6WeOTu", "...NextVersionIdMarker");
+	s3_versions_page_free(&pg);
+	tap_ok(s3_versions_parse(&pg, page1, strlen(page1)) == -1,
+	    "a ListBucketResult is not a versions page");
+	s3_versions_page_free(&pg);
+	tap_ok(s3_versions_parse(&pg, versions1, strlen(versions1) - 40) == -1,
+	    "a cut versions page is refused");
+	s3_versions_page_free(&pg);
+	tap_ok(s3_versions_parse(&pg, "<ListVersionsResult><Version><Key>k</Key></Version>"
+	    "<DeleteMarker><VersionId>v</VersionId></DeleteMarker><IsTruncated>false"
+	    "</IsTruncated></ListVersionsResult>", 157) == 0 && pg.n == 0 && !pg.truncated,
+	    "an entry without its Key or VersionId is skipped");
+	s3_versions_page_free(&pg);
+
+	doc = s3_delete_body(keys, ids, 2, &len);
+	tap_is(doc, "<Delete><Quiet>true</Quiet><Object><Key>d/x-20250101.gz</Key>"
+	    "<VersionId>v1.</VersionId></Object><Object><Key>d/x&amp;y</Key>"
+	    "<VersionId>m&lt;2&gt;</VersionId></Object></Delete>",
+	    "DeleteObjects body with version ids, escaped");
+	tap_ok(doc && len == strlen(doc), "...its length");
+	free(doc);
+
+	tap_ok(s3_delete_refusals(deleted_versions, strlen(deleted_versions), refusal, NULL) == 2,
+	    "every refusal of a DeleteResult counted");
+	tap_is(refusals, "d/x-20250101.gz|slZZYlr463DcQ5lm9dGncmWwF5xWNv.|AccessDenied;"
+	    "d/x-20250103.gz||InternalError;", "...each with its key, version id and code");
+	refusals[0] = '\0';
+	tap_ok(s3_delete_refusals(deleted_versions, strlen(deleted_versions) - 30, refusal,
+	    NULL) == -1, "a cut DeleteResult is no verdict: a refusal may be missing");
+	tap_ok(s3_delete_refusals(deleted_ok, strlen(deleted_ok), refusal, NULL) == 0,
+	    "a quiet DeleteResult: no refusals");
+	tap_ok(s3_delete_refusals("<Error><Code>SlowDown</Code></Error>", 36, refusal, NULL) ==
+	    -1, "an <Error> document is not a DeleteResult");
+}
+
 static void
 list_tests(void)
 {
@@ -76,13 +177,13 @@ list_tests(void)
 	    "</ListBucketResult>", 72) == 0 && pg.n == 0, "Contents without a Key is skipped");
 	s3_list_page_free(&pg);
 
-	doc = s3_delete_body(keys, 2, &len);
+	doc = s3_delete_body(keys, NULL, 2, &len);
 	tap_is(doc, "<Delete><Quiet>true</Quiet><Object><Key>a/b-20250101.gz</Key></Object>"
 	    "<Object><Key>x&amp;&lt;y&gt;&quot;&apos;</Key></Object></Delete>",
 	    "DeleteObjects body: quiet, keys escaped");
 	tap_ok(doc && len == strlen(doc), "...its length");
 	free(doc);
-	doc = s3_delete_body(keys, 0, &len);
+	doc = s3_delete_body(keys, NULL, 0, &len);
 	tap_is(doc, "<Delete><Quiet>true</Quiet></Delete>", "...no keys");
 	free(doc);
 
@@ -133,5 +234,6 @@ main(void)
 	tap_ok(s3_time("2013-05-24 00:00:00") == -1, "a space instead of T is refused");
 	tap_ok(s3_time("yesterday") == -1, "not a time");
 	list_tests();
+	versions_tests();
 	return tap_done();
 }
