@@ -95,7 +95,7 @@ wait_passes() { # wait_passes PREFIX N: until N passes of PREFIX are reported, 6
 	while [ "$(passes "$1")" -lt "$2" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	[ "$(passes "$1")" -ge "$2" ]
 }
-B2=$(s3_bucket 0414-second)
+B2=$(s3_bucket 0414-second) || bucket_bail
 settings "$T/d.yml" "interval: 1" "" "$(db_yaml "$D" a/ "$PGBAK_PW_USER" '${DBPW_0414}')"
 pgbak-run -f --daemon "$T/d.yml" >"$T/dout" 2>"$T/derr" &
 dm=$!

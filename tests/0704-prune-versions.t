@@ -237,7 +237,7 @@ version db/f/app-20250104.gz" "...the others gone, every version"
 
 # A bucket whose versioning was suspended still holds the versions made
 # before: it is pruned by version too.
-PGBAK_BUCKET=$(s3_bucket 0704-suspended)
+PGBAK_BUCKET=$(s3_bucket 0704-suspended) || bucket_bail
 awsref s3api put-bucket-versioning --bucket "$PGBAK_BUCKET" \
 	--versioning-configuration Status=Enabled
 printf 'put %s\n' db/s/app-20250101.gz db/s/app-20250101.gz | ops >/dev/null
@@ -255,7 +255,7 @@ is "$(versions db/s/ | sed 's/ [^ ]*$//')" "version db/s/app-20250102.gz" \
 
 # The negative twin: a bucket that never had versioning is pruned as
 # before, key by key (ListObjectsV2, no version ids).
-PGBAK_BUCKET=$(s3_bucket 0704-plain)
+PGBAK_BUCKET=$(s3_bucket 0704-plain) || bucket_bail
 is "$(awsref s3api get-bucket-versioning --bucket "$PGBAK_BUCKET" --query Status --output text)" \
 	None "a plain bucket has no versioning"
 days 20250101 20250104 db/p/app- .gz | put_keys

@@ -43,7 +43,7 @@ need_s3() {
 	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_REGION \
 		AWS_DEFAULT_REGION AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_PAGER \
 		AWS_EC2_METADATA_DISABLED
-	PGBAK_BUCKET=$(s3_bucket "$(basename "$0" .t)")
+	PGBAK_BUCKET=$(s3_bucket "$(basename "$0" .t)") || bucket_bail
 	export PGBAK_BUCKET
 }
 
@@ -111,13 +111,26 @@ awsref() {
 		--cli-read-timeout 60 "$@"
 }
 
-# s3_bucket HINT: create a new, empty bucket and print its name.
+# s3_bucket HINT: create a new, empty bucket and print its name.  It runs
+# inside $(...), where an exit ends only that subshell: on failure it says
+# why on stderr and returns 1, and the caller bails out (bucket_bail).
+# Tried three times: awscli's own retries do not cover every error a
+# loaded RGW gives while it starts its pools.
 s3_bucket() {
 	b=$(printf '%s' "$1" | tr 'A-Z_.' 'a-z--' | tr -cd 'a-z0-9-' | cut -c1-40)
 	b="t-$b-$$-$(date +%s%N | cut -c10-16)"
-	awsref s3api create-bucket --bucket "$b" >/dev/null 2>&1 ||
-		{ echo "Bail out! cannot create bucket $b" ; exit 1; }
-	echo "$b"
+	for _try in 1 2 3; do
+		awsref s3api create-bucket --bucket "$b" >/dev/null 2>"$T/create-bucket.err" &&
+			{ echo "$b"; return 0; }
+	done
+	echo "cannot create bucket $b: $(tail -n 1 "$T/create-bucket.err")" >&2
+	return 1
+}
+
+# bucket_bail: after a failed s3_bucket, end the test with TAP's Bail out.
+bucket_bail() {
+	echo "Bail out! cannot create a bucket: $(tail -n 1 "$T/create-bucket.err" 2>/dev/null)"
+	exit 1
 }
 
 # start_proxy [--tls CERT KEY] [--rule KIND:N:ACTION]...: a fault-injecting
