@@ -95,6 +95,7 @@ main(int argc, char **argv)
 	struct ls_set set = { 0 };
 	enum ls_format fmt = LS_TEXT;
 	const char *arg = NULL, *keyarg = NULL;
+	char *bucket = NULL;
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
@@ -121,25 +122,34 @@ main(int argc, char **argv)
 	} else if (arg && flags.file && strchr(arg, '/') == NULL) {
 		die(EXIT_USAGE, "%s: no database is named %s (a PREFIX has a slash)", flags.file,
 		    arg);
+	} else if (arg && strncmp(arg, "s3://", 5) == 0 &&
+	    strcspn(arg + 5, "/") + 6 >= strlen(arg)) {
+		/* s3://BUCKET/ or s3://BUCKET: the whole bucket */
+		if ((bucket = strndup(arg + 5, strcspn(arg + 5, "/"))) == NULL)
+			die(EXIT_TEMP, "out of memory");
+		flags.bucket = bucket;
 	} else {
 		keyarg = arg;	/* a prefix, or s3://BUCKET/PREFIX */
 	}
 	if (s3_open(&s, &cfg, &flags, keyarg, S3_CATCH_NONE, &e) < 0)
 		die_err(&e);
 
-	info("listing %s in s3://%s/", set.stems ? arg : keyarg ? cfg.key : "every backup",
-	    cfg.bucket);
+	if (set.stems)
+		info("listing the backups of %s in s3://%s/", arg, cfg.bucket);
 	rc = ls_collect(&s, &set, cfg.key ? cfg.key : "", &e);
 	if (rc == 0) {
 		ls_sort(&set);
 		rc = ls_show(&s, &set, fmt, lock, &e);
 	}
-	if (rc == 0 && set.n == 0)
-		warn("no backups of %s in s3://%s/", arg ? arg : "any database", cfg.bucket);
+	if (rc == 0 && set.n == 0 && set.stems)
+		warn("no backups of %s in s3://%s/", arg, cfg.bucket);
+	else if (rc == 0 && set.n == 0)
+		warn("no backups under s3://%s/%s", cfg.bucket, cfg.key ? cfg.key : "");
 	s3_close(&s, &cfg);
 	if (rc < 0)
 		s3_die(&e);
 	rc = set.n ? EXIT_OK : EXIT_NO;
 	ls_free(&set);
+	free(bucket);
 	return log_stdout_done(rc);
 }

@@ -6,7 +6,7 @@
 # object lock.  The answer "none" (1) is told apart from a failure (111)
 # and a bad command line (100).
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 37
 need_s3
 . "$TESTS_DIR/0700-prune-lib.sh"
 
@@ -131,9 +131,9 @@ ok $? "...the same listing"
 
 # The negative twins.
 EMPTY=$(s3_bucket ls-empty)
-run pgbak-ls -b "$EMPTY" >"$T/out2" 2>"$T/err"
+run pgbak-ls "s3://$EMPTY/" >"$T/out2" 2>"$T/err"
 is $? 1 "an empty bucket: exit 1 (none)"
-is "$(cat "$T/out2"):$(cat "$T/err")" ":pgbak-ls: no backups of any database in s3://$EMPTY/" \
+is "$(cat "$T/out2"):$(cat "$T/err")" ":pgbak-ls: no backups under s3://$EMPTY/" \
 	"...one line on stderr, nothing on stdout"
 run pgbak-ls ls/app-2023 >/dev/null 2>&1
 is $? 0 "a prefix that is part of a stem: exit 0"
@@ -142,6 +142,8 @@ is "$?:$(cat "$T/out2")" "1:" "a prefix with only other objects under it: exit 1
 awsref s3api put-object --bucket "$EMPTY" --key x/app-20250101.gz.bak --body "$T/one" >/dev/null
 run pgbak-ls -b "$EMPTY" >/dev/null 2>&1
 is $? 1 "...and a bucket with only decoys: exit 1"
+env -u PGBAK_BUCKET pgbak-ls "s3://$EMPTY" >/dev/null 2>&1
+is $? 1 "...as s3://BUCKET too"
 run pgbak-ls -c "$T/s.yml" nosuchdb >"$T/out2" 2>"$T/err"
 is "$?:$(cat "$T/out2")" "100:" "an unknown database: exit 100"
 is "$(cat "$T/err")" "pgbak-ls: $T/s.yml: no database is named nosuchdb (a PREFIX has a slash)" \
