@@ -8,7 +8,8 @@
  * parts; the slot that holds the next bytes of the object is written to
  * the sink as they come, and frees its buffer once that range is written;
  * a range is given to a slot only when one is free.  So memory is N x
- * range, whatever the object.
+ * range, whatever the object.  The head slot's bytes go from curl to the
+ * sink without a copy while nothing of its range is held.
  *
  * The first request asks for the first range: its Content-Range tells the
  * object's length and its ETag is the object every other range must come
@@ -37,6 +38,7 @@ struct rslot {
 	int fresh;		/* start() asks anew, for what is missing */
 	int checked;		/* this answer's headers were checked */
 	int changed;		/* ...and are not of this object or range */
+	int sink_errno;		/* the sink failed, taking bytes straight from curl */
 	char hdr[80];		/* "range: bytes=A-B" */
 	char what[64];		/* "download bytes A-B of" */
 	struct s3_req req;
@@ -84,6 +86,7 @@ static int
 to_slot(void *ctx, const char *p, size_t n)
 {
 	struct rslot *r = ctx;
+	struct s3_get *g = r->pg->g;
 
 	if (!r->checked) {
 		r->checked = 1;
@@ -101,6 +104,16 @@ to_slot(void *ctx, const char *p, size_t n)
 		r->changed = 1;
 		errno = EIO;	/* more than the range */
 		return -1;
+	}
+	if (r->out == r->got && r->start + r->out == g->written) {
+		/* the next bytes of the object, nothing before them held: no copy */
+		if (g->sink(g->sink_ctx, p, n) < 0) {
+			r->sink_errno = errno;
+			return -1;
+		}
+		r->got = r->out += n;
+		g->written += n;
+		return 0;
 	}
 	memcpy(r->buf + r->got, p, n);
 	r->got += n;
@@ -147,7 +160,7 @@ assign(struct pget *pg, struct rslot *r, struct log_err *e)
 	r->start = pg->next;
 	r->len = left < pg->range ? left : pg->range;
 	r->got = r->out = 0;
-	r->changed = 0;
+	r->changed = r->sink_errno = 0;
 	r->fresh = 1;
 	pg->next += r->len;
 	if (r->buf == NULL && (r->buf = malloc(pg->range)) == NULL)
@@ -168,6 +181,13 @@ head(struct pget *pg)
 	return NULL;
 }
 
+static int
+write_failed(struct pget *pg, struct log_err *e)
+{
+	return log_fail_sys(e, EXIT_TEMP, "unable to write %s to %s", s3_cfg_url(pg->s->cfg),
+	    pg->g->sink_name ? pg->g->sink_name : "its reader");
+}
+
 /* Give the sink what the head slots hold, in order; free the written. */
 static int
 flush(struct pget *pg, struct log_err *e)
@@ -177,8 +197,7 @@ flush(struct pget *pg, struct log_err *e)
 
 	while ((r = head(pg)) != NULL && r->got > r->out) {
 		if (g->sink(g->sink_ctx, r->buf + r->out, (size_t)(r->got - r->out)) < 0)
-			return log_fail_sys(e, EXIT_TEMP, "unable to write %s to %s",
-			    s3_cfg_url(pg->s->cfg), g->sink_name ? g->sink_name : "its reader");
+			return write_failed(pg, e);
 		g->written += r->got - r->out;
 		r->out = r->got;
 		if (r->st == R_DONE && r->out == r->len)
@@ -206,6 +225,10 @@ judge(struct pget *pg, struct rslot *r, CURLcode cc, struct log_err *e)
 	}
 	if (r->x.sink_errno == WHOLE || (rc == 0 && first && !r->checked))
 		return 1;
+	if (r->sink_errno) {
+		errno = r->sink_errno;
+		return write_failed(pg, e);
+	}
 	if (r->changed)
 		return log_fail(e, EXIT_TEMP, "unable to download %s: the object changed, or "
 		    "the server sent other bytes than bytes %" PRIu64 "-%" PRIu64 " asked for",
