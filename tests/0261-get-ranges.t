@@ -5,7 +5,7 @@
 # and never "fetched"; an object of one range is one GET; the stored
 # objects are written with awscli, the independent client.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 37
 need_s3
 
 R=262144	# bytes a range: 13 ranges for 3 MiB + a bit
@@ -75,6 +75,22 @@ like "$(tail -1 "$T/err")" "^pgbak-get: unable to download bytes [0-9]+-[0-9]+ o
 is "$(grep -c fetched "$T/err")" 0 "...and never says fetched"
 [ "$(wc -c <"$T/out")" -lt "$(wc -c <"$T/big")" ]
 ok $? "...having written less than the object"
+
+# The object replaced between two ranges: its ETag changed, exit 111, never
+# a mix of both.  The second request reaches S3 only 30 s after it was
+# sent (delay=); the object is replaced meanwhile, once the proxy logged it.
+head -c $((3 * 1024 * 1024 + 12345)) /dev/urandom >"$T/big2"	# the same size: only the ETag tells
+awsref s3api put-object --bucket "$PGBAK_BUCKET" --key r/moving --body "$T/big" >/dev/null
+start_proxy --rule get:2:delay=30
+pgbak-get -e "$PROXY_URL" r/moving >"$T/out" 2>"$T/err" &
+gpid=$!
+i=0
+while ! grep -q '^get 2 ' "$PROXY_LOG" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+awsref s3api put-object --bucket "$PGBAK_BUCKET" --key r/moving --body "$T/big2" >/dev/null
+wait $gpid
+is $? 111 "the object replaced between two ranges: exit 111"
+like "$(cat "$T/err")" "^pgbak-get: unable to download s3://$PGBAK_BUCKET/r/moving: the object changed, or the server sent other bytes than bytes [0-9]+-[0-9]+ asked for$" \
+	"...saying so"
 
 # A reader that goes away: an error, not a hang (timeout only keeps a
 # regression from hanging the suite).
