@@ -331,6 +331,30 @@ case_7() {
 	netns_case "$t"
 }
 
+# Case 8: pgbak-get's ranges in flight.  On loopback they must cost
+# nothing against one stream (-p 1); across 50 ms (BENCH_NETNS=1, see
+# netns.sh) they must beat awscli's download, in bounded memory.  The
+# object is stored once (pgbak-put) and read by every run: no --prepare.
+case_8() {
+	t="pgbak-get 1 GiB, -p 4 / -p 1 on loopback"
+	n=$(have pgbak-get pgbak-put) || { bench skip --case 8 --title "$t" --note "$n"; return 0; }
+	bash -c "$(gen_cmd $GIB)" | "$B/pgbak-put" bench/get-1g || return 1
+	bench measure --out "$W/g8.json" --runs "$BENCH_RUNS" \
+		--cmd "get-p4=exec $(q "$B/pgbak-get") bench/get-1g >/dev/null" \
+		--cmd "get-p1=exec $(q "$B/pgbak-get") -p 1 bench/get-1g >/dev/null" || return 1
+	bench verdict --case 8a --title "$t (wall)" --metric time \
+		--subject "$W/g8.json:get-p4" --baseline "$W/g8.json:get-p1" --le 1.05
+	bench verdict --case 8b --title "pgbak-get -p 4 peak RSS on loopback (target in KiB)" \
+		--metric rss --subject "$W/g8.json:get-p4" --le 65536
+	if [ "$BENCH_NETNS" != 1 ]; then
+		bench skip --case 8c --title "pgbak-get 1 GiB / aws s3 cp s3://… - at 50 ms RTT" \
+			--note "BENCH_NETNS=0"
+		return 0
+	fi
+	. "$BENCH_DIR/netns.sh"
+	netns_get_case "pgbak-get 1 GiB / aws s3 cp s3://… - at 50 ms RTT"
+}
+
 finish() {
 	cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)

@@ -1,5 +1,5 @@
-# bench/netns.sh: case 7, an upload across a 50 ms round trip (sourced by
-# bench/lib.sh when BENCH_NETNS=1).
+# bench/netns.sh: case 7, an upload across a 50 ms round trip, and case 8c,
+# a download (sourced by bench/lib.sh when BENCH_NETNS=1).
 #
 # The issue's way: a network namespace of our own whose loopback delays
 # every packet by 25 ms (netem), so a round trip takes 50 ms, with
@@ -70,4 +70,26 @@ netns_case() {
 		--subject "$W/g7.json:pgbak-put" --baseline "$W/g7.json:aws-cp" --le 0.8 \
 		--note "$NS_HOW; GET / on a new connection ${rt:-?} s"
 	cpu_info 7c g7 pgbak-put aws-cp
+}
+
+# netns_get_case TITLE: both downloads of bench/get-1g (case 8 stored it),
+# to /dev/null, across the path.
+netns_get_case() {
+	netns_up || { netns_down; return 1; }
+	echo "$NS_HOW"
+	bench measure --out "$W/g8n.json" --runs "$BENCH_RUNS" \
+		--cmd "pgbak-get=exec $NS_EXEC $(q "$B/pgbak-get") -e $NS_EP bench/get-1g >/dev/null" \
+		--cmd "pgbak-get-p8=exec $NS_EXEC $(q "$B/pgbak-get") -p 8 -e $NS_EP bench/get-1g >/dev/null" \
+		--cmd "aws-cp=exec $NS_EXEC $AWS --endpoint-url $NS_EP s3 cp s3://$PGBAK_BUCKET/bench/get-1g - --only-show-errors >/dev/null"
+	st=$?
+	netns_down
+	[ $st -eq 0 ] || return 1
+	bench verdict --case 8c --title "$1 (wall)" --metric time \
+		--subject "$W/g8n.json:pgbak-get" --baseline "$W/g8n.json:aws-cp" --le 0.5 \
+		--note "$NS_HOW"
+	bench verdict --case 8d --title "pgbak-get -p 4 peak RSS at 50 ms RTT (target in KiB)" \
+		--metric rss --subject "$W/g8n.json:pgbak-get" --le 65536
+	bench verdict --case 8e --title "  pgbak-get -p 8 / aws s3 cp at 50 ms RTT (wall)" --metric time \
+		--subject "$W/g8n.json:pgbak-get-p8" --baseline "$W/g8n.json:aws-cp"
+	cpu_info 8f g8n pgbak-get aws-cp
 }

@@ -374,3 +374,19 @@ name_parse(const char *key, struct name_parts *p, struct log_err *e)
 	free(k);
 	return rc;
 }
+
+int
+name_stem(const char *prefix, const char *database, int flags, char **stem,
+    struct log_err *e)
+{
+	char *key, *local;
+
+	/* any date does: only what comes before it is kept */
+	if (name_object(prefix, database, "20000101", flags, &key, &local, e) < 0)
+		return -1;
+	free(local);
+	key[strlen(key) - strlen("20000101.gz") -
+	    (flags & NAME_AGE ? strlen(NAME_AGE_SUFFIX) : 0)] = '\0';
+	*stem = key;
+	return 0;
+}

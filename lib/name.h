@@ -56,6 +56,13 @@ struct name_parts {
  */
 int name_parse(const char *key, struct name_parts *p, struct log_err *e);
 
+/* The stem every day's key of a series shares, "DIR/BASE-" (malloc'd into
+ * *stem): name_object's key for prefix, database and flags, cut where the
+ * date starts.  A listing under it holds the series and perhaps more, which
+ * name_parse sorts out (p.stem must be the stem's length). */
+int name_stem(const char *prefix, const char *database, int flags, char **stem,
+    struct log_err *e);
+
 #define NAME_LOCAL_MAX 255	/* NAME_MAX of common file systems */
 
 /* Whether every directory and the file name of key fit a local file

@@ -345,6 +345,8 @@ list_v2_item(void *ctx, const char *path, const char *text)
 		pg->cur.size = strtoull(text, &end, 10);
 	} else if (strcmp(sub, "Contents/LastModified") == 0) {
 		snprintf(pg->cur.last_modified, sizeof pg->cur.last_modified, "%s", text);
+	} else if (strcmp(sub, "Contents/StorageClass") == 0) {
+		snprintf(pg->cur.storage_class, sizeof pg->cur.storage_class, "%s", text);
 	} else if (strcmp(sub, "Contents") == 0) {
 		if (pg->cur.key == NULL)
 			return;		/* no Key: nothing anyone could delete */
@@ -508,7 +510,8 @@ list_v2_deliver(void *page, void *arg)
 	size_t i;
 
 	for (i = 0; i < pg->n; i++) {
-		struct s3_object o = { pg->v[i].key, pg->v[i].size, pg->v[i].last_modified };
+		struct s3_object o = { pg->v[i].key, pg->v[i].size, pg->v[i].last_modified,
+		    pg->v[i].storage_class };
 
 		if (to->fn(to->ctx, &o) != 0)
 			return 1;

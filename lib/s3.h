@@ -54,6 +54,7 @@ struct s3_object {
 	const char *key;
 	uint64_t size;
 	const char *last_modified;	/* "2025-09-09T10:00:00.000Z", see s3_time() */
+	const char *storage_class;	/* as listed ("STANDARD"), or "" */
 };
 
 /* Called for each object, in key order; non-zero stops the listing. */
@@ -71,6 +72,7 @@ struct s3_list_entry {
 	char *key;
 	uint64_t size;
 	char last_modified[40];
+	char storage_class[32];
 };
 
 struct s3_list_page {

@@ -283,6 +283,9 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 	if (env_int("PGBAK_S3_TRIES", 1, 100, S3_TRIES, &v, e) < 0)
 		return -1;
 	c->tries = (int)v;
+	/* small ranges make a multi-range object of a test's few MiB */
+	if (env_int("PGBAK_GET_RANGE", 1024, 1L << 30, S3_GET_RANGE, &c->get_range, e) < 0)
+		return -1;
 	return env_int("PGBAK_S3_STALL", 1, 86400, S3_STALL, &c->stall, e);
 }
 

@@ -19,6 +19,7 @@
 #define S3_PARALLEL	4		/* parts in flight by default */
 #define S3_TRIES	5		/* attempts per request by default */
 #define S3_STALL	60		/* seconds under 1 KiB/s before a transfer is dropped */
+#define S3_GET_RANGE	(8L << 20)	/* bytes of one ranged GET (pgbak-get -p) */
 
 /* What the command line said; NULL: not given. */
 struct s3_flags {
@@ -48,6 +49,7 @@ struct s3_cfg {
 	int parallel;		/* parts in flight, default S3_PARALLEL */
 	int tries;		/* attempts per request: PGBAK_S3_TRIES, default S3_TRIES */
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
+	long get_range;		/* PGBAK_GET_RANGE bytes (tests), default S3_GET_RANGE */
 	const char *file;	/* the settings file read, or NULL (for messages) */
 };
 

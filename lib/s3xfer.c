@@ -216,6 +216,7 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last one's headers */
 		r->etag[0] = r->last_modified[0] = r->content_range[0] = r->location[0] = '\0';
+		r->lock_until[0] = '\0';
 		r->has_length = 0;
 	} else if (header_value(line, n, "location", r->location, sizeof r->location)) {
 		/* a presigned redirect carries credentials in its query: never shown */
@@ -224,7 +225,8 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 		r->length = strtoull(num, NULL, 10);
 		r->has_length = 1;
 	} else if (!header_value(line, n, "etag", r->etag, sizeof r->etag) &&
-	    !header_value(line, n, "last-modified", r->last_modified, sizeof r->last_modified)) {
+	    !header_value(line, n, "last-modified", r->last_modified, sizeof r->last_modified) &&
+	    !header_value(line, n, S3_LOCK_UNTIL, r->lock_until, sizeof r->lock_until)) {
 		header_value(line, n, "content-range", r->content_range, sizeof r->content_range);
 	}
 	return n;

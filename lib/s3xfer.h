@@ -28,6 +28,9 @@
 #include "log.h"
 #include "s3cfg.h"
 
+/* The header a HEAD of a locked object tells how long it is locked by. */
+#define S3_LOCK_UNTIL "x-amz-object-lock-retain-until-date"
+
 #define S3_BODY_MAX (256 * 1024)	/* a reply body kept for its XML; the rest is dropped */
 
 /* Set to a signal number (from a handler) to end transfers and retries at once. */
@@ -39,6 +42,7 @@ struct s3_resp {
 	char etag[128];		/* as sent, quotes and all */
 	char last_modified[64];
 	char content_range[96];
+	char lock_until[64];	/* x-amz-object-lock-retain-until-date, or "" */
 	char location[1024];	/* a redirect's Location, without query or fragment */
 	uint64_t length;	/* Content-Length, when has_length */
 	int has_length;

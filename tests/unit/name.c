@@ -149,6 +149,33 @@ test_limits(void)
 	    "name_make refuses a NULL ymd");
 }
 
+/* name_stem: what every day's key of a series starts with. */
+static void
+test_stem(void)
+{
+	static const struct { const char *prefix, *db; int flags; const char *stem; } v[] = {
+		{ "b/prod/", "app", 0, "b/prod/app-" },
+		{ "b/prod/app", "other", 0, "b/prod/app-" },
+		{ "b/prod/", "app", NAME_GLOBALS, "b/prod/globals-" },
+		{ "b/prod/app", "app", NAME_GLOBALS, "b/prod/globals-" },
+		{ "b/prod/", "app", NAME_AGE, "b/prod/app-" },
+		{ "", "app", 0, "app-" },
+	};
+	struct log_err e;
+	char *stem;
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (!ok(name_stem(v[i].prefix, v[i].db, v[i].flags, &stem, &e) == 0,
+		    "name_stem(\"%s\", %s, %d)", v[i].prefix, v[i].db, v[i].flags))
+			continue;
+		is_str(stem, v[i].stem, "...is %s", v[i].stem);
+		free(stem);
+	}
+	ok(name_stem("b/../x", "app", 0, &stem, &e) == -1 && e.status == EXIT_USAGE,
+	    "name_stem refuses what name_make refuses");
+}
+
 static void
 test_date(void)
 {
@@ -364,6 +391,7 @@ main(void)
 	test_make();
 	test_parse();
 	test_limits();
+	test_stem();
 	test_date();
 	test_today();
 	return tap_done();

@@ -158,6 +158,8 @@ list_tests(void)
 	tap_is_u64(pg.n > 0 ? pg.v[0].size : 0, 12, "...its size");
 	tap_is(pg.n > 0 ? pg.v[0].last_modified : NULL, "2025-09-09T10:00:00.000Z",
 	    "...its LastModified");
+	tap_is(pg.n > 0 ? pg.v[0].storage_class : NULL, "STANDARD", "...its StorageClass");
+	tap_is(pg.n > 1 ? pg.v[1].storage_class : NULL, "", "...none listed: empty");
 	tap_is(pg.n > 1 ? pg.v[1].key : NULL, "db/x-a&b <c>", "...entities decoded in a key");
 	tap_is_u64(pg.n > 1 ? pg.v[1].size : 0, 5368709120ULL, "...a size over 4 GiB");
 	tap_ok(pg.truncated == 1, "...IsTruncated true");
