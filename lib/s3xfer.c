@@ -216,10 +216,14 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last one's headers */
 		r->etag[0] = r->last_modified[0] = r->content_range[0] = r->location[0] = '\0';
+		r->lock_until[0] = '\0';
 		r->has_length = 0;
 	} else if (header_value(line, n, "location", r->location, sizeof r->location)) {
 		/* a presigned redirect carries credentials in its query: never shown */
 		r->location[strcspn(r->location, "?#")] = '\0';
+	} else if (header_value(line, n, "x-amz-object-lock-retain-until-date", r->lock_until,
+	    sizeof r->lock_until)) {
+		/* the lock S3 applied, as a HEAD tells it */
 	} else if (header_value(line, n, "content-length", num, sizeof num)) {
 		r->length = strtoull(num, NULL, 10);
 		r->has_length = 1;
@@ -323,7 +327,7 @@ md5_base64(char out[25], const unsigned char *p, size_t n)
 	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
 }
 
-#define MAX_SIGNED 9
+#define MAX_SIGNED (6 + S3_REQ_HEADERS)
 
 /* Headers, signature and URL of one attempt. */
 static int
@@ -333,7 +337,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	struct sigv4_header h[MAX_SIGNED];
 	struct sigv4_cred cred = { c->access_key, c->secret, c->region, "s3" };
 	struct sigv4_request sr = { r->method, path, r->query, h, 0, NULL };
-	char date[17], sha[65], md5[25], names[4][64], *auth;
+	char date[17], sha[65], md5[25], names[S3_REQ_HEADERS][64], *auth;
 	size_t i, n = 0, k;
 	int rc = 0;
 
@@ -354,7 +358,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	}
 	if (c->token)
 		h[n++] = (struct sigv4_header){ "x-amz-security-token", c->token };
-	for (i = 0; i < 4 && r->headers[i]; i++) {
+	for (i = 0; i < S3_REQ_HEADERS && r->headers[i]; i++) {
 		k = strcspn(r->headers[i], ":");
 		snprintf(names[i], sizeof names[i], "%.*s", (int)k, r->headers[i]);
 		h[n].name = names[i];
