@@ -101,10 +101,13 @@ struct s3_cfg {
 	"  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n" \
 	"  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n" \
 	"  -r, --region NAME         the signing region (default us-east-1)\n" \
+	"      --sse-customer-key-file FILE  SSE-C: the key's base64 is in FILE\n" \
+	"      --sse-customer-key-env NAME   SSE-C: ...in environment variable NAME\n"
+/* ...and those only a program that writes objects uses (the others accept
+ * and ignore them, as they ignore the settings). */
+#define S3_WRITE_FLAGS_HELP \
 	"      --sse aws:kms|AES256  server-side encryption of the objects written\n" \
 	"      --sse-kms-key-id ID   the KMS key of --sse aws:kms\n" \
-	"      --sse-customer-key-file FILE  SSE-C: the key's base64 is in FILE\n" \
-	"      --sse-customer-key-env NAME   SSE-C: ...in environment variable NAME\n" \
 	"      --object-lock-mode GOVERNANCE|COMPLIANCE  lock the objects written\n" \
 	"      --object-lock-days N  ...for N days from their upload\n"
 
