@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 . "$TESTS_DIR/lib/s3obj.sh"
-plan 29
+plan 31
 need_pg
 need_s3
 
@@ -38,11 +38,11 @@ printf '%s\n' "$SSEC_0231" >"$T/key.b64"
 BIN=$T/bin
 mkdir "$BIN" "$T/seen"
 cp "$PGBAK_BUILD/pgbak-run" "$BIN/"
-ln -s "$PGBAK_BUILD/pgbak-gzip" "$BIN/pgbak-gzip"
-for p in pgbak-put pgbak-exists pgbak-verify pgbak-prune; do
+for p in pgbak-put pgbak-exists pgbak-verify pgbak-prune pgbak-gzip; do
 	cat >"$BIN/$p" <<EOF
 #!/bin/sh
 tr '\0' ' ' </proc/\$\$/cmdline >"$T/seen/$p.\$\$.argv"
+tr '\0' '\n' </proc/\$\$/environ >"$T/seen/$p.\$\$.env"
 exec "$PGBAK_BUILD/$p" "\$@"
 EOF
 	chmod 755 "$BIN/$p"
@@ -78,7 +78,10 @@ delete_version() {
 }
 
 globals_yaml() { db_yaml "$@"; printf '        globals: true\n'; }
-settings "$T/s.yml" "verify: true" 'sse_customer_key: ${SSEC_0231}
+printf '#!/bin/sh\nenv >"%s"\n' "$T/hook.env" >"$T/hook"
+chmod 755 "$T/hook"
+settings "$T/s.yml" "verify: true
+on_success: [$T/hook]" 'sse_customer_key: ${SSEC_0231}
 object_lock: { mode: GOVERNANCE, days: 3 }' "$(globals_yaml "$D" locked/)"
 run "$BIN/pgbak-run" -v "$T/s.yml" >"$T/out" 2>"$T/err"
 st=$?
@@ -102,6 +105,10 @@ n=$(ls "$T/seen"/*.argv | wc -l)
 [ "$n" -ge 4 ]; ok $? "the S3 children's command lines were seen ($n)"
 ! cat "$T/seen"/*.argv | grep -qF -f "$T/key.b64"; ok $? "the key is in no child's command line"
 ! cat "$T/out" "$T/err" | grep -qF -f "$T/key.b64"; ok $? "...nor in pgbak-run -v output"
+[ -s "$T/hook.env" ] && ! cat "$T/seen"/pgbak-gzip.*.env "$T/hook.env" | grep -qF -f "$T/key.b64"
+ok $? "...nor in the environment of pgbak-gzip or of the on_success hook"
+grep -qF -f "$T/key.b64" "$T/seen"/pgbak-put.*.env
+ok $? "twin: pgbak-put's environment keeps the variable (S3 children keep AWS_*, PGBAK_* and the rest)"
 grep -q -- "--settings-fd" "$T/seen"/pgbak-put.*.argv; ok $? "twin: pgbak-put got its settings by descriptor"
 
 # Without object_lock: nothing is locked, and a version can be deleted.
