@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 . "$TESTS_DIR/lib/s3obj.sh"
-plan 31
+plan 33
 need_pg
 need_s3
 
@@ -145,6 +145,13 @@ is $? 0 "twin: the same without --object-lock-mode"
 check "twin: ...is not locked" unlocked multi/free
 check_status 0 "pgbak-verify with the key: the locked backup is whole" \
 	run pgbak-verify --sse-customer-key-file "$T/key.b64" "locked/$D-$TODAY.gz"
+
+# pgbak-run checks the settings before it runs anything.
+settings "$T/bad.yml" "" "object_lock: { mode: governance, days: 3 }" "$(db_yaml "$D" bad/)"
+run pgbak-run "$T/bad.yml" >/dev/null 2>"$T/err"
+is "$?:$(grep -c "object_lock.mode in the s3 section of .*: want GOVERNANCE or COMPLIANCE" "$T/err")" \
+	"100:1" "pgbak-run with object_lock.mode: governance: exit 100 naming it"
+check "...and stores nothing" absent "bad/$D-$TODAY.gz"
 
 # Where the bucket has no Object Lock, S3 refuses the lock: the upload fails.
 NB=$(s3_bucket nolock)
