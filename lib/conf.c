@@ -83,6 +83,11 @@ static const struct field encrypt_fields[] = {
 	F(conf_encrypt, age, K_STR),
 };
 
+static const struct field lock_fields[] = {
+	F(conf_lock, mode, K_STR),
+	R(conf_lock, days, K_INT, 1, 36500),
+};
+
 static const struct field s3_fields[] = {
 	F(conf_s3, enable, K_BOOL),
 	F(conf_s3, endpoint, K_STR),
@@ -96,6 +101,10 @@ static const struct field s3_fields[] = {
 	R(conf_s3, part_size, K_SIZE, 5, 5 * 1024),
 	R(conf_s3, max_parts, K_INT, 1, 10000),
 	R(conf_s3, parallel, K_INT, 1, 64),
+	F(conf_s3, sse, K_STR),
+	F(conf_s3, sse_kms_key_id, K_STR),
+	F(conf_s3, sse_customer_key, K_SECRET),
+	M(conf_s3, object_lock, conf_lock, lock_fields),
 };
 
 static const struct field task_fields[] = {
@@ -1155,6 +1164,10 @@ conf_free(struct conf *c)
 	free(c->s3.region);
 	free(c->s3.ca_file);
 	free(c->s3.storage_class);
+	free(c->s3.sse);
+	free(c->s3.sse_kms_key_id);
+	wipe(&c->s3.sse_customer_key);
+	free(c->s3.object_lock.mode);
 	free(c->path);
 	free(c->temp_dir);
 	free(c->local_dir);
@@ -1228,24 +1241,35 @@ put_quoted(char *out, const char *s)
 	return o;
 }
 
-/* The s3 section as a document, into a malloc'd buffer (wiped by the caller). */
-static char *
-s3_doc(const struct conf_s3 *s3, size_t *len)
+/* Room for fields of base written by doc_fields. */
+static size_t
+doc_cap(const struct field *fields, size_t n, const void *base)
 {
-	const char *head = "tasks:\n  postgres:\n    s3:\n";
-	size_t i, cap = strlen(head) + 1, o;
-	char *b;
+	size_t i, cap = 0;
 
-	for (i = 0; i < NFIELDS(s3_fields); i++)
-		cap += 64 + (s3_fields[i].kind == K_STR || s3_fields[i].kind == K_SECRET ||
-		    s3_fields[i].kind == K_KEY ? quoted_max(*(char *const *)(const void *)
-		    ((const char *)s3 + s3_fields[i].off)) : 0);
-	if ((b = malloc(cap)) == NULL)
-		return NULL;
-	o = (size_t)snprintf(b, cap, "%s", head);
-	for (i = 0; i < NFIELDS(s3_fields); i++) {
-		const struct field *f = &s3_fields[i];
-		const void *p = (const char *)s3 + f->off;
+	for (i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
+		const void *p = (const char *)base + f->off;
+
+		cap += 64;
+		if (f->kind == K_STR || f->kind == K_SECRET || f->kind == K_KEY)
+			cap += quoted_max(*(char *const *)p);
+		else if (f->kind == K_MAP)
+			cap += doc_cap(f->sub, f->nsub, p);
+	}
+	return cap;
+}
+
+/* fields of base as YAML lines indented by indent, at b + o; the new o. */
+static size_t
+doc_fields(char *b, size_t cap, size_t o, const struct field *fields, size_t n,
+    const void *base, int indent)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
+		const void *p = (const char *)base + f->off;
 		char *const *str = p;
 		const int v = f->kind == K_BOOL || f->kind == K_PATH_STYLE || f->kind == K_INT ?
 		    *(const int *)p : 0;
@@ -1253,45 +1277,66 @@ s3_doc(const struct conf_s3 *s3, size_t *len)
 
 		switch (f->kind) {
 		case K_BOOL:
-			o += (size_t)snprintf(b + o, cap - o, "      %s: %s\n", f->name,
+			o += (size_t)snprintf(b + o, cap - o, "%*s%s: %s\n", indent, "", f->name,
 			    v ? "true" : "false");
 			break;
 		case K_PATH_STYLE:
-			o += (size_t)snprintf(b + o, cap - o, "      %s: %s\n", f->name,
+			o += (size_t)snprintf(b + o, cap - o, "%*s%s: %s\n", indent, "", f->name,
 			    v < 0 ? "auto" : v ? "true" : "false");
 			break;
 		case K_INT:
 			if (v)
-				o += (size_t)snprintf(b + o, cap - o, "      %s: %d\n", f->name,
-				    v);
+				o += (size_t)snprintf(b + o, cap - o, "%*s%s: %d\n", indent, "",
+				    f->name, v);
 			break;
 		case K_SIZE:
 			if (z)
-				o += (size_t)snprintf(b + o, cap - o, "      %s: %llu\n", f->name,
-				    (unsigned long long)z);
+				o += (size_t)snprintf(b + o, cap - o, "%*s%s: %llu\n", indent, "",
+				    f->name, (unsigned long long)z);
+			break;
+		case K_MAP:	/* object_lock: written when the file has it */
+			if (!*(const int *)(const void *)((const char *)p + f->present))
+				break;
+			o += (size_t)snprintf(b + o, cap - o, "%*s%s:\n", indent, "", f->name);
+			o = doc_fields(b, cap, o, f->sub, f->nsub, p, indent + 2);
 			break;
 		default:	/* K_STR, K_SECRET, K_KEY */
 			if (*str == NULL)
 				break;
-			o += (size_t)snprintf(b + o, cap - o, "      %s: ", f->name);
+			o += (size_t)snprintf(b + o, cap - o, "%*s%s: ", indent, "", f->name);
 			o += put_quoted(b + o, *str);
 			b[o++] = '\n';
 			break;
 		}
 	}
+	return o;
+}
+
+/* The s3 section as a document, into a malloc'd buffer (wiped by the caller). */
+static char *
+s3_doc(const struct conf_s3 *s3, size_t *len)
+{
+	const char *head = "tasks:\n  postgres:\n    s3:\n";
+	size_t cap = strlen(head) + 1 + doc_cap(s3_fields, NFIELDS(s3_fields), s3), o;
+	char *b;
+
+	if ((b = malloc(cap)) == NULL)
+		return NULL;
+	o = (size_t)snprintf(b, cap, "%s", head);
+	o = doc_fields(b, cap, o, s3_fields, NFIELDS(s3_fields), s3, 6);
 	b[o] = '\0';
 	*len = o;
 	return b;
 }
 
-/* Whether a and b hold the same s3 settings, field by field. */
+/* Whether a and b hold the same values of fields, field by field. */
 static int
-s3_same(const struct conf_s3 *a, const struct conf_s3 *b)
+fields_same(const struct field *fields, size_t n, const void *a, const void *b)
 {
 	size_t i;
 
-	for (i = 0; i < NFIELDS(s3_fields); i++) {
-		const struct field *f = &s3_fields[i];
+	for (i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
 		const void *x = (const char *)a + f->off, *y = (const char *)b + f->off;
 		const char *sx, *sy;
 
@@ -1306,6 +1351,12 @@ s3_same(const struct conf_s3 *a, const struct conf_s3 *b)
 			if (*(const uint64_t *)x != *(const uint64_t *)y)
 				return 0;
 			break;
+		case K_MAP:
+			if (*(const int *)(const void *)((const char *)x + f->present) !=
+			    *(const int *)(const void *)((const char *)y + f->present) ||
+			    !fields_same(f->sub, f->nsub, x, y))
+				return 0;
+			break;
 		default:
 			sx = *(char *const *)x, sy = *(char *const *)y;
 			if ((sx == NULL) != (sy == NULL) || (sx && strcmp(sx, sy) != 0))
@@ -1314,6 +1365,13 @@ s3_same(const struct conf_s3 *a, const struct conf_s3 *b)
 		}
 	}
 	return 1;
+}
+
+/* Whether a and b hold the same s3 settings. */
+static int
+s3_same(const struct conf_s3 *a, const struct conf_s3 *b)
+{
+	return fields_same(s3_fields, NFIELDS(s3_fields), a, b);
 }
 
 int

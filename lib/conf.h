@@ -49,6 +49,13 @@ struct conf_db {
 	int line;		/* line of the entry, for messages */
 };
 
+/* s3.object_lock: every object written is locked until its upload time + days. */
+struct conf_lock {
+	char *mode;		/* GOVERNANCE or COMPLIANCE (checked by lib/s3cfg) */
+	int days;		/* 1 to 36500 */
+	int present;		/* the s3 section has object_lock */
+};
+
 struct conf_s3 {
 	int enable;		/* default 1; 0: write to conf.local_dir */
 	char *endpoint;		/* "host[:port]" means https://; http:// allowed */
@@ -62,6 +69,10 @@ struct conf_s3 {
 	uint64_t part_size;	/* bytes; 0: the growing schedule */
 	int max_parts;		/* 0: 10000 */
 	int parallel;		/* parts in flight; 0: the default */
+	char *sse;		/* aws:kms or AES256 (checked by lib/s3cfg); NULL: none */
+	char *sse_kms_key_id;	/* with sse aws:kms; NULL: the account's default key */
+	char *sse_customer_key;	/* SSE-C, base64 of 32 bytes, ${NAME} expanded */
+	struct conf_lock object_lock;
 	int present;		/* the file has an s3 section */
 };
 

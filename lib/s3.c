@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "s3.h"
+#include "s3hdr.h"
 #include "s3xml.h"
 #include "sigv4.h"
 
@@ -23,6 +24,8 @@
 #define XML_UPLOADS_RESULT "ListMultipartUploadsResult"
 #define XML_LIST_RESULT "ListBucketResult"
 #define XML_DELETE_RESULT "DeleteResult"
+/* The namespace of the request bodies */
+#define XML_S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* The rest of path when it lies under root ("root/..."), else NULL. */
 static const char *
@@ -47,16 +50,21 @@ discard(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
-int
-s3_head(struct s3 *s, const char *key, struct log_err *e)
+/* s3_head with the SSE-C headers in h. */
+static int
+head(struct s3 *s, const char *key, struct s3_hdr *h, struct log_err *e)
 {
 	struct s3_req r = { .what = "check", .method = "HEAD", .key = key };
 	struct s3_req bucket = { .what = "check the bucket of", .method = "HEAD", .key = NULL };
 	size_t seen = 0;
 	struct s3_req probe = { .what = "check", .method = "GET", .key = key,
 	    .headers = { "range: bytes=0-0" }, .sink = discard, .sink_ctx = &seen };
+	struct s3_hdr ph;
 	struct log_err pe;
+	int rc;
 
+	if (s3_hdr_add(h, &r, s->cfg, S3_HDR_READ, 0) < 0)
+		return s3_fail(s, &r, e, "too many headers");
 	if (s3_call(s, &r, e) == 0)
 		return 1;
 	if (s->x.resp.status == 404) {
@@ -69,24 +77,43 @@ s3_head(struct s3 *s, const char *key, struct log_err *e)
 	}
 	if (s->x.resp.status / 100 == 3 || s->x.resp.status / 100 == 4) {
 		/* a HEAD reply has no body: a one-byte GET tells the S3 error code */
-		if (s3_call(s, &probe, &pe) < 0 && s->x.resp.code[0] && e)
+		if (s3_hdr_add(&ph, &probe, s->cfg, S3_HDR_READ, 0) < 0)
+			return -1;
+		rc = s3_call(s, &probe, &pe);
+		s3_hdr_wipe(&ph);
+		if (rc < 0 && s->x.resp.code[0] && e)
 			*e = pe;
+		if (rc < 0 && e)
+			s3_hdr_sse_c_refused(s, &s->x.resp, key, e);
 	}
 	return -1;
 }
 
 int
-s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e)
+s3_head(struct s3 *s, const char *key, struct log_err *e)
 {
-	char sc[128], id[1024];
+	struct s3_hdr h;
+	int rc = head(s, key, &h, e);
+
+	s3_hdr_wipe(&h);
+	return rc;
+}
+
+int
+s3_mpu_create(struct s3 *s, const char *key, time_t now, char **upload_id,
+    struct log_err *e)
+{
+	char id[1024];
 	struct s3_req r = { .what = "start the upload of", .method = "POST", .key = key,
 	    .query = "uploads=" };
+	struct s3_hdr h;
+	int rc;
 
-	if (s->cfg->storage_class) {
-		snprintf(sc, sizeof sc, "x-amz-storage-class: %s", s->cfg->storage_class);
-		r.headers[0] = sc;
-	}
-	if (s3_call(s, &r, e) < 0)
+	if (s3_hdr_add(&h, &r, s->cfg, S3_HDR_NEW, now) < 0)
+		return s3_fail(s, &r, e, "too many headers");
+	rc = s3_call(s, &r, e);
+	s3_hdr_wipe(&h);
+	if (rc < 0)
 		return -1;
 	if (s->x.resp.len == 0 || s3xml_get(s->x.resp.body, s->x.resp.len,
 	    XML_UPLOAD_ID, id, sizeof id) != 1 || id[0] == '\0')
@@ -94,6 +121,21 @@ s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e
 	if ((*upload_id = strdup(id)) == NULL)
 		return s3_fail(s, &r, e, "out of memory");
 	return 0;
+}
+
+int
+s3_retain(struct s3 *s, const char *key, time_t now, struct log_err *e)
+{
+	struct s3_req r = { .what = "lock", .method = "PUT", .key = key, .query = "retention=" };
+	char until[32], body[256];
+
+	if (s->cfg->lock_mode == NULL || s3_hdr_until(s->cfg, now, until) < 0)
+		return s3_fail(s, &r, e, "no Object Lock date");
+	snprintf(body, sizeof body, "<Retention xmlns=\"" XML_S3_NS "\"><Mode>%s</Mode>"
+	    "<RetainUntilDate>%s</RetainUntilDate></Retention>", s->cfg->lock_mode, until);
+	r.body = (const unsigned char *)body;
+	r.len = strlen(body);
+	return s3_call(s, &r, e);	/* sign() adds the Content-MD5 S3 requires here */
 }
 
 /* "partNumber=N&uploadId=ID" or "uploadId=ID" (n == 0), encoded and sorted. */

@@ -7,6 +7,8 @@
 #ifndef PGBAK_S3_H
 #define PGBAK_S3_H
 
+#include <time.h>
+
 #include "s3xfer.h"
 
 /* What pgbak-put says when it stops with a multipart upload it could not
@@ -17,8 +19,14 @@
  * 0 absent (the bucket exists), -1 anything else (e names the S3 code). */
 int s3_head(struct s3 *s, const char *key, struct log_err *e);
 
-/* CreateMultipartUpload; *upload_id malloc'd. */
-int s3_mpu_create(struct s3 *s, const char *key, char **upload_id, struct log_err *e);
+/* CreateMultipartUpload at time now (lib/s3hdr's headers); *upload_id malloc'd. */
+int s3_mpu_create(struct s3 *s, const char *key, time_t now, char **upload_id,
+    struct log_err *e);
+
+/* PutObjectRetention: lock key's current version as the object_lock
+ * settings say, until now + their days (now: when its upload started, so
+ * the date is the one CreateMultipartUpload asked for). */
+int s3_retain(struct s3 *s, const char *key, time_t now, struct log_err *e);
 
 /* The UploadPart request for part n of body (sha256 hex, md5 base64 given);
  * query is a buffer the request points into (freed by the caller). */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "conf.h"
 #include "name.h"
@@ -209,6 +210,148 @@ address(struct s3_cfg *c, size_t auth_at, struct log_err *e)
 	return 0;
 }
 
+/* Where a setting comes from, for messages: "--FLAG" or "NAME in the s3 section of FILE". */
+static const char *
+origin_of(const struct s3_cfg *c, const char *flag, const char *name, char buf[600])
+{
+	if (flag)
+		snprintf(buf, 600, "--%s", flag);
+	else
+		snprintf(buf, 600, "%s in the s3 section of %s", name, c->file ? c->file :
+		    "the settings");
+	return buf;
+}
+
+#define SSE_C_KEY_TEXT_MAX 256	/* bytes of a key file: base64 of 32 bytes and blanks */
+
+/* The SSE-C key's base64 from --sse-customer-key-file FILE: malloc'd, blanks
+ * around it cut; the file's bytes are wiped. */
+static int
+key_file(const char *path, char **out, struct log_err *e)
+{
+	char buf[SSE_C_KEY_TEXT_MAX + 1];
+	size_t n, a = 0;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return log_fail_sys(e, EXIT_USAGE, "--sse-customer-key-file %s", path);
+	n = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+	if (n > SSE_C_KEY_TEXT_MAX) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return log_fail(e, EXIT_USAGE, "--sse-customer-key-file %s: longer than the "
+		    "base64 of a 32-byte key", path);
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	while (a < n && isspace((unsigned char)buf[a]))
+		a++;
+	*out = strndup(buf + a, n - a);
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (*out == NULL)
+		return log_fail_sys(e, EXIT_TEMP, "unable to read the s3 settings");
+	return 0;
+}
+
+/* The SSE-C key (base64 of exactly 32 bytes) checked, and its MD5 into c. */
+static int
+sse_c_key(struct s3_cfg *c, const char *origin, struct log_err *e)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char raw[36], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t i, n = strlen(c->sse_c_key);
+	int ok = n == 44 && c->sse_c_key[43] == '=' && c->sse_c_key[42] != '=';
+
+	for (i = 0; ok && i < 43; i++)
+		ok = strchr(b64, c->sse_c_key[i]) != NULL && c->sse_c_key[i] != '\0';
+	if (!ok || EVP_DecodeBlock(raw, (const unsigned char *)c->sse_c_key, 44) != 33)
+		return log_fail(e, EXIT_USAGE, "%s: want the base64 of exactly 32 bytes, as "
+		    "\"openssl rand -base64 32\" prints", origin);
+	EVP_Digest(raw, 32, md, &mdlen, EVP_md5(), NULL);
+	OPENSSL_cleanse(raw, sizeof raw);
+	EVP_EncodeBlock((unsigned char *)c->sse_c_key_md5, md, (int)mdlen);
+	return 0;
+}
+
+/* Server-side encryption and Object Lock, from flags and the settings. */
+static int
+protection(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
+    struct log_err *e)
+{
+	const char *s, *env;
+	char o[600], o2[600], *end;
+	long days;
+
+	if (dup_to(&c->sse, first(f->sse, fs->sse, NULL), e) < 0 ||
+	    dup_to(&c->sse_kms_key_id, first(f->sse_kms_key_id, fs->sse_kms_key_id, NULL),
+	    e) < 0 || dup_to(&c->lock_mode, first(f->lock_mode, fs->object_lock.mode, NULL),
+	    e) < 0)
+		return -1;
+	if (c->sse && strcmp(c->sse, "aws:kms") != 0 && strcmp(c->sse, "AES256") != 0)
+		return log_fail(e, EXIT_USAGE, "%s: want aws:kms or AES256",
+		    origin_of(c, f->sse ? "sse" : NULL, "sse", o));
+	s = c->sse_kms_key_id;
+	if (s && (c->sse == NULL || strcmp(c->sse, "aws:kms") != 0))
+		return log_fail(e, EXIT_USAGE, "%s goes with sse aws:kms: set that too (--sse "
+		    "aws:kms)", origin_of(c, f->sse_kms_key_id ? "sse-kms-key-id" : NULL,
+		    "sse_kms_key_id", o));
+	if (s && (strlen(s) > 2048 || has_space_or_ctl(s)))
+		return log_fail(e, EXIT_USAGE, "%s: want a key id, alias or ARN without spaces, "
+		    "at most 2048 bytes", origin_of(c, f->sse_kms_key_id ? "sse-kms-key-id" :
+		    NULL, "sse_kms_key_id", o));
+
+	if (f->sse_c_key_file && f->sse_c_key_env)
+		return log_fail(e, EXIT_USAGE, "--sse-customer-key-file and --sse-customer-key-env "
+		    "both give the SSE-C key: give one");
+	if (f->sse_c_key_file) {
+		if (key_file(f->sse_c_key_file, &c->sse_c_key, e) < 0)
+			return -1;
+		snprintf(o, sizeof o, "--sse-customer-key-file %s", f->sse_c_key_file);
+	} else if (f->sse_c_key_env) {
+		if ((env = getenv(f->sse_c_key_env)) == NULL || *env == '\0')
+			return log_fail(e, EXIT_USAGE, "--sse-customer-key-env %s: the variable "
+			    "is not set", f->sse_c_key_env);
+		if (dup_to(&c->sse_c_key, env, e) < 0)
+			return -1;
+		snprintf(o, sizeof o, "--sse-customer-key-env %s", f->sse_c_key_env);
+	} else {
+		if (dup_to(&c->sse_c_key, first(fs->sse_customer_key, NULL, NULL), e) < 0)
+			return -1;
+		origin_of(c, NULL, "sse_customer_key", o);
+	}
+	if (c->sse_c_key && sse_c_key(c, o, e) < 0)
+		return -1;
+	if (c->sse_c_key && c->sse)
+		return log_fail(e, EXIT_USAGE, "%s and %s: an object is encrypted with a "
+		    "customer key (SSE-C) or by S3 (sse), not both: drop one", o,
+		    origin_of(c, f->sse ? "sse" : NULL, "sse", o2));
+
+	if (c->lock_mode && strcmp(c->lock_mode, "GOVERNANCE") != 0 &&
+	    strcmp(c->lock_mode, "COMPLIANCE") != 0)
+		return log_fail(e, EXIT_USAGE, "%s: want GOVERNANCE or COMPLIANCE",
+		    origin_of(c, f->lock_mode ? "object-lock-mode" : NULL, "object_lock.mode", o));
+	c->lock_days = fs->object_lock.days;
+	if (f->lock_days) {
+		errno = 0;
+		days = strtol(f->lock_days, &end, 10);
+		if (errno || end == f->lock_days || *end || days < 1 || days > 36500)
+			return log_fail(e, EXIT_USAGE, "--object-lock-days %s: want a number of "
+			    "days from 1 to 36500", f->lock_days);
+		c->lock_days = (int)days;
+	}
+	if (c->lock_mode && c->lock_days == 0)
+		return log_fail(e, EXIT_USAGE, "%s wants a number of days too: set "
+		    "object_lock.days (--object-lock-days N)", origin_of(c, f->lock_mode ?
+		    "object-lock-mode" : NULL, "object_lock.mode", o));
+	if (c->lock_mode == NULL && (c->lock_days || fs->object_lock.present))
+		return log_fail(e, EXIT_USAGE, "%s wants a mode too: set object_lock.mode "
+		    "(--object-lock-mode) to GOVERNANCE or COMPLIANCE", origin_of(c,
+		    f->lock_days ? "object-lock-days" : NULL, "object_lock", o));
+	c->content_md5 = c->lock_mode != NULL;
+	return 0;
+}
+
 static int
 resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
     const char *url_bucket, struct log_err *e)
@@ -286,7 +429,9 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 	/* small ranges make a multi-range object of a test's few MiB */
 	if (env_int("PGBAK_GET_RANGE", 1024, 1L << 30, S3_GET_RANGE, &c->get_range, e) < 0)
 		return -1;
-	return env_int("PGBAK_S3_STALL", 1, 86400, S3_STALL, &c->stall, e);
+	if (env_int("PGBAK_S3_STALL", 1, 86400, S3_STALL, &c->stall, e) < 0)
+		return -1;
+	return protection(c, f, fs, e);
 }
 
 int
@@ -298,6 +443,12 @@ s3_flags_set(struct s3_flags *f, int c, const char *arg)
 	case 'e': f->endpoint = arg; return 1;
 	case 'r': f->region = arg; return 1;
 	case S3_OPT_SETTINGS_FD: f->settings_fd = arg; return 1;
+	case S3_OPT_SSE: f->sse = arg; return 1;
+	case S3_OPT_SSE_KMS_KEY_ID: f->sse_kms_key_id = arg; return 1;
+	case S3_OPT_SSE_C_KEY_FILE: f->sse_c_key_file = arg; return 1;
+	case S3_OPT_SSE_C_KEY_ENV: f->sse_c_key_env = arg; return 1;
+	case S3_OPT_LOCK_MODE: f->lock_mode = arg; return 1;
+	case S3_OPT_LOCK_DAYS: f->lock_days = arg; return 1;
 	default: return 0;
 	}
 }
@@ -395,6 +546,13 @@ s3_cfg_free(struct s3_cfg *c)
 	free(c->access_key);
 	free(c->ca_file);
 	free(c->storage_class);
+	free(c->sse);
+	free(c->sse_kms_key_id);
+	if (c->sse_c_key) {
+		OPENSSL_cleanse(c->sse_c_key, strlen(c->sse_c_key));
+		free(c->sse_c_key);
+	}
+	free(c->lock_mode);
 	memset(c, 0, sizeof *c);
 }
 

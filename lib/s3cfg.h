@@ -29,6 +29,12 @@ struct s3_flags {
 	const char *region;	/* -r REGION */
 	const char *settings_fd; /* --settings-fd N: the s3 section as pgbak-run loaded it */
 	long timeout;		/* --timeout SECONDS (lib/s3open); 0: none */
+	const char *sse;	/* --sse aws:kms|AES256 */
+	const char *sse_kms_key_id; /* --sse-kms-key-id ID */
+	const char *sse_c_key_file; /* --sse-customer-key-file FILE: the SSE-C key's base64 */
+	const char *sse_c_key_env; /* --sse-customer-key-env NAME: ...in variable NAME */
+	const char *lock_mode;	/* --object-lock-mode GOVERNANCE|COMPLIANCE */
+	const char *lock_days;	/* --object-lock-days N */
 };
 
 struct s3_cfg {
@@ -51,25 +57,61 @@ struct s3_cfg {
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
 	long get_range;		/* PGBAK_GET_RANGE bytes (tests), default S3_GET_RANGE */
 	const char *file;	/* the settings file read, or NULL (for messages) */
+	char *sse;		/* "aws:kms" or "AES256"; NULL: the bucket's default */
+	char *sse_kms_key_id;	/* with sse aws:kms; NULL: the account's default key */
+	char *sse_c_key;	/* SSE-C: base64 of the 32-byte key, or NULL; wiped */
+	char sse_c_key_md5[25];	/* ...and base64 of its MD5, by which S3 checks it */
+	char *lock_mode;	/* Object Lock "GOVERNANCE" or "COMPLIANCE"; NULL: none */
+	int lock_days;		/* ...until the upload time + lock_days */
+	/*
+	 * 1: every request with a body must carry Content-MD5, whatever other
+	 * proof of the bytes it has (the signed SHA-256).  AWS refuses PutObject
+	 * and UploadPart of an object with an Object Lock retention unless they
+	 * carry Content-MD5 or an x-amz-checksum-* (x-amz-sdk-checksum-algorithm),
+	 * so this is 1 with lock_mode; 0: the MD5 may be dropped where the
+	 * payload hash already proves the body.
+	 */
+	int content_md5;
 };
 
 /* The flags every S3 program takes, for getopt_long (which the user includes).
  * --settings-fd has no letter; its code is above any program's own. */
 #define S3_FLAGS_SHORT "c:b:e:r:"
 #define S3_OPT_SETTINGS_FD 0x5300
+#define S3_OPT_SSE 0x5301
+#define S3_OPT_SSE_KMS_KEY_ID 0x5302
+#define S3_OPT_SSE_C_KEY_FILE 0x5303
+#define S3_OPT_SSE_C_KEY_ENV 0x5304
+#define S3_OPT_LOCK_MODE 0x5305
+#define S3_OPT_LOCK_DAYS 0x5306
 #define S3_FLAGS_LONG \
 	{ "config", required_argument, NULL, 'c' }, \
 	{ "bucket", required_argument, NULL, 'b' }, \
 	{ "endpoint", required_argument, NULL, 'e' }, \
 	{ "region", required_argument, NULL, 'r' }, \
-	{ "settings-fd", required_argument, NULL, S3_OPT_SETTINGS_FD }
+	{ "settings-fd", required_argument, NULL, S3_OPT_SETTINGS_FD }, \
+	{ "sse", required_argument, NULL, S3_OPT_SSE }, \
+	{ "sse-kms-key-id", required_argument, NULL, S3_OPT_SSE_KMS_KEY_ID }, \
+	{ "sse-customer-key-file", required_argument, NULL, S3_OPT_SSE_C_KEY_FILE }, \
+	{ "sse-customer-key-env", required_argument, NULL, S3_OPT_SSE_C_KEY_ENV }, \
+	{ "object-lock-mode", required_argument, NULL, S3_OPT_LOCK_MODE }, \
+	{ "object-lock-days", required_argument, NULL, S3_OPT_LOCK_DAYS }
 /* ...and their lines in --help. */
 #define S3_FLAGS_HELP \
 	"  -c, --config FILE         read the s3 section of tasks.postgres in FILE\n" \
 	"      --settings-fd N       read it from descriptor N, values as written (pgbak-run)\n" \
 	"  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n" \
 	"  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n" \
-	"  -r, --region NAME         the signing region (default us-east-1)\n"
+	"  -r, --region NAME         the signing region (default us-east-1)\n" \
+	"      --sse-customer-key-file FILE  SSE-C: the key's base64 is in FILE\n" \
+	"      --sse-customer-key-env NAME   SSE-C: ...in environment variable NAME\n"
+/* ...and those only a program that writes objects uses (the others accept
+ * and ignore them, as they ignore the settings). */
+#define S3_WRITE_FLAGS_HELP \
+	"      --sse aws:kms|AES256  server-side encryption of the objects written\n" \
+	"      --sse-kms-key-id ID   the KMS key of --sse aws:kms\n" \
+	"      --object-lock-mode GOVERNANCE|COMPLIANCE  lock the objects written\n" \
+	"      --object-lock-days N  ...for N days from their upload\n"
 
 /* Keep option c's argument in f when c is one of those: 1, else 0. */
 int s3_flags_set(struct s3_flags *f, int c, const char *arg);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "s3get.h"
+#include "s3hdr.h"
 
 /* Is this answer the object we started, from the first byte not yet written? */
 static int
@@ -42,13 +43,19 @@ to_sink(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
-int
-s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
+/* s3_get, the SSE-C headers in h. */
+static int
+get(struct s3 *s, const char *key, struct s3_get *g, struct s3_hdr *h, struct log_err *e)
 {
 	char range[64];
 	struct s3_req r = { .what = "download", .method = "GET", .key = key, .sink = to_sink,
 	    .sink_ctx = g };
-	int resumes = 0;
+	int resumes = 0, nh = 0;
+
+	if (s3_hdr_add(h, &r, s->cfg, S3_HDR_READ, 0) < 0)
+		return s3_fail(s, &r, e, "too many headers");
+	while (r.headers[nh])
+		nh++;		/* the Range header's place */
 
 	g->s = s;
 	g->written = g->total = 0;
@@ -58,7 +65,7 @@ s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
 		if (g->written > 0) {
 			snprintf(range, sizeof range, "range: bytes=%llu-",
 			    (unsigned long long)g->written);
-			r.headers[0] = range;
+			r.headers[nh] = range;
 		}
 		if (s3_call(s, &r, e) == 0) {
 			if (g->written == 0 && !g->checked && !same_object(g))
@@ -82,6 +89,7 @@ s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
 		    strcmp(s->x.resp.code, "NoSuchBucket") != 0) {
 			return 1;
 		} else if (!s->x.retryable || s->x.resp.sunk == 0) {
+			s3_hdr_sse_c_refused(s, &s->x.resp, key, e);
 			return -1;
 		}
 		if (++resumes > S3_GET_RESUMES)
@@ -91,4 +99,14 @@ s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
 		if (s3_sleep_ms(s3_backoff_ms(1)) < 0)
 			return -1;
 	}
+}
+
+int
+s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e)
+{
+	struct s3_hdr h;
+	int rc = get(s, key, g, &h, e);
+
+	s3_hdr_wipe(&h);
+	return rc;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "s3get.h"
+#include "s3hdr.h"
 
 #define WHOLE	EDOM		/* the sink's "fetch it with one GET" (not a real errno here) */
 
@@ -41,6 +42,7 @@ struct rslot {
 	int sink_errno;		/* the sink failed, taking bytes straight from curl */
 	char hdr[80];		/* "range: bytes=A-B" */
 	char what[64];		/* "download bytes A-B of" */
+	struct s3_hdr sh;	/* the SSE-C key's headers, as every GET of the object */
 	struct s3_req req;
 	struct s3_xfer x;
 	long long wake;		/* R_WAITING: ms when to try again */
@@ -138,6 +140,8 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 		r->req = (struct s3_req){ .what = r->what, .method = "GET", .key = pg->key,
 		    .sink = to_slot, .sink_ctx = r };
 		r->req.headers[0] = r->hdr;
+		if (s3_hdr_add(&r->sh, &r->req, pg->s->cfg, S3_HDR_READ, 0) < 0)
+			return s3_fail(pg->s, &r->req, e, "too many headers");
 		r->x.req = NULL;
 		r->fresh = 0;
 	}
@@ -247,6 +251,8 @@ judge(struct pget *pg, struct rslot *r, CURLcode cc, struct log_err *e)
 		log_fail(e, EXIT_TEMP, "unable to download %s: %" PRIu64 " of bytes %" PRIu64
 		    "-%" PRIu64, s3_cfg_url(pg->s->cfg), r->got, r->start, r->start + r->len - 1);
 	} else if (!r->x.retryable || p->sunk == 0) {
+		if (first && r->got == 0)
+			s3_hdr_sse_c_refused(pg->s, p, pg->key, e);
 		return -1;
 	}
 	if (++pg->resumes > S3_GET_RESUMES)
@@ -349,6 +355,7 @@ out:
 		if (pg.slots[i].st == R_RUNNING)
 			curl_multi_remove_handle(pg.multi, pg.slots[i].x.h);
 		s3_xfer_free(&pg.slots[i].x);
+		s3_hdr_wipe(&pg.slots[i].sh);
 		free(pg.slots[i].buf);
 	}
 	free(pg.slots);

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "s3hdr.h"
 #include "s3plan.h"
 #include "s3put.h"
 #include "sig.h"
@@ -40,6 +41,7 @@ struct slot {
 	unsigned char md5_raw[16];
 	char md5_b64[25], sha_hex[65];
 	struct s3_req req;
+	struct s3_hdr hdr;	/* req's SSE-C headers */
 	char *query;
 	char what[40];		/* "upload part 3 of" */
 	struct s3_xfer x;
@@ -66,6 +68,7 @@ struct up {
 	char cline[16];
 	size_t clen;
 	long long t0, last_tick;
+	time_t created;		/* when CreateMultipartUpload was sent (Object Lock's date) */
 };
 
 static double
@@ -136,6 +139,7 @@ up_free(struct up *u)
 		if (sl->st == SENDING)
 			curl_multi_remove_handle(u->multi, sl->x.h);
 		s3_xfer_free(&sl->x);
+		s3_hdr_wipe(&sl->hdr);
 		EVP_MD_CTX_free(sl->md5);
 		EVP_MD_CTX_free(sl->sha);
 		free(sl->buf);
@@ -286,7 +290,8 @@ start_part(struct up *u, struct slot *sl, struct log_err *e)
 		free(sl->query);
 		sl->query = NULL;
 		if (s3_mpu_part_req(&sl->req, u->o->key, u->upload_id, sl->part, sl->buf,
-		    sl->len, sl->sha_hex, sl->md5_b64, &sl->query) < 0)
+		    sl->len, sl->sha_hex, sl->md5_b64, &sl->query) < 0 ||
+		    s3_hdr_add(&sl->hdr, &sl->req, u->s->cfg, S3_HDR_PART, 0) < 0)
 			return log_fail(e, EXIT_TEMP, "out of memory");
 		snprintf(sl->what, sizeof sl->what, "upload part %d of", sl->part);
 		sl->req.what = sl->what;
@@ -423,21 +428,19 @@ step(struct up *u, struct log_err *e)
 static int
 put_single(struct up *u, struct slot *sl, struct log_err *e)
 {
-	char sc[128];
 	struct s3_req r = { .what = "upload", .method = "PUT", .key = u->o->key,
-	    .body = sl->buf ? sl->buf : (const unsigned char *)"", .len = sl->len };
-	int h = 0;
+	    .body = sl->buf ? sl->buf : (const unsigned char *)"", .len = sl->len,
+	    .headers = { u->o->if_absent ? S3_IF_ABSENT : NULL } };
+	int rc;
 
 	part_done(u, sl);
 	r.sha256 = sl->sha_hex;
 	r.md5 = sl->md5_b64;
-	if (u->s->cfg->storage_class) {
-		snprintf(sc, sizeof sc, "x-amz-storage-class: %s", u->s->cfg->storage_class);
-		r.headers[h++] = sc;
-	}
-	if (u->o->if_absent)
-		r.headers[h++] = S3_IF_ABSENT;
-	if (s3_call(u->s, &r, e) == 0) {
+	if (s3_hdr_add(&sl->hdr, &r, u->s->cfg, S3_HDR_NEW, time(NULL)) < 0)
+		return log_fail(e, EXIT_TEMP, "out of memory");
+	rc = s3_call(u->s, &r, e);
+	s3_hdr_wipe(&sl->hdr);
+	if (rc == 0) {
 		u->bytes_sent = sl->len;
 		return EXIT_OK;
 	}
@@ -529,6 +532,28 @@ verify(struct up *u, struct log_err *e)
 }
 
 /*
+ * Object Lock on a multipart object: AWS applies the lock headers of
+ * CreateMultipartUpload, but Ceph RGW 16 ignores them.  So when verify()'s
+ * HEAD (the last answer) shows no retain-until date, the lock is put on
+ * with PutObjectRetention, for the date CreateMultipartUpload asked for.
+ * Where S3 applied it, no request is made: no s3:PutObjectRetention
+ * permission is needed there.
+ */
+static int
+lock_multipart(struct up *u, struct log_err *e)
+{
+	struct s3 *s = u->s;
+	struct log_err le;
+
+	if (u->upload_id == NULL || s->cfg->lock_mode == NULL || s->x.resp.lock_until[0])
+		return 0;
+	if (s3_retain(s, u->o->key, u->created, &le) < 0)
+		return log_fail(e, EXIT_TEMP, "%s was stored but not locked: %s", s3_cfg_url(s->cfg),
+		    le.msg);
+	return 0;
+}
+
+/*
  * CreateMultipartUpload with the stop signals held.  Cut short by a signal,
  * the request may still make the upload at S3 while its id, in the answer,
  * is lost: nobody could abort it.  So a signal that lands meanwhile waits
@@ -546,7 +571,7 @@ create(struct up *u, struct log_err *e)
 	if (s3_stop)		/* already stopping: make nothing */
 		rc = interrupted(u, e);
 	else
-		rc = s3_mpu_create(u->s, u->o->key, &u->upload_id, e);
+		rc = s3_mpu_create(u->s, u->o->key, u->created = time(NULL), &u->upload_id, e);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
@@ -660,6 +685,8 @@ s3put_upload(struct s3 *s, const struct s3put_opts *o, struct log_err *e)
 	/* failures from here on cannot take the object back: say so, no abort */
 	if (published)
 		rc = verify(&u, e);
+	if (published && rc == 0)
+		rc = lock_multipart(&u, e);
 	if (o->note)
 		o->note(o->ctx, NULL);	/* what follows goes to stderr as it is */
 	if (!published && u.upload_id)

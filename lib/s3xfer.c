@@ -226,6 +226,7 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 		r->has_length = 1;
 	} else if (!header_value(line, n, "etag", r->etag, sizeof r->etag) &&
 	    !header_value(line, n, "last-modified", r->last_modified, sizeof r->last_modified) &&
+	    /* the lock S3 applied, as a HEAD tells it */
 	    !header_value(line, n, S3_LOCK_UNTIL, r->lock_until, sizeof r->lock_until)) {
 		header_value(line, n, "content-range", r->content_range, sizeof r->content_range);
 	}
@@ -325,7 +326,7 @@ md5_base64(char out[25], const unsigned char *p, size_t n)
 	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
 }
 
-#define MAX_SIGNED 9
+#define MAX_SIGNED (6 + S3_REQ_HEADERS)
 
 /* Headers, signature and URL of one attempt. */
 static int
@@ -335,7 +336,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	struct sigv4_header h[MAX_SIGNED];
 	struct sigv4_cred cred = { c->access_key, c->secret, c->region, "s3" };
 	struct sigv4_request sr = { r->method, path, r->query, h, 0, NULL };
-	char date[17], sha[65], md5[25], names[4][64], *auth;
+	char date[17], sha[65], md5[25], names[S3_REQ_HEADERS][64], *auth;
 	size_t i, n = 0, k;
 	int rc = 0;
 
@@ -356,7 +357,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	}
 	if (c->token)
 		h[n++] = (struct sigv4_header){ "x-amz-security-token", c->token };
-	for (i = 0; i < 4 && r->headers[i]; i++) {
+	for (i = 0; i < S3_REQ_HEADERS && r->headers[i]; i++) {
 		k = strcspn(r->headers[i], ":");
 		snprintf(names[i], sizeof names[i], "%.*s", (int)k, r->headers[i]);
 		h[n].name = names[i];

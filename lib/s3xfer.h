@@ -56,6 +56,10 @@ struct s3_resp {
  * 0, or -1 with errno set (the transfer ends). */
 typedef int s3_sink_fn(void *ctx, const char *p, size_t n);
 
+/* Room for the extra headers of one request: lib/s3hdr's for a new object
+ * (S3_HDR_MAX) and one more (If-None-Match, Range). */
+#define S3_REQ_HEADERS 12
+
 struct s3_req {
 	const char *what;	/* for messages: "upload part 3 of", "check" */
 	const char *method;	/* GET HEAD PUT POST DELETE */
@@ -65,7 +69,7 @@ struct s3_req {
 	size_t len;
 	const char *sha256;	/* hex SHA-256 of body; NULL: computed */
 	const char *md5;	/* base64 MD5 of body for Content-MD5; NULL: computed */
-	const char *headers[4];	/* more "name: value" headers to send and sign, NULL-ended */
+	const char *headers[S3_REQ_HEADERS]; /* more "name: value" to send and sign, NULL-ended */
 	s3_sink_fn *sink;	/* NULL: 2xx bodies go to resp.body */
 	void *sink_ctx;
 	int slow;		/* the server may think long before answering (Complete) */

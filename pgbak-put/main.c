@@ -40,6 +40,7 @@ usage(void)
 	    "      --abort-stale[=AGE]   only abort uploads of KEY older than AGE (1h)\n"
 	    "      --any-date            with --abort-stale: also KEY's name on other days\n"
 	    S3_FLAGS_HELP
+	    S3_WRITE_FLAGS_HELP
 	    "  -v, --verbose             report each part and the rate (live on a terminal)\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);

@@ -12,7 +12,8 @@
  *   ENV_BARE  pgbak-gzip, age, pgbak-verify -f, and pg_dump before its own
  *             PGPASSWORD is added: no secret at all, also not the S3 ones
  *             (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, a variable that
- *             holds the s3 access_secret): they read nothing but a stream.
+ *             holds the s3 access_secret or sse_customer_key): they read
+ *             nothing but a stream.
  *
  * A variable is recognised as a secret by its name or by its value being
  * one the settings expanded: the file may name any variable in ${NAME}.
@@ -56,7 +57,8 @@ keep(const struct conf *c, enum env_kind k, const char *entry, const char *val)
 	if (k == ENV_S3)
 		return 1;
 	return !(env_name_is(entry, "AWS_SECRET_ACCESS_KEY") ||
-	    env_name_is(entry, "AWS_SESSION_TOKEN") || same(c->s3.access_secret, val));
+	    env_name_is(entry, "AWS_SESSION_TOKEN") || same(c->s3.access_secret, val) ||
+	    same(c->s3.sse_customer_key, val));
 }
 
 char **

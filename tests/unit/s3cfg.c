@@ -95,23 +95,31 @@ test_aws(void)
 	s3_cfg_free(&c);
 }
 
+/* Write dir/name: a settings file with those s3 lines; its path into path. */
+static void
+settings(char path[4096], const char *dir, const char *name, const char *s3)
+{
+	FILE *fp;
+
+	snprintf(path, 4096, "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fprintf(fp, "tasks:\n  postgres:\n    dbs:\n      - database: app\n    s3:\n%s", s3);
+	fclose(fp);
+}
+
 static void
 test_file(const char *dir)
 {
 	char path[4096];
 	struct s3_flags f = { 0 };
 	struct s3_cfg c;
-	FILE *fp;
 
-	snprintf(path, sizeof path, "%s/settings.yml", dir);
-	fp = fopen(path, "w");
-	fprintf(fp, "tasks:\n  postgres:\n    dbs:\n      - database: app\n    s3:\n"
+	settings(path, dir, "settings.yml",
 	    "      endpoint: \"http://127.0.0.1:9\"\n      bucket: filebucket\n"
 	    "      access_key: filekey\n      access_secret: filesecret\n"
 	    "      region: file-region\n      path_style: false\n      part_size: 6MiB\n"
 	    "      max_parts: 1000\n      parallel: 2\n      storage_class: STANDARD_IA\n"
 	    "      ca_file: /etc/ssl/x.pem\n");
-	fclose(fp);
 
 	env_reset();
 	setenv("PGBAK_BUCKET", "envbucket", 1);
@@ -201,6 +209,46 @@ test_errors(void)
 	s3_cfg_free(&c);
 }
 
+/* SSE and Object Lock: the key's MD5, Content-MD5 kept with a lock, flags first. */
+static void
+test_protection(const char *dir)
+{
+	char path[4096];
+	struct s3_flags f = { 0 };
+	struct s3_cfg c;
+
+	settings(path, dir, "protect.yml", "      bucket: b\n      sse_customer_key: ${S3CFG_SSE_C}\n"
+	    "      object_lock: { mode: GOVERNANCE, days: 7 }\n");
+	env_reset();
+	/* 32 zero bytes */
+	setenv("S3CFG_SSE_C", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
+	f.file = path;
+	tap_is(load(&c, &f, "k"), "", "sse_customer_key and object_lock");
+	tap_is(c.sse_c_key_md5, "cLyPS3KoaSFGi/joRB3OUQ==", "the key's MD5, base64");
+	tap_ok(c.lock_mode && strcmp(c.lock_mode, "GOVERNANCE") == 0 && c.lock_days == 7,
+	    "object_lock mode and days");
+	tap_ok(c.content_md5 == 1, "Content-MD5 is required with Object Lock");
+	s3_cfg_free(&c);
+	f.lock_mode = "COMPLIANCE";
+	f.lock_days = "30";
+	tap_is(load(&c, &f, "k"), "", "...and with the flags");
+	tap_ok(strcmp(c.lock_mode, "COMPLIANCE") == 0 && c.lock_days == 30, "flags beat the file");
+	s3_cfg_free(&c);
+	setenv("S3CFG_SSE_C", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", 1);	/* 31 bytes */
+	tap_ok(strstr(load(&c, &f, "k"), "want the base64 of exactly 32 bytes") != NULL,
+	    "31 bytes refused");
+	unsetenv("S3CFG_SSE_C");
+
+	memset(&f, 0, sizeof f);
+	f.sse = "aws:kms";
+	f.bucket = "b";
+	tap_is(load(&c, &f, "k"), "", "--sse aws:kms alone");
+	tap_ok(c.content_md5 == 0 && c.lock_mode == NULL && c.sse_c_key == NULL,
+	    "twin: no lock, no Content-MD5 requirement");
+	s3_cfg_free(&c);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -212,6 +260,7 @@ main(void)
 	test_aws();
 	test_file(dir);
 	test_errors();
+	test_protection(dir);
 	rmdir(dir);
 	return tap_done();
 }
