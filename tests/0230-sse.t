@@ -8,7 +8,7 @@
 # the setting.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/lib/s3obj.sh"
-plan 52
+plan 53
 need_s3
 
 B=$PGBAK_BUCKET
@@ -92,12 +92,15 @@ printf '%s\n' "$SSEC_0230" >"$T/key.b64"
 run pgbak-get -c "$T/none.yml" --sse-customer-key-file "$T/key.b64" ssec/small >"$T/small.back"
 cmp -s "$T/small" "$T/small.back"; ok $? "...and --sse-customer-key-file FILE"
 
-# A body cut mid-way is resumed by Range requests, which carry the key too.
+# A body cut mid-way is resumed by Range requests, which carry the key too
+# (-p 1: one stream, so the GETs can be counted; 0261 has -p N's ranges).
 start_proxy --rule get:1:drop-after=1000000 --rule get:2:drop-after=3000000
-run pgbak-get -c "$T/c.yml" -e "$PROXY_URL" ssec/big >"$T/out" 2>"$T/err"
+run pgbak-get -p 1 -c "$T/c.yml" -e "$PROXY_URL" ssec/big >"$T/out" 2>"$T/err"
 is $? 0 "SSE-C: pgbak-get cut twice mid-body: exit 0"
 cmp -s "$T/out" "$T/big"; ok $? "...the bytes are exact"
 is "$(grep -c '^get ' "$PROXY_LOG")" 3 "...three GETs, two of them ranged"
+PGBAK_GET_RANGE=1048576 run pgbak-get -c "$T/c.yml" ssec/big | cmp -s - "$T/big"
+ok $? "SSE-C: pgbak-get -p 4 (the default) with small ranges: each range has the key"
 
 NOKEY="^pgbak-[a-z]+: s3://$B/ssec/[a-z.]+ is encrypted with a customer key \(SSE-C\): set sse_customer_key .*to the key it was written with"
 WRONG="^pgbak-[a-z]+: s3://$B/ssec/[a-z.]+ cannot be read with this customer key \(SSE-C\): check sse_customer_key is the key it was written with"
