@@ -345,7 +345,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	h[n++] = (struct sigv4_header){ "host", c->host };
 	h[n++] = (struct sigv4_header){ "x-amz-date", date };
 	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", sha };
-	if (r->body) {
+	if (r->body && !r->no_md5) {
 		if (r->md5)
 			snprintf(md5, sizeof md5, "%s", r->md5);
 		else

@@ -61,6 +61,7 @@ struct s3_req {
 	size_t len;
 	const char *sha256;	/* hex SHA-256 of body; NULL: computed */
 	const char *md5;	/* base64 MD5 of body for Content-MD5; NULL: computed */
+	int no_md5;		/* no Content-MD5: the signed SHA-256 proves the body */
 	const char *headers[4];	/* more "name: value" headers to send and sign, NULL-ended */
 	s3_sink_fn *sink;	/* NULL: 2xx bodies go to resp.body */
 	void *sink_ctx;
