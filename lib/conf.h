@@ -62,6 +62,7 @@ struct conf_s3 {
 	uint64_t part_size;	/* bytes; 0: the growing schedule */
 	int max_parts;		/* 0: 10000 */
 	int parallel;		/* parts in flight; 0: the default */
+	uint64_t max_rate;	/* bytes/s over all transfers (conf_rate); 0: no cap */
 	int present;		/* the file has an s3 section */
 };
 
@@ -130,5 +131,14 @@ int conf_duration(const char *s, long *seconds);
 
 /* "8388608", "8M", "8MiB", "1G", "1GiB" -> bytes (> 0, binary units). */
 int conf_size(const char *s, uint64_t *bytes);
+
+/* A transfer rate: bytes per second, written 40MB, 500kB, 1GB (powers of
+ * 1000, as link speeds are sold) or 40MiB, 512KiB (powers of 1024), or a
+ * bare number of bytes; from CONF_RATE_MIN to CONF_RATE_MAX.  0, or -1. */
+#define CONF_RATE_MIN 100000ULL		/* 100kB: far above curl's 1 KiB/s stall */
+#define CONF_RATE_MAX 100000000000ULL	/* 100GB */
+#define CONF_RATE_HELP "bytes per second, as in 40MB or 500kB (powers of 1000) or " \
+	"40MiB (powers of 1024), from 100kB to 100GB"
+int conf_rate(const char *s, uint64_t *bytes_per_s);
 
 #endif

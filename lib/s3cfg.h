@@ -48,6 +48,7 @@ struct s3_cfg {
 	int parallel;		/* parts in flight, default S3_PARALLEL */
 	int tries;		/* attempts per request: PGBAK_S3_TRIES, default S3_TRIES */
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
+	uint64_t max_rate;	/* bytes/s over all transfers of a program; 0: no cap */
 	int content_md5;	/* Content-MD5 is required (Object Lock): send it on
 				 * every body; 0: the signed SHA-256 alone proves parts */
 	const char *file;	/* the settings file read, or NULL (for messages) */

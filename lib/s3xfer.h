@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "pace.h"
 #include "s3cfg.h"
 
 #define S3_BODY_MAX (256 * 1024)	/* a reply body kept for its XML; the rest is dropped */
@@ -77,6 +78,7 @@ struct s3_xfer {
 	int attempt;		/* attempts started for req */
 	int retryable;		/* after s3_xfer_end: the failure was transient */
 	int sink_errno;
+	struct pace *pace;	/* the client's cap (max_rate), or NULL */
 	struct s3_resp resp;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -86,6 +88,7 @@ struct s3 {
 	struct s3_xfer x;	/* s3_call's */
 	long timeout;		/* seconds s3_set_timeout gave; 0: none */
 	long long deadline;	/* CLOCK_MONOTONIC ms when every request stops; 0: none */
+	struct pace pace;	/* cfg->max_rate over every transfer of this client */
 };
 
 int s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e);
