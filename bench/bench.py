@@ -5,7 +5,7 @@
                      [--watch PID ...]
                      --cmd NAME=CMD [--cmd NAME=CMD ...]
     bench.py verdict --records R.jsonl --case ID --title TEXT
-                     --metric time|rss|cpu|allcpu|bytes
+                     --metric time|rss|cpu|allcpu|bytes|rate [--bytes N]
                      (--subject G.json:NAME | --subject-value X)
                      [--baseline G.json:NAME | --baseline-value X]
                      [--le T | --within LO HI] [--note TEXT]
@@ -207,14 +207,18 @@ def measure_runs(a):
         json.dump(out, f, indent=1)
 
 
-def load_metric(ref, metric):
+def load_metric(ref, metric, nbytes=None):
+    """rate: bytes per second of each run, from --bytes and its wall time."""
     path, _, name = ref.rpartition(":")
     with open(path) as f:
         m = json.load(f)[name]
+    if metric == "rate":
+        return name, stats(nbytes / t for t in m["time"]["values"]), m["cmd"]
     return name, m[metric], m["cmd"]
 
 
-UNITS = {"time": "s", "rss": "KiB", "cpu": "s", "allcpu": "s", "bytes": "bytes"}
+UNITS = {"time": "s", "rss": "KiB", "cpu": "s", "allcpu": "s", "bytes": "bytes",
+         "rate": "B/s"}
 
 
 def append(records, rec):
@@ -226,13 +230,13 @@ def verdict(a):
     rec = {"case": a.case, "title": a.title, "metric": a.metric,
            "unit": UNITS[a.metric], "note": a.note or ""}
     if a.subject:
-        name, s, cmd = load_metric(a.subject, a.metric)
+        name, s, cmd = load_metric(a.subject, a.metric, a.bytes)
         rec["subject"] = dict(s, label=name, cmd=cmd)
     else:
         rec["subject"] = {"label": "subject", "median": a.subject_value, "n": 1,
                           "min": a.subject_value, "max": a.subject_value, "stdev": 0.0}
     if a.baseline:
-        name, b, cmd = load_metric(a.baseline, a.metric)
+        name, b, cmd = load_metric(a.baseline, a.metric, a.bytes)
         rec["baseline"] = dict(b, label=name, cmd=cmd)
     elif a.baseline_value is not None:
         rec["baseline"] = {"label": "baseline", "median": a.baseline_value, "n": 1,
@@ -272,6 +276,8 @@ def fmt(x, metric):
         return "%.3f s" % x
     if metric == "rss":
         return "%.1f MiB" % (x / 1024)
+    if metric == "rate":
+        return "%.2f MB/s" % (x / 1e6)
     return "%d B" % x
 
 
@@ -391,7 +397,9 @@ def main():
     v.add_argument("--records", required=True)
     v.add_argument("--case", required=True)
     v.add_argument("--title", required=True)
-    v.add_argument("--metric", choices=["time", "rss", "cpu", "allcpu", "bytes"], required=True)
+    v.add_argument("--metric", choices=["time", "rss", "cpu", "allcpu", "bytes", "rate"],
+                   required=True)
+    v.add_argument("--bytes", type=float, help="rate: the bytes each run moved")
     g = v.add_mutually_exclusive_group(required=True)
     g.add_argument("--subject")
     g.add_argument("--subject-value", type=float)

@@ -262,6 +262,11 @@ case_4() {
 	bench verdict --case 4b --title "$t (peak RSS)" --metric rss \
 		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.25
 	cpu_info 4c g4 pgbak-put aws-cp
+	# issue 16: the client's own CPU (user + system), servers apart
+	bench verdict --case 4f --title "pgbak-put / aws s3 cp - (CPU s, client only)" --metric cpu \
+		--subject "$W/g4.json:pgbak-put" --baseline "$W/g4.json:aws-cp" --le 0.25
+	bench verdict --case 4g --title "pgbak-put CPU s per GiB (1 GiB put)" --metric cpu \
+		--subject "$W/g4.json:pgbak-put" --le 1.2
 	big=$BENCH_BIG
 	if [ "$big" = auto ]; then
 		# 8 GiB stored in the RGW's memstore take about 14 GiB of RAM
@@ -353,6 +358,42 @@ case_8() {
 	fi
 	. "$BENCH_DIR/netns.sh"
 	netns_get_case "pgbak-get 1 GiB / aws s3 cp s3://… - at 50 ms RTT"
+# The backup's own CPU, pg_dump and the servers apart: compressing and
+# uploading the saved dump, pgbak-gzip | pgbak-put against gzip -6 | aws
+# (pgbak-run's relays, about 1.5 s per GB relayed, are not in it).
+case_9() {
+	t="pgbak-gzip|pgbak-put / gzip -6|aws s3 cp - (CPU s)"
+	n=$(have pgbak-gzip pgbak-put) || { bench skip --case 9 --title "$t" --note "$n"; return 0; }
+	bench measure --out "$W/g9.json" --runs "$BENCH_RUNS" --prepare "$PREP" \
+		--cmd "pgbak=$(q "$B/pgbak-gzip") -6 <$(q "$DUMP") | $(q "$B/pgbak-put") bench/dump.gz" \
+		--cmd "gzip|aws=gzip -6 <$(q "$DUMP") | $AWS --endpoint-url $EP s3 cp - s3://$PGBAK_BUCKET/bench/aws-dump.gz --only-show-errors" ||
+		return 1
+	bench verdict --case 9 --title "$t" --metric cpu \
+		--subject "$W/g9.json:pgbak" --baseline "$W/g9.json:gzip|aws" \
+		--note "the saved dump, $DUMP_BYTES bytes; pg_dump and the servers not counted"
+	bench verdict --case 9w --title "pgbak-gzip|pgbak-put / gzip -6|aws s3 cp - (wall)" \
+		--metric time --subject "$W/g9.json:pgbak" --baseline "$W/g9.json:gzip|aws"
+}
+
+# The bandwidth cap (max_rate): 200 MB at 20MB/s each way, the achieved
+# rate (bytes over the command's wall time) against the cap.
+case_10() {
+	t="pgbak-put --max-rate 20MB, 200 MB: achieved / cap"
+	n=$(have pgbak-put pgbak-get) || { bench skip --case 10 --title "$t" --note "$n"; return 0; }
+	rb=200000000 cap=20000000
+	bash -c "$(gen_cmd $rb)" >"$W/rand-200m" || return 1
+	bench measure --out "$W/g10.json" --runs "$BENCH_RUNS" \
+		--cmd "put=exec $(q "$B/pgbak-put") --max-rate 20MB bench/capped <$(q "$W/rand-200m")" ||
+		return 1
+	bench measure --out "$W/g10g.json" --runs "$BENCH_RUNS" \
+		--cmd "get=exec $(q "$B/pgbak-get") --max-rate 20MB bench/capped >/dev/null" || return 1
+	rm -f "$W/rand-200m"
+	bench verdict --case 10 --title "$t" --metric rate --bytes $rb \
+		--subject "$W/g10.json:put" --baseline-value $cap --within 0.9 1.1 \
+		--note "4 parts in flight; wall time includes start, Complete and HEAD"
+	bench verdict --case 10g --title "pgbak-get --max-rate 20MB, 200 MB: achieved / cap" \
+		--metric rate --bytes $rb --subject "$W/g10g.json:get" --baseline-value $cap \
+		--within 0.9 1.1
 }
 
 finish() {

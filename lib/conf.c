@@ -41,6 +41,7 @@ enum kind {
 	K_INT,		/* int in [min, max] */
 	K_DURATION,	/* long seconds, conf_duration */
 	K_SIZE,		/* uint64_t bytes, conf_size, in [min, max] MiB */
+	K_RATE,		/* uint64_t bytes per second, conf_rate */
 	K_STR,		/* char * */
 	K_SECRET,	/* char *, ${NAME} expanded, counts as a written secret */
 	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
@@ -105,6 +106,7 @@ static const struct field s3_fields[] = {
 	F(conf_s3, sse_kms_key_id, K_STR),
 	F(conf_s3, sse_customer_key, K_SECRET),
 	M(conf_s3, object_lock, conf_lock, lock_fields),
+	F(conf_s3, max_rate, K_RATE),
 };
 
 static const struct field task_fields[] = {
@@ -505,6 +507,8 @@ expected(const struct field *f, char *buf, size_t n)
 		snprintf(buf, n, "a size from %ldMiB to %ldGiB, as in 8MiB or 1GiB", f->min,
 		    f->max / 1024);
 		return buf;
+	case K_RATE:
+		return CONF_RATE_HELP;
 	case K_PATH_STYLE:
 		return "true, false or auto";
 	case K_LIST:
@@ -565,6 +569,10 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 		    z > (uint64_t)f->max * MiB)
 			break;
 		*(uint64_t *)p = z;
+		return 0;
+	case K_RATE:
+		if (conf_rate(v, (uint64_t *)p) == -1)
+			break;
 		return 0;
 	case K_STR:
 		if (*v == '\0')
@@ -1273,7 +1281,8 @@ doc_fields(char *b, size_t cap, size_t o, const struct field *fields, size_t n,
 		char *const *str = p;
 		const int v = f->kind == K_BOOL || f->kind == K_PATH_STYLE || f->kind == K_INT ?
 		    *(const int *)p : 0;
-		const uint64_t z = f->kind == K_SIZE ? *(const uint64_t *)p : 0;
+		const uint64_t z = f->kind == K_SIZE || f->kind == K_RATE ?
+		    *(const uint64_t *)p : 0;
 
 		switch (f->kind) {
 		case K_BOOL:
@@ -1290,6 +1299,7 @@ doc_fields(char *b, size_t cap, size_t o, const struct field *fields, size_t n,
 				    f->name, v);
 			break;
 		case K_SIZE:
+		case K_RATE:	/* a bare number: bytes */
 			if (z)
 				o += (size_t)snprintf(b + o, cap - o, "%*s%s: %llu\n", indent, "",
 				    f->name, (unsigned long long)z);
@@ -1348,6 +1358,7 @@ fields_same(const struct field *fields, size_t n, const void *a, const void *b)
 				return 0;
 			break;
 		case K_SIZE:
+		case K_RATE:
 			if (*(const uint64_t *)x != *(const uint64_t *)y)
 				return 0;
 			break;
@@ -1437,27 +1448,42 @@ leading_number(const char *s, uint64_t *v, const char **unit)
 	return 0;
 }
 
-int
-conf_duration(const char *s, long *seconds)
+struct unit { const char *u; uint64_t mul; };
+
+/* Digits then one of the units (a table with an entry ""), scaled:
+ * from 1 to max, else -1. */
+static int
+scaled(const char *s, const struct unit *units, size_t nunits, uint64_t max, uint64_t *v)
 {
-	static const struct { const char *u; uint64_t mul; } units[] = {
-		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
-	};
 	const char *u;
 	uint64_t n;
 	size_t i;
 
 	if (leading_number(s, &n, &u) == -1)
 		return -1;
-	for (i = 0; i < NFIELDS(units); i++) {
+	for (i = 0; i < nunits; i++) {
 		if (strcmp(u, units[i].u) != 0)
 			continue;
-		if (n == 0 || n > (uint64_t)CONF_DURATION_MAX / units[i].mul)
+		if (n == 0 || n > max / units[i].mul)
 			return -1;
-		*seconds = (long)(n * units[i].mul);
+		*v = n * units[i].mul;
 		return 0;
 	}
 	return -1;
+}
+
+int
+conf_duration(const char *s, long *seconds)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	uint64_t v;
+
+	if (scaled(s, units, NFIELDS(units), (uint64_t)CONF_DURATION_MAX, &v) == -1)
+		return -1;
+	*seconds = (long)v;
+	return 0;
 }
 
 int
@@ -1480,5 +1506,21 @@ conf_size(const char *s, uint64_t *bytes)
 	if (n == 0 || n > UINT64_MAX >> shift)
 		return -1;
 	*bytes = n << shift;
+	return 0;
+}
+
+int
+conf_rate(const char *s, uint64_t *bytes_per_s)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
+		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 },
+	};
+	uint64_t v;
+
+	if (scaled(s, units, NFIELDS(units), CONF_RATE_MAX, &v) == -1 || v < CONF_RATE_MIN)
+		return -1;
+	*bytes_per_s = v;
 	return 0;
 }

@@ -73,6 +73,7 @@ struct conf_s3 {
 	char *sse_kms_key_id;	/* with sse aws:kms; NULL: the account's default key */
 	char *sse_customer_key;	/* SSE-C, base64 of 32 bytes, ${NAME} expanded */
 	struct conf_lock object_lock;
+	uint64_t max_rate;	/* bytes/s over all transfers (conf_rate); 0: no cap */
 	int present;		/* the file has an s3 section */
 };
 
@@ -141,5 +142,14 @@ int conf_duration(const char *s, long *seconds);
 
 /* "8388608", "8M", "8MiB", "1G", "1GiB" -> bytes (> 0, binary units). */
 int conf_size(const char *s, uint64_t *bytes);
+
+/* A transfer rate: bytes per second, written 40MB, 500kB, 1GB (powers of
+ * 1000, as link speeds are sold) or 40MiB, 512KiB (powers of 1024), or a
+ * bare number of bytes; from CONF_RATE_MIN to CONF_RATE_MAX.  0, or -1. */
+#define CONF_RATE_MIN 100000ULL		/* 100kB: far above curl's 1 KiB/s stall */
+#define CONF_RATE_MAX 100000000000ULL	/* 100GB */
+#define CONF_RATE_HELP "bytes per second, as in 40MB or 500kB (powers of 1000) or " \
+	"40MiB (powers of 1024), from 100kB to 100GB"
+int conf_rate(const char *s, uint64_t *bytes_per_s);
 
 #endif

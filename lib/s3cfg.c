@@ -423,6 +423,7 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 	c->part_size = fs->part_size;
 	c->max_parts = fs->max_parts ? fs->max_parts : S3_PARTS_MAX;
 	c->parallel = fs->parallel ? fs->parallel : S3_PARALLEL;
+	c->max_rate = fs->max_rate;
 	if (env_int("PGBAK_S3_TRIES", 1, 100, S3_TRIES, &v, e) < 0)
 		return -1;
 	c->tries = (int)v;

@@ -56,6 +56,7 @@ struct s3_cfg {
 	int tries;		/* attempts per request: PGBAK_S3_TRIES, default S3_TRIES */
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
 	long get_range;		/* PGBAK_GET_RANGE bytes (tests), default S3_GET_RANGE */
+	uint64_t max_rate;	/* bytes/s over all transfers of a program; 0: no cap */
 	const char *file;	/* the settings file read, or NULL (for messages) */
 	char *sse;		/* "aws:kms" or "AES256"; NULL: the bucket's default */
 	char *sse_kms_key_id;	/* with sse aws:kms; NULL: the account's default key */

@@ -4,7 +4,8 @@
  *
  * Input shorter than one part is one PUT; longer input is a multipart
  * upload whose parts (sized by s3plan) are sent `parallel` at a time, each
- * with its Content-MD5, and retried by the one rule of s3xfer.  The object
+ * signed with its SHA-256 (and Content-MD5 where cfg->content_md5 wants
+ * it), and retried by the one rule of s3xfer.  The object
  * appears only when the whole input was read, every part was stored, the
  * Complete was answered with a CompleteMultipartUploadResult (or a HEAD
  * shows exactly our parts there), and, with a commit fd, "commit" was

@@ -98,6 +98,7 @@ s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 		inited = 1;
 	}
 	s->cfg = cfg;
+	memset(&s->pace, 0, sizeof s->pace);
 	s3_set_timeout(s, 0);
 	return s3_xfer_init(&s->x, e);
 }
@@ -159,6 +160,25 @@ s3_retry_wait(const struct s3 *s, int n)
 	return s3_sleep_ms(s3_retry_delay_ms(s, n));
 }
 
+/* Wait as max_rate wants after n bytes moved (lib/pace): 0, or -1 when
+ * a signal stops us meanwhile. */
+static int
+paced(struct s3_xfer *x, size_t n)
+{
+	struct timespec now, ts;
+	long long ns;
+
+	if (x->pace == NULL || n == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = pace_take(x->pace, n, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	ts.tv_sec = (time_t)(ns / 1000000000LL);
+	ts.tv_nsec = (long)(ns % 1000000000LL);
+	while (ns > 0 && !s3_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return s3_stop ? -1 : 0;
+}
+
 static size_t
 on_read(char *buf, size_t size, size_t nmemb, void *data)
 {
@@ -167,10 +187,12 @@ on_read(char *buf, size_t size, size_t nmemb, void *data)
 
 	if (n > left)
 		n = left;
+	if (x->pace)
+		n = pace_chunk(x->pace, n);
 	if (n)
 		memcpy(buf, x->req->body + x->off, n);
 	x->off += n;
-	return n;
+	return paced(x, n) < 0 ? CURL_READFUNC_ABORT : n;
 }
 
 static int
@@ -234,7 +256,7 @@ on_header(char *line, size_t size, size_t nmemb, void *data)
 }
 
 static size_t
-on_write(char *p, size_t size, size_t nmemb, void *data)
+take_body(char *p, size_t size, size_t nmemb, void *data)
 {
 	struct s3_xfer *x = data;
 	struct s3_resp *r = &x->resp;
@@ -268,6 +290,14 @@ on_write(char *p, size_t size, size_t nmemb, void *data)
 		r->body = b;
 	}
 	return n;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t nmemb, void *data)
+{
+	size_t n = take_body(p, size, nmemb, data);
+
+	return paced(data, n) < 0 ? 0 : n;
 }
 
 static int
@@ -348,7 +378,7 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 	h[n++] = (struct sigv4_header){ "host", c->host };
 	h[n++] = (struct sigv4_header){ "x-amz-date", date };
 	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", sha };
-	if (r->body) {
+	if (r->body && !r->no_md5) {
 		if (r->md5)
 			snprintf(md5, sizeof md5, "%s", r->md5);
 		else
@@ -392,6 +422,8 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	x->off = 0;
 	x->retryable = 0;
 	x->sink_errno = 0;
+	s->pace.rate = c->max_rate;
+	x->pace = c->max_rate ? &s->pace : NULL;
 	x->errbuf[0] = '\0';
 	resp_clear(&x->resp);
 	curl_slist_free_all(x->hdrs);

@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "pace.h"
 #include "s3cfg.h"
 
 /* The header a HEAD of a locked object tells how long it is locked by. */
@@ -69,6 +70,7 @@ struct s3_req {
 	size_t len;
 	const char *sha256;	/* hex SHA-256 of body; NULL: computed */
 	const char *md5;	/* base64 MD5 of body for Content-MD5; NULL: computed */
+	int no_md5;		/* no Content-MD5: the signed SHA-256 proves the body */
 	const char *headers[S3_REQ_HEADERS]; /* more "name: value" to send and sign, NULL-ended */
 	s3_sink_fn *sink;	/* NULL: 2xx bodies go to resp.body */
 	void *sink_ctx;
@@ -84,6 +86,7 @@ struct s3_xfer {
 	int attempt;		/* attempts started for req */
 	int retryable;		/* after s3_xfer_end: the failure was transient */
 	int sink_errno;
+	struct pace *pace;	/* the client's cap (max_rate), or NULL */
 	struct s3_resp resp;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -93,6 +96,7 @@ struct s3 {
 	struct s3_xfer x;	/* s3_call's */
 	long timeout;		/* seconds s3_set_timeout gave; 0: none */
 	long long deadline;	/* CLOCK_MONOTONIC ms when every request stops; 0: none */
+	struct pace pace;	/* cfg->max_rate over every transfer of this client */
 };
 
 int s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e);

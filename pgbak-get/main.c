@@ -22,13 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "s3.h"
 #include "s3get.h"
 #include "s3open.h"
 
 #define USAGE "usage: pgbak-get [-v] [-p N] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
-	"[--timeout SECONDS] KEY > FILE"
+	"[--timeout SECONDS] [--max-rate RATE] KEY > FILE"
 
 static noreturn void
 usage(void)
@@ -38,6 +39,7 @@ usage(void)
 	    S3_FLAGS_HELP
 	    S3_TIMEOUT_HELP
 	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 4; 8 MiB each)\n"
+	    "      --max-rate RATE       receive at most RATE bytes/s, e.g. 40MB, 40MiB\n"
 	    "  -v, --verbose             report resumed transfers and the rate\n"
 	    "      --help                print this help\n"
 	    "      --version             print the version\n", USAGE);
@@ -87,10 +89,12 @@ resumed(void *ctx, const char *why, uint64_t at)
 int
 main(int argc, char **argv)
 {
+	enum { O_MAX_RATE = 256 };
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
 		S3_TIMEOUT_LONG,
 		{ "parallel", required_argument, NULL, 'p' },
+		{ "max-rate", required_argument, NULL, O_MAX_RATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -104,6 +108,7 @@ main(int argc, char **argv)
 	struct s3 s;
 	struct timespec t0, t1;
 	double secs;
+	uint64_t max_rate = 0;
 	int c, rc, parallel = S3_PARALLEL;
 
 	log_init(argv[0]);
@@ -114,6 +119,10 @@ main(int argc, char **argv)
 		case 'v': log_verbose++; break;
 		case 'h': usage();
 		case 'V': log_version();
+		case O_MAX_RATE:
+			if (conf_rate(optarg, &max_rate) < 0)
+				die(EXIT_USAGE, "--max-rate %s: want %s", optarg, CONF_RATE_HELP);
+			break;
 		default: s3_flag(&flags, c, argv, USAGE);
 		}
 	}
@@ -122,6 +131,8 @@ main(int argc, char **argv)
 		    USAGE);
 	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_STOP, &e) < 0)
 		die_err(&e);
+	if (max_rate)
+		cfg.max_rate = max_rate;
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error */
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -36,6 +36,7 @@ usage(void)
 	    "      --expected-size SIZE  plan the parts for SIZE bytes\n"
 	    "      --part-size SIZE      parts of SIZE bytes (5M to 5G)\n"
 	    "      --parallel N          parts in flight (1 to 64)\n"
+	    "      --max-rate RATE       send at most RATE bytes/s in all, e.g. 40MB, 40MiB\n"
 	    "      --if-absent           store only if KEY does not exist yet (else exit 1)\n"
 	    "      --abort-stale[=AGE]   only abort uploads of KEY older than AGE (1h)\n"
 	    "      --any-date            with --abort-stale: also KEY's name on other days\n"
@@ -75,13 +76,14 @@ int
 main(int argc, char **argv)
 {
 	enum { O_EXPECTED = 256, O_PART_SIZE, O_PARALLEL, O_IF_ABSENT, O_ABORT_STALE,
-		O_ANY_DATE };
+		O_ANY_DATE, O_MAX_RATE };
 	static const struct option longopts[] = {
 		S3_FLAGS_LONG,
 		{ "commit-fd", required_argument, NULL, 'C' },
 		{ "expected-size", required_argument, NULL, O_EXPECTED },
 		{ "part-size", required_argument, NULL, O_PART_SIZE },
 		{ "parallel", required_argument, NULL, O_PARALLEL },
+		{ "max-rate", required_argument, NULL, O_MAX_RATE },
 		{ "if-absent", no_argument, NULL, O_IF_ABSENT },
 		{ "abort-stale", optional_argument, NULL, O_ABORT_STALE },
 		{ "any-date", no_argument, NULL, O_ANY_DATE },
@@ -95,7 +97,7 @@ main(int argc, char **argv)
 	struct s3_cfg cfg;
 	struct log_err e;
 	struct s3 s;
-	uint64_t part_size = 0;
+	uint64_t part_size = 0, max_rate = 0;
 	long parallel = 0, stale = -1;
 	int c, rc, n, any_date = 0;
 
@@ -110,6 +112,10 @@ main(int argc, char **argv)
 			break;
 		case O_PART_SIZE: part_size = size_arg("--part-size", optarg); break;
 		case O_PARALLEL: parallel = number("--parallel", optarg, 1, 64); break;
+		case O_MAX_RATE:
+			if (conf_rate(optarg, &max_rate) < 0)
+				die(EXIT_USAGE, "--max-rate %s: want %s", optarg, CONF_RATE_HELP);
+			break;
 		case O_IF_ABSENT: o.if_absent = 1; break;
 		case O_ABORT_STALE:
 			if (optarg == NULL)
@@ -153,6 +159,8 @@ main(int argc, char **argv)
 		cfg.part_size = part_size;
 	if (parallel)
 		cfg.parallel = (int)parallel;
+	if (max_rate)
+		cfg.max_rate = max_rate;
 	o.key = cfg.key;
 	put_report(&o, log_verbose && isatty(2));
 	o.wake_fd = s3_wake_fd;

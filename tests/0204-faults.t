@@ -11,17 +11,6 @@ need_s3
 head -c $((12 * 1024 * 1024)) /dev/urandom >"$T/big"
 printf 'small object\n' >"$T/small"
 
-# count KIND ACTION: requests of KIND the proxy logged with ACTION.
-count() { grep -c "^$1 [0-9]* $2\$" "$PROXY_LOG"; }
-# put_via RULE... -- KEY FILE: pgbak-put through a proxy with those rules.
-put_via() {
-	rules=
-	while [ "$1" != -- ]; do rules="$rules --rule $1"; shift; done
-	shift
-	start_proxy $rules
-	run pgbak-put --part-size 5MiB --parallel 2 -e "$PROXY_URL" "$1" <"$2" 2>"$T/err"
-}
-
 # Transient faults: retried, and the object is exact.
 put_via part:2:500 -- p500.bin "$T/big"
 is $? 0 "500 on one part: stored"

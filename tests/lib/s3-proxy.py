@@ -18,6 +18,10 @@ ACTION is one of
   deny-keys                    answer 200 with a DeleteResult refusing every
                                key (and version id) of the request (for multidelete)
   drop-after=BYTES             forward, but cut the response body after BYTES
+  flip                         forward with one byte of the body changed (the
+                               middle one, bits inverted), headers as signed:
+                               what a bad NIC, cable or proxy does, which the
+                               server must refuse
   empty200 / garbage           answer 200 with an empty body / one that is not XML
   lost200 / lostcut            forward, then answer 200 with an empty body / cut
                                the connection: the answer of a request done is lost
@@ -195,6 +199,10 @@ class Handler(BaseHTTPRequestHandler):
         if action == 'if-none-match' and self.headers.get('If-None-Match') == '*':
             self._error(412)
             return
+        if action == 'flip' and body:
+            body = bytearray(body)
+            body[len(body) // 2] ^= 0xff
+            body = bytes(body)
         up = self.server.upstream
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items()}

@@ -19,3 +19,15 @@ wait_upload() {
 
 # same KEY FILE: pgbak-get KEY gives exactly FILE's bytes.
 same() { pgbak-get "$1" | cmp -s - "$2"; }
+
+# count KIND ACTION: requests of KIND the proxy logged with ACTION.
+count() { grep -c "^$1 [0-9]* $2\$" "$PROXY_LOG"; }
+# put_via RULE... -- KEY FILE: pgbak-put through a proxy with those rules
+# (tests/lib/s3-proxy.py), 5 MiB parts, 2 in flight; stderr in $T/err.
+put_via() {
+	rules=
+	while [ "$1" != -- ]; do rules="$rules --rule $1"; shift; done
+	shift
+	start_proxy $rules
+	run pgbak-put --part-size 5MiB --parallel 2 -e "$PROXY_URL" "$1" <"$2" 2>"$T/err"
+}

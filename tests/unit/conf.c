@@ -297,7 +297,8 @@ test_s3_fd(void)
 	    "      access_key: ${PGBAK_TEST_KEY}\n      access_secret: ${PGBAK_TEST_SECRET}\n"
 	    "      region: \"r\\\"q\\\\\"\n"
 	    "      storage_class: \"\\t\\x7f\xc3\xa9\\u0085\\u2028\\uFEFF\\u0080\"\n"
-	    "      path_style: false\n      part_size: 16MiB\n      parallel: 3\n";
+	    "      path_style: false\n      part_size: 16MiB\n      parallel: 3\n"
+	    "      max_rate: 40MiB\n";
 	struct conf c, back;
 	struct log_err e;
 	char path[64], buf[4096];
@@ -327,7 +328,8 @@ test_s3_fd(void)
 		    "control bytes, UTF-8, and what YAML reads as a break (NEL, U+2028)");
 		is_str(back.s3.endpoint, "http://127.0.0.1:9", "the endpoint");
 		ok(back.s3.path_style == 0 && back.s3.part_size == 16 << 20 &&
-		    back.s3.parallel == 3 && back.s3.max_parts == 0 && back.s3.enable == 1,
+		    back.s3.parallel == 3 && back.s3.max_parts == 0 && back.s3.enable == 1 &&
+		    back.s3.max_rate == 40 << 20,
 		    "the numbers and booleans, unset ones unset");
 		ok(back.ndbs == 0, "no database is in it");
 		conf_free(&back);
@@ -611,6 +613,35 @@ test_size(void)
 	ok(conf_size(NULL, &v) == -1, "size NULL refused");
 }
 
+/* max_rate: kB MB GB are powers of 1000, KiB MiB GiB of 1024. */
+static void
+test_rate(void)
+{
+	static const struct { const char *in; uint64_t want; } good[] = {
+		{ "40MB", 40000000 }, { "500kB", 500000 }, { "500KB", 500000 },
+		{ "1GB", 1000000000 }, { "40MiB", 40ULL << 20 }, { "100KiB", 102400 },
+		{ "2GiB", 2ULL << 30 }, { "100000", 100000 }, { "100000B", 100000 },
+		{ "100GB", 100000000000ULL }, { "100kB", 100000 },
+	};
+	static const char *const bad[] = {
+		"", "0", "40", "99999", "99kB", "40Mb", "40mb", "40M", "40 MB", "40MBs",
+		"1.5MB", "-40MB", "101GB", "94GiB", "40TB", "18446744073709551616",
+		"18446744073709551615GB", "MB",
+	};
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		v = 0;
+		ok(conf_rate(good[i].in, &v) == 0 && v == good[i].want, "rate \"%s\" is %llu B/s",
+		    good[i].in, (unsigned long long)good[i].want);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = 12345;
+		ok(conf_rate(bad[i], &v) == -1 && v == 12345, "rate \"%s\" refused", bad[i]);
+	}
+}
+
 static void
 cleanup(void)
 {
@@ -641,6 +672,7 @@ main(int argc, char **argv)
 	unsetenv("PGBAK_BUCKET");
 	test_duration();
 	test_size();
+	test_rate();
 	test_valid();
 	test_full();
 	test_env();

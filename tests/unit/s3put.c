@@ -69,9 +69,14 @@ struct step {
 	const char *body;
 };
 
-/* Read one request's head and body; its request line into line. */
+/* Whether the writer is to send Content-MD5 (cfg.content_md5); the
+ * responder calls a PUT that does otherwise unexpected. */
+static int content_md5;
+
+/* Read one request's head and body; its request line into line, whether
+ * it had a Content-MD5 into *md5. */
 static int
-read_request(int c, char *line, size_t cap)
+read_request(int c, char *line, size_t cap, int *md5)
 {
 	static char buf[65536];
 	size_t n = 0;
@@ -89,9 +94,12 @@ read_request(int c, char *line, size_t cap)
 	}
 	snprintf(line, cap, "%.*s", (int)strcspn(buf, "\r"), buf);
 	body = 0;
-	for (cl = buf; (cl = strchr(cl, '\n')) != NULL && cl < end; )
+	*md5 = 0;
+	for (cl = buf; (cl = strchr(cl, '\n')) != NULL && cl < end; ) {
 		if (strncasecmp(++cl, "content-length:", 15) == 0)
 			body = atoll(cl + 15);
+		*md5 |= strncasecmp(cl, "content-md5:", 12) == 0;
+	}
 	have = (long long)(n - (size_t)(end + 4 - buf));
 	while (have < body && (r = read(c, buf, sizeof buf)) > 0)
 		have += r;
@@ -104,16 +112,20 @@ static void
 serve(int ls, const struct step *st, int n, int log)
 {
 	char line[2048], method[16], target[1024], out[4096];
-	int c, i, k;
+	int c, i, k, md5;
 
 	for (i = 0; i < n; i++) {
-		if ((c = accept(ls, NULL, NULL)) < 0 || read_request(c, line, sizeof line) < 0)
+		if ((c = accept(ls, NULL, NULL)) < 0 ||
+		    read_request(c, line, sizeof line, &md5) < 0)
 			_exit(1);
 		if (sscanf(line, "%15s %1023s", method, target) != 2)
 			_exit(1);
 		if (strcmp(method, st[i].method) != 0 ||
-		    strncmp(target, st[i].target, strlen(st[i].target)) != 0) {
-			dprintf(log, "unexpected %s %s\n", method, target);
+		    strncmp(target, st[i].target, strlen(st[i].target)) != 0 ||
+		    (strcmp(method, "PUT") == 0 && md5 != content_md5)) {
+			dprintf(log, "unexpected %s %s%s\n", method, target,
+			    md5 != content_md5 ? md5 ? " with Content-MD5" : " without Content-MD5" :
+			    "");
 			k = snprintf(out, sizeof out, "HTTP/1.1 400 Bad Request\r\n"
 			    "Content-Length: 0\r\nConnection: close\r\n\r\n");
 			i = n;
@@ -151,7 +163,8 @@ run(const struct step *st, int n, size_t size, struct run *out)
 	socklen_t alen = sizeof a;
 	struct s3_cfg cfg = { .base_path = base, .bucket = bucket, .region = region,
 	    .access_key = ak, .secret = sk, .part_size = 5 * MiB, .max_parts = 10000,
-	    .parallel = 1, .tries = 3, .stall = 10, .path_style = 1 };
+	    .parallel = 1, .tries = 3, .stall = 10, .path_style = 1,
+	    .content_md5 = content_md5 };
 	struct s3put_opts o = { .key = KEY, .commit_fd = -1 };
 	char tmp[] = "/tmp/s3put.tXXXXXX", *data;
 	int ls, lp[2], wake[2], fd, saved;
@@ -253,29 +266,75 @@ static const struct step single[] = {
 };
 
 /* Complete's answer lost, but the object holds exactly our parts: the
- * multipart ETag of two zero parts (5 MiB, 1 MiB) and 6 MiB. */
-static char ours[128];
+ * multipart ETag of two zero parts (5 MiB, 1 MiB), from the ETags S3 gave
+ * them (their MD5s), and 6 MiB. */
+static char ours[128], etag1[64], etag2[64];
 static const struct step lost_answer[] = {
 	{ "POST", PATH "?uploads=", 200, "", INITIATED },
-	{ "PUT", PATH "?partNumber=1&uploadId=u1", 200, "ETag: \"e1\"\r\n", "" },
-	{ "PUT", PATH "?partNumber=2&uploadId=u1", 200, "ETag: \"e2\"\r\n", "" },
+	{ "PUT", PATH "?partNumber=1&uploadId=u1", 200, etag1, "" },
+	{ "PUT", PATH "?partNumber=2&uploadId=u1", 200, etag2, "" },
 	{ "POST", PATH "?uploadId=u1", 200, "", "" },
 	{ "HEAD", PATH, 200, ours, "" },
 	{ "HEAD", PATH, 200, ours, "" },
 };
 
+/* The same, but the object there is another writer's (its ETag is not
+ * the one of our parts): not ours, the upload aborted. */
+static const struct step lost_not_ours[] = {
+	{ "POST", PATH "?uploads=", 200, "", INITIATED },
+	{ "PUT", PATH "?partNumber=1&uploadId=u1", 200, etag1, "" },
+	{ "PUT", PATH "?partNumber=2&uploadId=u1", 200, etag2, "" },
+	{ "POST", PATH "?uploadId=u1", 200, "", "" },
+	{ "HEAD", PATH, 200, "ETag: \"0123456789abcdef0123456789abcdef-2\"\r\n"
+	    "Content-Length: 6291456\r\n", "" },
+	{ "DELETE", PATH "?uploadId=u1", 204, "", "" },
+};
+
+/* Part ETags that are no MD5 (SSE-KMS, SSE-C): the count and size decide. */
+static const struct step lost_kms[] = {
+	{ "POST", PATH "?uploads=", 200, "", INITIATED },
+	{ "PUT", PATH "?partNumber=1&uploadId=u1", 200, "ETag: \"e1\"\r\n", "" },
+	{ "PUT", PATH "?partNumber=2&uploadId=u1", 200, "ETag: \"e2\"\r\n", "" },
+	{ "POST", PATH "?uploadId=u1", 200, "", "" },
+	{ "HEAD", PATH, 200, "ETag: \"kms-2\"\r\nContent-Length: 6291456\r\n", "" },
+	{ "HEAD", PATH, 200, "ETag: \"kms-2\"\r\nContent-Length: 6291456\r\n", "" },
+};
+static const struct step lost_kms_other[] = {
+	{ "POST", PATH "?uploads=", 200, "", INITIATED },
+	{ "PUT", PATH "?partNumber=1&uploadId=u1", 200, "ETag: \"e1\"\r\n", "" },
+	{ "PUT", PATH "?partNumber=2&uploadId=u1", 200, "ETag: \"e2\"\r\n", "" },
+	{ "POST", PATH "?uploadId=u1", 200, "", "" },
+	{ "HEAD", PATH, 200, "ETag: \"kms-3\"\r\nContent-Length: 6291456\r\n", "" },
+	{ "DELETE", PATH "?uploadId=u1", 204, "", "" },
+};
+
+static void
+md5_hex(char hex[33], const unsigned char *p, size_t n)
+{
+	unsigned char md[16];
+	int i;
+
+	EVP_Digest(p, n, md, NULL, EVP_md5(), NULL);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 static void
 multipart_etag(void)
 {
-	unsigned char md5s[32], md[16], *zero = calloc(1, 5 * MiB);
+	unsigned char md5s[32], *zero = calloc(1, 5 * MiB);
 	char hex[33];
 	int i;
 
-	EVP_Digest(zero, 5 * MiB, md5s, NULL, EVP_md5(), NULL);
-	EVP_Digest(zero, 1 * MiB, md5s + 16, NULL, EVP_md5(), NULL);
-	EVP_Digest(md5s, 32, md, NULL, EVP_md5(), NULL);
+	md5_hex(hex, zero, 5 * MiB);
+	snprintf(etag1, sizeof etag1, "ETag: \"%s\"\r\n", hex);
 	for (i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		sscanf(hex + 2 * i, "%2hhx", &md5s[i]);
+	md5_hex(hex, zero, 1 * MiB);
+	snprintf(etag2, sizeof etag2, "ETag: \"%s\"\r\n", hex);
+	for (i = 0; i < 16; i++)
+		sscanf(hex + 2 * i, "%2hhx", &md5s[16 + i]);
+	md5_hex(hex, md5s, 32);
 	snprintf(ours, sizeof ours, "ETag: \"%s-2\"\r\nContent-Length: 6291456\r\n", hex);
 	free(zero);
 }
@@ -313,6 +372,19 @@ writer(void)
 	    "an empty 200 to Complete, no object: a failure, and the upload aborted");
 	plays(lost_answer, N(lost_answer), 6 * MiB, 0, NULL,
 	    "an empty 200 to Complete, but our parts are there: published");
+	plays(lost_not_ours, N(lost_not_ours), 6 * MiB, -1, "CompleteMultipartUploadResult",
+	    "an empty 200 to Complete, another object there: a failure, the upload aborted");
+	plays(lost_kms, N(lost_kms), 6 * MiB, 0, NULL,
+	    "part ETags that are no MD5s (SSE): the part count and size say it is ours");
+	plays(lost_kms_other, N(lost_kms_other), 6 * MiB, -1, "CompleteMultipartUploadResult",
+	    "...and another count says it is not: the upload aborted");
+	/* Content-MD5 only where required: the responder checks each PUT */
+	content_md5 = 1;
+	plays(single, N(single), 1 * MiB, 0, NULL,
+	    "content_md5 set (Object Lock): the single PUT carries Content-MD5");
+	plays(completes, N(completes), 6 * MiB, 0, NULL,
+	    "...and so does every part");
+	content_md5 = 0;
 	plays(part_refused, N(part_refused), 6 * MiB, -1, "AccessDenied",
 	    "a 403 to a part: not tried again, no Complete, the upload aborted");
 }
