@@ -86,13 +86,8 @@ int argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const 
 int argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
     const char *ymd, const char *key);
 
-/* env.c: which variables each kind of child gets */
-enum env_kind {
-	ENV_S3,		/* pgbak-put, -exists, -verify, -prune: no database's secret */
-	ENV_BARE	/* pgbak-gzip, age, pg_dump: no secret at all */
-};
-char **env_for(char *const *env, const struct conf *c, enum env_kind k);
-int env_name_is(const char *entry, const char *name);
+/* env.c: which variables each kind of child gets (env.h: pgbak-restore's too) */
+#include "env.h"
 
 /*
  * A temporary name holds at most this many bytes of the backup's name:
