@@ -3,9 +3,10 @@
  * every row.  It restores into a scratch database, pgbak_check_DB_DATE, on
  * the entry's server or the restore_check server, with the relay counting
  * the rows of every COPY block on the way (fixed memory: the counts go to a
- * memfd, a line a table, never a map held in memory).  Then one psql asks
- * SELECT count(*) of each table in the dump order, and the answers are
- * compared line by line with the counts.  The gzip stream is whole (gzip
+ * memfd, a line a table, never a map held in memory), the large objects,
+ * and the value each setval gives a sequence.  Then one psql asks
+ * count(*) of each table (and the rest) in the dump's order, and the
+ * answers are compared line by line with the counts.  The gzip stream is whole (gzip
  * -d's status), the dump ends as pg_dump ends it and no COPY block was cut
  * short (the relay), psql ran with ON_ERROR_STOP and exited 0 (spawn).
  * The scratch database is dropped afterwards, on failure too, unless
@@ -21,6 +22,7 @@
 #include "restore.h"
 
 #define SCRATCH_PREFIX "pgbak_check_"
+#define S(n) ((n) == 1 ? "" : "s")	/* "1 table", "2 tables" */
 #define NAMEDATALEN_MAX 63	/* PostgreSQL's longest identifier, bytes */
 
 /* pgbak_check_DB_YYYYMMDD, DB cut (at a UTF-8 boundary) to fit 63 bytes. */
@@ -39,69 +41,115 @@ scratch_name(char *out, size_t n, const char *db, const char *ymd)
 
 /* What the comparison found. */
 struct tally {
-	uint64_t tables, rows, los;
+	uint64_t tables, rows, los, seqs;
 	char first[1200];	/* the first mismatch, one line; "" none */
 };
 
-/* The queries for the counts in the relay's file: one SELECT a line. */
+/* The fields of a counts line: its kind, a number, the rest. */
+struct count_line {
+	char kind;
+	char *value, *called, *name;	/* "S": value, t|f, 'literal'; "T": rows, NULL, name */
+};
+
+static int
+split(char *line, struct count_line *c)
+{
+	char *save = NULL;
+
+	line[strcspn(line, "\n")] = '\0';
+	memset(c, 0, sizeof *c);
+	c->kind = line[0];
+	if (line[0] == '\0' || line[1] != '\t')
+		return -1;
+	c->value = strtok_r(line + 2, "\t", &save);
+	if (c->kind == 'S')
+		c->called = strtok_r(NULL, "\t", &save);
+	if (c->kind != 'L')
+		c->name = strtok_r(NULL, "", &save);
+	return c->value && (c->kind == 'L' || c->name) ? 0 : -1;
+}
+
+/* The queries for the counts in the relay's file: one SELECT a line, whose
+ * one answer compare() reads; names only as sql.c recognised them. */
 static int
 write_queries(FILE *counts, FILE *q, struct log_err *e)
 {
-	char *line = NULL, *name, *tab;
+	struct count_line c;
+	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
+	int rc = 0;
 
-	while ((n = getline(&line, &cap, counts)) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == 'L') {
+	while (rc == 0 && getline(&line, &cap, counts) > 0) {
+		if (split(line, &c) < 0)
+			continue;
+		if (c.kind == 'L') {
 			fputs("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata;\n", q);
-			continue;
+		} else if (c.kind == 'T') {
+			if (sql_name(c.name, strlen(c.name)) != strlen(c.name))
+				rc = log_fail(e, EXIT_TEMP, "unexpected table name: %s", c.name);
+			else
+				fprintf(q, "SELECT count(*) FROM %s;\n", c.name);
+		} else if (c.kind == 'S') {
+			if (sql_literal_len(c.name, strlen(c.name)) != strlen(c.name))
+				rc = log_fail(e, EXIT_TEMP, "unexpected sequence name: %s", c.name);
+			else
+				fprintf(q, "SELECT coalesce(pg_catalog.pg_sequence_last_value(%s::"
+				    "pg_catalog.regclass)::text, 'not called');\n", c.name);
 		}
-		if (line[0] != 'T' || (tab = strchr(line + 2, '\t')) == NULL)
-			continue;
-		name = tab + 1;
-		if (sql_name(name, strlen(name)) != strlen(name)) {
-			free(line);
-			return log_fail(e, EXIT_TEMP, "unexpected table name in the dump: %s", name);
-		}
-		fprintf(q, "SELECT count(*) FROM %s;\n", name);
 	}
 	free(line);
-	return fflush(q) == 0 ? 0 : log_fail_sys(e, EXIT_TEMP, "unable to write the queries");
+	if (rc == 0 && fflush(q) != 0)
+		rc = log_fail_sys(e, EXIT_TEMP, "unable to write the queries");
+	return rc;
+}
+
+/* A mismatch between c and psql's answer have, as the check's line. */
+static void
+mismatch(struct tally *t, const struct count_line *c, const char *have)
+{
+	char a[32], b[32];
+
+	if (c->kind == 'S') {
+		snprintf(t->first, sizeof t->first, "sequence %s: dump sets %s, restored %s",
+		    c->name, *c->called == 't' ? c->value : "not called", have);
+		return;
+	}
+	human_count(strtoull(c->value, NULL, 10), a, sizeof a);
+	human_count(strtoull(have, NULL, 10), b, sizeof b);
+	if (c->kind == 'L')
+		snprintf(t->first, sizeof t->first, "large objects: dump has %s, restored %s", a,
+		    b);
+	else
+		snprintf(t->first, sizeof t->first, "%s: dump has %s rows, restored %s", c->name,
+		    a, b);
 }
 
 /* Walk the counts and psql's answers side by side. */
 static int
 compare(FILE *counts, FILE *got, struct tally *t, struct log_err *e)
 {
-	char *line = NULL, *ans = NULL, *tab, a[32], b[32];
+	char *line = NULL, *ans = NULL;
+	const char *want;
 	size_t cap = 0, acap = 0;
-	unsigned long long want, have;
+	struct count_line c;
 
 	while (getline(&line, &cap, counts) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] != 'T' && line[0] != 'L')
+		if (split(line, &c) < 0 || (c.kind != 'T' && c.kind != 'L' && c.kind != 'S'))
 			continue;
-		if (getline(&ans, &acap, got) <= 0 || sscanf(ans, "%llu", &have) != 1 ||
-		    sscanf(line + 2, "%llu", &want) != 1) {
+		if (getline(&ans, &acap, got) <= 0) {
 			free(line), free(ans);
 			return log_fail(e, EXIT_TEMP, "psql answered fewer counts than asked");
 		}
-		if (line[0] == 'L')
-			t->los = want;
-		else
-			t->tables++, t->rows += want;
-		if (want == have || t->first[0])
-			continue;
-		human_count(want, a, sizeof a);
-		human_count(have, b, sizeof b);
-		tab = line[0] == 'L' ? NULL : strchr(line + 2, '\t');
-		if (tab)
-			snprintf(t->first, sizeof t->first, "%s: dump has %s rows, restored %s",
-			    tab + 1, a, b);
-		else
-			snprintf(t->first, sizeof t->first, "large objects: dump has %s, "
-			    "restored %s", a, b);
+		ans[strcspn(ans, "\n")] = '\0';
+		want = c.value;
+		if (c.kind == 'L')
+			t->los = strtoull(c.value, NULL, 10);
+		else if (c.kind == 'T')
+			t->tables++, t->rows += strtoull(c.value, NULL, 10);
+		else if (t->seqs++, *c.called != 't')
+			want = "not called";
+		if (strcmp(want, ans) != 0 && !t->first[0])
+			mismatch(t, &c, ans);
 	}
 	free(line), free(ans);
 	return 0;
@@ -212,9 +260,12 @@ check_run(struct ctx *x, const struct plan *p)
 	human_bytes(out.got, b, sizeof b);
 	human_time(out.seconds, tm, sizeof tm);
 	human_count(t.rows, rows, sizeof rows);
-	printf("ok: %llu tables, %s rows", (unsigned long long)t.tables, rows);
+	printf("ok: %llu table%s, %s row%s", (unsigned long long)t.tables, S(t.tables), rows,
+	    S(t.rows));
 	if (t.los)
-		printf(", %llu large objects", (unsigned long long)t.los);
+		printf(", %llu large object%s", (unsigned long long)t.los, S(t.los));
+	if (t.seqs)
+		printf(", %llu sequence%s", (unsigned long long)t.seqs, S(t.seqs));
 	printf(", %s in %s\n", b, tm);
 	return log_stdout_done(EXIT_OK);
 }

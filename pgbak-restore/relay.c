@@ -4,7 +4,8 @@
  * copies the SQL unchanged, in RELAY_BUF pieces, and on the way:
  *   - counts the rows of each COPY ... FROM stdin; block (one line a row:
  *     COPY's text format escapes newlines) and the large objects the dump
- *     creates, and writes them to --count-fd, one line each, as the blocks
+ *     creates, notes the value each setval gives a sequence, and writes
+ *     them to --count-fd, one line each, as the blocks
  *     end: memory stays fixed however large the dump (RELAY_HEAD bytes of a
  *     line are kept to recognise it, never a whole row);
  *   - fails when the dump is not whole: a COPY block still open at the end
@@ -15,8 +16,9 @@
  *     error a globals restore expects, and psql keeps ON_ERROR_STOP for
  *     every other;
  *   - with --progress, shows the SQL bytes so far on stderr (a terminal).
- * Count lines: "T ROWS NAME" a table, "L N" large objects, "C ROWS NAME" a
- * block cut short; tab-separated.
+ * Count lines: "T ROWS NAME" a table, "L N" large objects, "S VALUE t|f
+ * 'NAME'" a sequence set (called or not), "C ROWS NAME" a block cut short;
+ * tab-separated.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #define COPY_HEAD "COPY "
 #define COPY_TAIL " FROM stdin;"
 #define LO_CREATE "SELECT pg_catalog.lo_create("
+#define SETVAL "SELECT pg_catalog.setval("
 #define CREATE_ROLE "CREATE ROLE "
 #define ROLE_QUOTE "$pgbak_role$"
 
@@ -60,6 +63,30 @@ starts(const char *s, size_t n, const char *p)
 	return n >= k && memcmp(s, p, k) == 0;
 }
 
+/* pg_dump's "SELECT pg_catalog.setval('NAME', VALUE, CALLED);" after its
+ * prefix: "S VALUE t|f 'NAME'" to the counts; anything else is passed by. */
+static void
+setval_line(struct relay *r, const char *s, size_t n)
+{
+	size_t lit = sql_literal_len(s, n), k;
+	const char *p = s + lit, *end = s + n;
+	char value[24];
+
+	if (lit == 0 || end - p < 2 || memcmp(p, ", ", 2) != 0)
+		return;
+	p += 2;
+	for (k = 0; p < end && k + 1 < sizeof value && (*p == '-' || (*p >= '0' && *p <= '9'));
+	    p++)
+		value[k++] = *p;
+	value[k] = '\0';
+	if (k == 0)
+		return;
+	if (end - p == 8 && memcmp(p, ", true);", 8) == 0)
+		fprintf(r->counts, "S\t%s\tt\t%.*s\n", value, (int)lit, s);
+	else if (end - p == 9 && memcmp(p, ", false);", 9) == 0)
+		fprintf(r->counts, "S\t%s\tf\t%.*s\n", value, (int)lit, s);
+}
+
 /* A whole line (without its newline) seen outside a COPY block. */
 static void
 line_sql(struct relay *r, const char *s, size_t n)
@@ -77,6 +104,8 @@ line_sql(struct relay *r, const char *s, size_t n)
 		r->rows = 0;
 	} else if (starts(s, n, LO_CREATE)) {
 		r->los++;
+	} else if (starts(s, n, SETVAL) && r->counts) {
+		setval_line(r, s + strlen(SETVAL), n - strlen(SETVAL));
 	}
 }
 

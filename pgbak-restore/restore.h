@@ -124,5 +124,6 @@ int relay_main(int argc, char **argv);
 int sql_ident(char *out, size_t n, const char *s);
 int sql_literal(char *out, size_t n, const char *s);
 size_t sql_name(const char *s, size_t n);
+size_t sql_literal_len(const char *s, size_t n);
 
 #endif

@@ -98,3 +98,28 @@ sql_name(const char *s, size_t n)
 		return i;
 	}
 }
+
+/* The length of the string literal at the start of s[0..n), '...' with ''
+ * inside and no backslash (pg_dump's, standard_conforming_strings on); 0
+ * when s does not start with one.  Only such a literal is put back into a
+ * query (a sequence's name). */
+size_t
+sql_literal_len(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || s[0] != '\'')
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] == '\\' || s[i] == '\0' || s[i] == '\n')
+			return 0;
+		if (s[i] == '\'') {
+			if (i + 1 < n && s[i + 1] == '\'') {
+				i++;
+				continue;
+			}
+			return i + 1;
+		}
+	}
+	return 0;
+}

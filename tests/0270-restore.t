@@ -10,7 +10,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v age >/dev/null && command -v age-keygen >/dev/null ||
 	skip_all "age is not installed; run 'make deps'"
-plan 52
+plan 55
 need_pg
 need_s3
 
@@ -60,6 +60,14 @@ dump_cmp "$R" >"$T/back.sql"
 check "pg_dump of source and target are identical" cmp -s "$T/source.sql" "$T/back.sql"
 is "$(psql -X -At -d "$R" -c 'select count(*) from pg_largeobject_metadata')" 1 "the large object came back"
 
+# Progress on a terminal only: script(1) gives the restore one.
+TT=rs_tty_$$
+drop_at_exit "$TT"
+script -qec "pgbak-restore -c '$T/s.yml' --into $TT $S" /dev/null >"$T/tty.out" 2>&1; st=$?
+is "$st" 0 "a restore on a terminal exits 0"
+grep -q 'of SQL restored so far' "$T/tty.out"; ok $? "...showing the SQL bytes restored so far"
+! grep -q 'restored so far' "$T/err"; ok $? "...which the restore without a terminal did not"
+
 # The target is refused: the existing non-empty one, and the source.
 out=$(run pgbak-restore -c "$T/s.yml" --into "$R" "$S" 2>"$T/err"); st=$?
 is "$st" 100 "--into an existing non-empty database: refused, exit 100"
@@ -93,7 +101,7 @@ out=$(run pgbak-restore -c "$T/s.yml" -D 2025-02-30 "$S" 2>"$T/err"); st=$?
 is "$st" 100 "-D a date that does not exist: usage error"
 
 # psql failing half-way: the role the dump grants to is gone.
-psql_q -d postgres -c "drop database $R" -c "drop database $E" -c "drop database $R2" || exit 1
+psql_q -d postgres -c "drop database $R" -c "drop database $E" -c "drop database $R2" -c "drop database $TT" || exit 1
 psql_q -d "$S" -c "revoke select on t from $ROLE" && psql_q -d postgres -c "drop role $ROLE" || exit 1
 H=rs_half_$$
 drop_at_exit "$H"
