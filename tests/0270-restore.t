@@ -10,7 +10,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v age >/dev/null && command -v age-keygen >/dev/null ||
 	skip_all "age is not installed; run 'make deps'"
-plan 55
+plan 51
 need_pg
 need_s3
 

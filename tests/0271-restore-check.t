@@ -10,7 +10,7 @@
 # no scratch database left behind.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 47
+plan 46
 need_pg
 need_s3
 
