@@ -331,6 +331,33 @@ case_7() {
 	netns_case "$t"
 }
 
+# Cases 8 and 9 (issue 17): pgbak-restore of the saved dump, stored once
+# gzip'd under today's key, against psql reading the same dump from a local
+# file (createdb included on both sides); and the restore check against
+# that restore.  Each run starts with neither target database there.
+case_8() {
+	t="pgbak-restore / createdb && psql < dump.sql"
+	n=$(have pgbak-restore pgbak-get pgbak-gzip pgbak-put pgbak-name) ||
+		{ bench skip --case 8 --title "$t" --note "$n"; return 0; }
+	sed 's|bench/run6/|bench/rst/|' "$W/run6.yml" >"$W/rst.yml" && chmod 600 "$W/rst.yml" ||
+		return 1
+	key=$("$B/pgbak-name" bench/rst/ bench) || return 1
+	"$B/pgbak-gzip" -6 <"$DUMP" | "$B/pgbak-put" -c "$W/rst.yml" "$key" || return 1
+	pg="-h 127.0.0.1 -p $PGPORT -U postgres"
+	bench measure --out "$W/g8.json" --runs "$BENCH_RUNS" \
+		--prepare "psql -X -q $pg -d postgres -c 'drop database if exists bench_r' -c 'drop database if exists pgbak_check_bench_$(date +%Y%m%d)'" \
+		--cmd "pgbak-restore=$(q "$B/pgbak-restore") -c $(q "$W/rst.yml") --into bench_r bench" \
+		--cmd "check=$(q "$B/pgbak-restore") -c $(q "$W/rst.yml") --check bench" \
+		--cmd "psql=createdb $pg bench_r && psql -X -q -v ON_ERROR_STOP=1 $pg -d bench_r <$(q "$DUMP") >/dev/null" ||
+		return 1
+	psql -X -q $pg -d postgres -c 'drop database if exists bench_r'
+	bench verdict --case 8 --title "$t (wall)" --metric time \
+		--subject "$W/g8.json:pgbak-restore" --baseline "$W/g8.json:psql" --le 1.1
+	cpu_info 8c g8 pgbak-restore psql
+	bench verdict --case 9 --title "pgbak-restore --check / pgbak-restore (wall)" \
+		--metric time --subject "$W/g8.json:check" --baseline "$W/g8.json:pgbak-restore" --le 1.15
+}
+
 finish() {
 	cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
