@@ -57,6 +57,7 @@ $(B)/tests/unit/%.t: $(B)/obj/tests/unit/%.o $(B)/libpgbak.a
 $(B)/tests/unit/env.t: $(B)/obj/pgbak-run/env.o
 # ...and pgbak-restore's children follow it too.
 $(B)/pgbak-restore: $(B)/obj/pgbak-run/env.o
+$(B)/tests/unit/restore-sql.t: $(B)/obj/pgbak-restore/sql.o
 
 unit: $(UNIT)
 
