@@ -231,6 +231,10 @@ pipe_restore(const struct ctx *x, const char *key, const char *db, int globals,
 		s.st[s.psql - 1].pass_as = COUNT_FD;
 		s.st[s.psql - 1].pass_fd = count_fd;
 	}
+	if (log_verbose) {
+		fprintf(stderr, "%s: running ", log_prog);
+		pipe_show(stderr, x, key, db, globals, count_fd >= 0);
+	}
 	memset(&p, 0, sizeof p);
 	p.st = s.st;
 	p.n = s.n;

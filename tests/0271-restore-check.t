@@ -10,9 +10,12 @@
 # no scratch database left behind.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 46
+plan 51
 need_pg
 need_s3
+# err: the test's stderr without valgrind's own notes ("--PID-- WARNING:
+# unhandled syscall"); an error valgrind finds shows as exit 99 all the same.
+err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$T/err"; }
 
 C=chk_$$ SCR=pgbak_check_chk_$$_$TODAY
 at_exit "psql -X -q -d postgres -c 'drop database if exists $C' -c 'drop database if exists $SCR'"
@@ -45,10 +48,10 @@ is "$(scratch_left)" 0 "-n made no scratch database"
 # A good backup: ok, one line, the scratch database gone.
 out=$(run pgbak-restore --check -c "$T/s.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 0 "the check of a good backup exits 0"
-[ "$st" -eq 0 ] || diag "$(cat "$T/err")"
+[ "$st" -eq 0 ] || diag "$(err)"
 like "$out" "^ok: 3 tables, 15,345 rows, 2 large objects, 1 sequence, [0-9.]+ [kMG]?B in [0-9.]+s$" \
 	"one line: tables, rows (thousands separated), large objects, sequences, size, time"
-is "$(cat "$T/err")" "" "nothing on stderr"
+is "$(err)" "" "nothing on stderr"
 is "$(scratch_left)" 0 "the scratch database is dropped"
 # --keep keeps it, holding the rows.
 out=$(run pgbak-restore --check --keep -c "$T/s.yml" "$C" 2>"$T/err"); st=$?
@@ -86,7 +89,7 @@ fixture moved | gzip >"$T/moved.gz"
 awsref s3api put-object --bucket "$PGBAK_BUCKET" --key "$KF" --body "$T/moved.gz" >/dev/null || exit 1
 out=$(run pgbak-restore --check -c "$T/f.yml" "$F" 2>"$T/err"); st=$?
 is "$st" 1 "a sequence restored to another value than the dump sets: exit 1"
-is "$(cat "$T/err")" "pgbak-restore: check of $KF: sequence 'public.\"n s\"': dump sets 7, restored 8" \
+is "$(err)" "pgbak-restore: check of $KF: sequence 'public.\"n s\"': dump sets 7, restored 8" \
 	"...one line: the sequence, the two values"
 is "$(scratch_left)" 0 "...and no scratch database left"
 fixture cut | gzip >"$T/cut.gz"
@@ -97,9 +100,9 @@ at_exit "psql -X -q -d postgres -c 'drop database if exists fixcheck_$$'"
 fixture cut | psql_q -d fixcheck_$$ >/dev/null 2>&1; ok $? "...and psql alone restores it with exit 0"
 out=$(run pgbak-restore --check -c "$T/f.yml" "$F" 2>"$T/err"); st=$?
 is "$st" 1 "the check of the cut fixture exits 1"
-like "$(cat "$T/err")" "^pgbak-restore: check of $KF failed: relay exited 1: .*COPY block of public\.notes has no end" \
+like "$(err)" "^pgbak-restore: check of $KF failed: relay exited 1: .*COPY block of public\.notes has no end" \
 	"...saying the COPY block of public.notes was cut short"
-is "$(lines "$(cat "$T/err")")" 1 "...on one line"
+is "$(lines "$(err)")" 1 "...on one line"
 is "$out" "" "...and no ok line"
 is "$(scratch_left)" 0 "...and no scratch database left"
 
@@ -110,8 +113,37 @@ head -c $((size - 20)) "$T/good.gz" >"$T/short.gz"
 awsref s3api put-object --bucket "$PGBAK_BUCKET" --key "$KF" --body "$T/short.gz" >/dev/null || exit 1
 out=$(run pgbak-restore --check -c "$T/f.yml" "$F" 2>"$T/err"); st=$?
 is "$st" 1 "a truncated object: exit 1"
-like "$(cat "$T/err")" "check of $KF failed: gzip -d exited 1: " "...naming gzip -d"
+like "$(err)" "check of $KF failed: gzip -d exited 1: " "...naming gzip -d"
 is "$(scratch_left)" 0 "...and no scratch database left"
+
+# SIGTERM mid-check: every stage stopped, the scratch database dropped all
+# the same, and the check dies of the signal (143).  The psql that restores
+# is a stand-in that says it started and then reads nothing.
+mkdir -p "$T/bin"
+REAL_PSQL=$(command -v psql)
+cat >"$T/bin/psql" <<EOF
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = -c ] && exec "$REAL_PSQL" "\$@"; done
+case " \$* " in *" -At "*) exec "$REAL_PSQL" "\$@" ;; esac
+: >"$T/psql-started"
+exec sleep 300.$$
+EOF
+chmod 755 "$T/bin/psql"
+vg=
+[ "${PGBAK_VALGRIND:-0}" = 1 ] &&	# as run() does, but in the background as itself
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+PATH=$T/bin:$PATH $vg pgbak-restore --check -c "$T/s.yml" "$C" >"$T/out" 2>"$T/err" &
+bg=$!
+at_exit "kill $bg"
+i=0
+while [ ! -f "$T/psql-started" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+[ -f "$T/psql-started" ]; ok $? "the stalled psql started"
+kill -TERM $bg
+wait $bg; st=$?
+is "$st" 143 "SIGTERM mid-check: exit 143"
+check "...no stage is left running" no_procs "sleep 300\.$$"
+is "$(scratch_left)" 0 "...and the scratch database is dropped"
+like "$(err)" "check of $K failed: cancelled by a signal" "...saying it was cancelled"
 
 # A second server for restore_check, whose template1 changes what a new
 # database does: an event trigger on CREATE TABLE public.orders.
@@ -131,7 +163,7 @@ settings "$T/r.yml" "restore_check:
   user: postgres" "" "$(db_yaml "$C" chk/)"
 out=$(run pgbak-restore --check -c "$T/r.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 0 "restore_check on a second server: ok"
-[ "$st" -eq 0 ] || diag "$(cat "$T/err")"
+[ "$st" -eq 0 ] || diag "$(err)"
 is "$(scratch_left "$P2")" 0 "...its scratch database dropped there"
 # silently: a trigger that drops every 1000th order
 q2 -d template1 >/dev/null <<'SQL' || exit 1
@@ -150,7 +182,7 @@ create event trigger on_create on ddl_command_end execute function public.on_cre
 SQL
 out=$(run pgbak-restore --check -c "$T/r.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 1 "rows dropped silently by the server: exit 1"
-is "$(cat "$T/err")" "pgbak-restore: check of $K: public.orders: dump has 3,000 rows, restored 2,997" \
+is "$(err)" "pgbak-restore: check of $K: public.orders: dump has 3,000 rows, restored 2,997" \
 	"...one line: the table, the dump's rows, the restored rows"
 is "$out" "" "...and no ok line"
 is "$(scratch_left "$P2")" 0 "...and no scratch database left"
@@ -168,7 +200,7 @@ end $$;
 SQL
 out=$(run pgbak-restore --check -c "$T/r.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 1 "rows rejected by a CHECK constraint: exit 1"
-like "$(cat "$T/err")" "^pgbak-restore: check of $K failed: psql exited 3: ERROR: +new row for relation \"orders\" violates check constraint \"no_thousands\"$" \
+like "$(err)" "^pgbak-restore: check of $K failed: psql exited 3: ERROR: +new row for relation \"orders\" violates check constraint \"no_thousands\"$" \
 	"...one line naming psql and the constraint"
 is "$(scratch_left "$P2")" 0 "...and no scratch database left"
 q2 -d template1 -c "drop event trigger on_create" || exit 1
@@ -182,12 +214,12 @@ settings "$T/n.yml" "restore_check:
   password: \${CHECK_PW}" "" "$(db_yaml "$C" chk/)"
 out=$(CHECK_PW=$PGBAK_PW_PASS run pgbak-restore --check -c "$T/n.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 111 "a scratch database that cannot be created: exit 111"
-is "$(cat "$T/err")" "pgbak-restore: check of $K: unable to create database $SCR: psql exited 1: ERROR:  permission denied to create database" \
+is "$(err)" "pgbak-restore: check of $K: unable to create database $SCR: psql exited 1: ERROR:  permission denied to create database" \
 	"...one line: psql's error (the password got it that far)"
 is "$(scratch_left "$P2")" 0 "...and no scratch database"
 out=$(CHECK_PW=wrong run pgbak-restore --check -c "$T/n.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 111 "the wrong password: exit 111"
-like "$(cat "$T/err")" "password authentication failed for user \"$PGBAK_PW_USER\"" "...psql says so"
+like "$(err)" "password authentication failed for user \"$PGBAK_PW_USER\"" "...psql says so"
 out=$(CHECK_PW=$PGBAK_PW_PASS run pgbak-restore -n --check -c "$T/n.yml" "$C" 2>&1)
 like "$out" "PGPASSWORD=\*\*\* [^ ]*psql .* -h 127\.0\.0\.1 -p $P2 -U $PGBAK_PW_USER -d $SCR " \
 	"-n: psql on the restore_check server, the password as ***"
@@ -195,5 +227,5 @@ unlike "$out" "$PGBAK_PW_PASS" "...never the password itself"
 q2 -d postgres -c "alter role $PGBAK_PW_USER createdb" || exit 1
 out=$(CHECK_PW=$PGBAK_PW_PASS run pgbak-restore --check -c "$T/n.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 1 "with CREATEDB the user creates it, but restores as itself: ALTER ... OWNER TO postgres fails, exit 1"
-like "$(cat "$T/err")" "check of $K failed: psql exited 3: ERROR: +must be member of role \"postgres\"" "...naming psql"
+like "$(err)" "check of $K failed: psql exited 3: ERROR: +must be member of role \"postgres\"" "...naming psql"
 is "$(scratch_left "$P2")" 0 "...and the scratch database is dropped all the same"
