@@ -224,9 +224,10 @@ check_run(struct ctx *x, const struct plan *p)
 	scratch_name(db, sizeof db, x->db->database, p->ymd);
 	calm.cancel_fd = -1;
 	if (x->o->dry_run) {
-		printf("psql -c 'CREATE DATABASE %s'\n", db);
+		target_show(stdout, x, db, 0);
+		target_show(stdout, x, db, 1);
 		pipe_show(stdout, x, p->key, db, 0, 1);
-		printf("psql -c 'DROP DATABASE %s'\n", db);
+		target_show(stdout, x, db, 0);
 		return log_stdout_done(EXIT_OK);
 	}
 	memset(&t, 0, sizeof t);

@@ -186,6 +186,15 @@ has_password(const struct ctx *x)
 	return 0;
 }
 
+/* A psql command line as -n and -v show it: its password as ***. */
+void
+psql_show(FILE *f, const struct ctx *x, char *const *argv)
+{
+	if (has_password(x))
+		fputs("PGPASSWORD=*** ", f);
+	argv_show(f, argv);
+}
+
 /* -n: the pipeline as it would run, on one line; the password as ***. */
 void
 pipe_show(FILE *f, const struct ctx *x, const char *key, const char *db, int globals,
@@ -199,9 +208,10 @@ pipe_show(FILE *f, const struct ctx *x, const char *key, const char *db, int glo
 	for (i = 0; i < s.n; i++) {
 		if (i)
 			fputs(" | ", f);
-		if ((int)i == s.psql && has_password(x))
-			fputs("PGPASSWORD=*** ", f);
-		argv_show(f, s.st[i].argv);
+		if ((int)i == s.psql)
+			psql_show(f, x, s.st[i].argv);
+		else
+			argv_show(f, s.st[i].argv);
 	}
 	fputc('\n', f);
 	stages_free(&s);

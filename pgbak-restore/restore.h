@@ -100,6 +100,7 @@ void pipe_show(FILE *f, const struct ctx *x, const char *key, const char *db, in
     int count);
 struct spawn_stage;
 void stage_why(const struct spawn_stage *s, char *buf, size_t n);
+void psql_show(FILE *f, const struct ctx *x, char *const *argv);
 double now_s(void);
 void human_bytes(uint64_t n, char *buf, size_t len);
 void human_count(uint64_t n, char *buf, size_t len);
@@ -113,6 +114,7 @@ int psql_query(const struct ctx *x, const char *db, const char *sql, char *out, 
 int target_prepare(const struct ctx *x, const char *db, int source, struct log_err *e);
 int target_create(const struct ctx *x, const char *db, struct log_err *e);
 int target_drop(const struct ctx *x, const char *db, struct log_err *e);
+void target_show(FILE *f, const struct ctx *x, const char *db, int create);
 
 /* check.c */
 int check_run(struct ctx *x, const struct plan *p);

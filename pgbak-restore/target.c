@@ -77,18 +77,49 @@ psql_query(const struct ctx *x, const char *db, const char *sql, char *out, size
 	return rc;
 }
 
+/* VERB "db" into sql; -1 when the name does not fit. */
+static int
+statement_sql(char *sql, size_t n, const char *verb, const char *db)
+{
+	char id[300];
+
+	if (sql_ident(id, sizeof id, db) < 0)
+		return -1;
+	snprintf(sql, n, "%s %s", verb, id);
+	return 0;
+}
+
 /* VERB DATABASE "db" (CREATE, DROP ... IF EXISTS) on the maintenance database. */
 static int
 statement(const struct ctx *x, const char *verb, const char *what, const char *db,
     struct log_err *e)
 {
-	char sql[600], id[300], out[64], why[400];
+	char sql[600], out[64], why[400];
 
-	if (sql_ident(id, sizeof id, db) < 0)
+	if (statement_sql(sql, sizeof sql, verb, db) < 0)
 		return log_fail(e, EXIT_USAGE, "database name too long: %s", db);
-	snprintf(sql, sizeof sql, "%s %s", verb, id);
 	snprintf(why, sizeof why, "unable to %s database %s", what, db);
 	return psql_query(x, MAINTENANCE_DB, sql, out, sizeof out, why, e);
+}
+
+/* -n: the psql that would run VERB "db", as it would run. */
+static void
+statement_show(FILE *f, const struct ctx *x, const char *verb, const char *db)
+{
+	struct argv a ARGV_AUTO = { 0 };
+	char sql[600];
+
+	if (statement_sql(sql, sizeof sql, verb, db) < 0 ||
+	    argv_psql(&a, x, MAINTENANCE_DB, 1, sql) < 0)
+		die(EXIT_TEMP, "out of memory");
+	psql_show(f, x, a.v);
+	fputc('\n', f);
+}
+
+void
+target_show(FILE *f, const struct ctx *x, const char *db, int create)
+{
+	statement_show(f, x, create ? "CREATE DATABASE" : "DROP DATABASE IF EXISTS", db);
 }
 
 int

@@ -10,7 +10,7 @@
 # no scratch database left behind.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 51
+plan 54
 need_pg
 need_s3
 # err: the test's stderr without valgrind's own notes ("--PID-- WARNING:
@@ -41,7 +41,12 @@ scratch_left() {
 # -n: the create, the pipeline with the counting relay, the drop.
 out=$(run pgbak-restore -n --check -c "$T/s.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 0 "-n --check exits 0"
-like "$(printf '%s\n' "$out" | sed -n 2p)" "pgbak-get --settings-fd 4 -- $K \| [^ ]*gzip -d -c \| [^ ]*pgbak-restore --relay --count-fd 3 \| [^ ]*psql .* -d $SCR --no-password$" \
+is "$(lines "$out")" 4 "-n --check: four commands"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^[^ ]*psql -X -q -v ON_ERROR_STOP=1 -At -c 'CREATE DATABASE \"$SCR\"' -h 127\.0\.0\.1 -p $PGPORT -U postgres -d postgres --no-password$" \
+	"-n --check: the scratch database created by psql -c, as it would run"
+like "$(printf '%s\n' "$out" | sed -n 1p)$(printf '%s\n' "$out" | sed -n 4p)" "-c 'DROP DATABASE IF EXISTS \"$SCR\"' .*-c 'DROP DATABASE IF EXISTS \"$SCR\"' " \
+	"-n --check: a leftover dropped first, the scratch database dropped last"
+like "$(printf '%s\n' "$out" | sed -n 3p)" "pgbak-get --settings-fd 4 -- $K \| [^ ]*gzip -d -c \| [^ ]*pgbak-restore --relay --count-fd 3 \| [^ ]*psql .* -d $SCR --no-password$" \
 	"-n --check: the relay counts (--count-fd 3) into psql on the scratch database"
 is "$(scratch_left)" 0 "-n made no scratch database"
 
