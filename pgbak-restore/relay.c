@@ -5,9 +5,9 @@
  *   - counts the rows of each COPY ... FROM stdin; block (one line a row:
  *     COPY's text format escapes newlines) and the large objects the dump
  *     creates, notes the value each setval gives a sequence, and writes
- *     them to --count-fd, one line each, as the blocks
- *     end: memory stays fixed however large the dump (RELAY_HEAD bytes of a
- *     line are kept to recognise it, never a whole row);
+ *     them to --count-fd, one line each, as the blocks end: memory stays
+ *     fixed however large the dump (RELAY_HEAD bytes of a line and its last
+ *     16 are kept to recognise it, never a whole row);
  *   - fails when the dump is not whole: a COPY block still open at the end
  *     (cut short, even when pg_dump's completion line follows) or no
  *     completion line at the end (lib/verify's rule, as pgbak-verify);
@@ -48,6 +48,8 @@ struct relay {
 	char head[RELAY_HEAD + 1];
 	size_t hlen;
 	int long_line;		/* the line had more than RELAY_HEAD bytes */
+	char ltail[16];		/* the line's last bytes, for a long COPY line's end */
+	size_t ltail_len;
 	char tail[VERIFY_TAIL];
 	size_t tail_len;
 	double shown;
@@ -93,15 +95,17 @@ line_sql(struct relay *r, const char *s, size_t n)
 {
 	size_t k, t = strlen(COPY_TAIL);
 
-	if (r->long_line)
-		return;
-	if (starts(s, n, COPY_HEAD) && n > t && memcmp(s + n - t, COPY_TAIL, t) == 0 &&
-	    (k = sql_name(s + 5, n - 5)) > 0 && k < sizeof r->table &&
-	    (s[5 + k] == ' ')) {
+	/* a COPY line may be longer than head (many columns): its end is in ltail */
+	if (starts(s, n, COPY_HEAD) && r->ltail_len >= t &&
+	    memcmp(r->ltail + r->ltail_len - t, COPY_TAIL, t) == 0 &&
+	    (k = sql_name(s + 5, n - 5)) > 0 && 5 + k < n && k < sizeof r->table &&
+	    s[5 + k] == ' ') {
 		memcpy(r->table, s + 5, k);
 		r->table[k] = '\0';
 		r->in_copy = 1;
 		r->rows = 0;
+	} else if (r->long_line) {
+		return;
 	} else if (starts(s, n, LO_CREATE)) {
 		r->los++;
 	} else if (starts(s, n, SETVAL) && r->counts) {
@@ -180,6 +184,24 @@ line_end(struct relay *r)
 	}
 	r->hlen = 0;
 	r->long_line = 0;
+	r->ltail_len = 0;
+}
+
+/* Keep the last bytes of the line being gathered (p[0..n) its next part). */
+static void
+keep_ltail(struct relay *r, const char *p, size_t n)
+{
+	size_t keep;
+
+	if (n >= sizeof r->ltail) {
+		memcpy(r->ltail, p + n - sizeof r->ltail, sizeof r->ltail);
+		r->ltail_len = sizeof r->ltail;
+		return;
+	}
+	keep = sizeof r->ltail - n < r->ltail_len ? sizeof r->ltail - n : r->ltail_len;
+	memmove(r->ltail, r->ltail + r->ltail_len - keep, keep);
+	memcpy(r->ltail + keep, p, n);
+	r->ltail_len = keep + n;
 }
 
 /*
@@ -210,6 +232,7 @@ relay_piece(struct relay *r, const char *p, size_t n)
 		k = seg < RELAY_HEAD - r->hlen ? seg : RELAY_HEAD - r->hlen;
 		memcpy(r->head + r->hlen, p, k);
 		r->hlen += k;
+		keep_ltail(r, p, seg);
 		if (k < seg)
 			r->long_line = 1;
 		if (nl == NULL)

@@ -26,6 +26,10 @@ insert into orders select g, E'line ' || g || E'\\nwith an escaped newline' from
 create table "Line Items" (o int, "qty x" int);
 insert into "Line Items" select g % 3000 + 1, g from generate_series(1, 12345) g;
 create table empty (a int);
+-- a COPY line longer than the relay keeps of a line (1 KiB): 50 long column names
+select format('create table wide (%s)', string_agg(format('a_column_with_a_rather_long_name_number_%s int', g), ', '))
+  from generate_series(1, 50) g \gexec
+insert into wide (a_column_with_a_rather_long_name_number_1) select g from generate_series(1, 7) g;
 create sequence s;
 select setval('s', 42);
 select lo_from_bytea(0, 'one'), lo_from_bytea(0, 'two');
@@ -54,8 +58,8 @@ is "$(scratch_left)" 0 "-n made no scratch database"
 out=$(run pgbak-restore --check -c "$T/s.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 0 "the check of a good backup exits 0"
 [ "$st" -eq 0 ] || diag "$(err)"
-like "$out" "^ok: 3 tables, 15,345 rows, 2 large objects, 1 sequence, [0-9.]+ [kMG]?B in [0-9.]+s$" \
-	"one line: tables, rows (thousands separated), large objects, sequences, size, time"
+like "$out" "^ok: 4 tables, 15,352 rows, 2 large objects, 1 sequence, [0-9.]+ [kMG]?B in [0-9.]+s$" \
+	"one line: tables (one with a COPY line over 1 KiB), rows (thousands separated), large objects, sequences, size, time"
 is "$(err)" "" "nothing on stderr"
 is "$(scratch_left)" 0 "the scratch database is dropped"
 # --keep keeps it, holding the rows.
