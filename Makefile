@@ -55,6 +55,9 @@ $(B)/tests/unit/%.t: $(B)/obj/tests/unit/%.o $(B)/libpgbak.a
 
 # pgbak-run's environment policy is its own, not the library's.
 $(B)/tests/unit/env.t: $(B)/obj/pgbak-run/env.o
+# ...and pgbak-restore's children follow it too.
+$(B)/pgbak-restore: $(B)/obj/pgbak-run/env.o
+$(B)/tests/unit/restore-sql.t: $(B)/obj/pgbak-restore/sql.o
 
 unit: $(UNIT)
 

@@ -358,6 +358,8 @@ case_8() {
 	fi
 	. "$BENCH_DIR/netns.sh"
 	netns_get_case "pgbak-get 1 GiB / aws s3 cp s3://… - at 50 ms RTT"
+}
+
 # The backup's own CPU, pg_dump and the servers apart: compressing and
 # uploading the saved dump, pgbak-gzip | pgbak-put against gzip -6 | aws
 # (pgbak-run's relays, about 1.5 s per GB relayed, are not in it).
@@ -394,6 +396,33 @@ case_10() {
 	bench verdict --case 10g --title "pgbak-get --max-rate 20MB, 200 MB: achieved / cap" \
 		--metric rate --bytes $rb --subject "$W/g10g.json:get" --baseline-value $cap \
 		--within 0.9 1.1
+}
+
+# Cases 11 and 12 (issue 17): pgbak-restore of the saved dump, stored once
+# gzip'd under today's key, against psql reading the same dump from a local
+# file (createdb included on both sides); and the restore check against
+# that restore.  Each run starts with neither target database there.
+case_11() {
+	t="pgbak-restore / createdb && psql < dump.sql"
+	n=$(have pgbak-restore pgbak-get pgbak-gzip pgbak-put pgbak-name) ||
+		{ bench skip --case 11 --title "$t" --note "$n"; return 0; }
+	sed 's|bench/run6/|bench/rst/|' "$W/run6.yml" >"$W/rst.yml" && chmod 600 "$W/rst.yml" ||
+		return 1
+	key=$("$B/pgbak-name" bench/rst/ bench) || return 1
+	"$B/pgbak-gzip" -6 <"$DUMP" | "$B/pgbak-put" -c "$W/rst.yml" "$key" || return 1
+	pg="-h 127.0.0.1 -p $PGPORT -U postgres"
+	bench measure --out "$W/g11.json" --runs "$BENCH_RUNS" \
+		--prepare "psql -X -q $pg -d postgres -c 'drop database if exists bench_r' -c 'drop database if exists pgbak_check_bench_$(date +%Y%m%d)'" \
+		--cmd "pgbak-restore=$(q "$B/pgbak-restore") -c $(q "$W/rst.yml") --into bench_r bench" \
+		--cmd "check=$(q "$B/pgbak-restore") -c $(q "$W/rst.yml") --check bench" \
+		--cmd "psql=createdb $pg bench_r && psql -X -q -v ON_ERROR_STOP=1 $pg -d bench_r <$(q "$DUMP") >/dev/null" ||
+		return 1
+	psql -X -q $pg -d postgres -c 'drop database if exists bench_r'
+	bench verdict --case 11 --title "$t (wall)" --metric time \
+		--subject "$W/g11.json:pgbak-restore" --baseline "$W/g11.json:psql" --le 1.1
+	cpu_info 11c g11 pgbak-restore psql
+	bench verdict --case 12 --title "pgbak-restore --check / pgbak-restore (wall)" \
+		--metric time --subject "$W/g11.json:check" --baseline "$W/g11.json:pgbak-restore" --le 1.15
 }
 
 finish() {

@@ -109,6 +109,14 @@ static const struct field s3_fields[] = {
 	F(conf_s3, max_rate, K_RATE),
 };
 
+static const struct field restore_check_fields[] = {
+	F(conf_restore_check, host, K_STR),
+	R(conf_restore_check, port, K_INT, 1, 65535),
+	F(conf_restore_check, user, K_STR),
+	F(conf_restore_check, password, K_SECRET),
+	F(conf_restore_check, every, K_DURATION),
+};
+
 static const struct field task_fields[] = {
 	F(conf, enable, K_BOOL),
 	F(conf, interval, K_DURATION),
@@ -128,6 +136,7 @@ static const struct field task_fields[] = {
 	FA(conf, ping_url, K_SECRET),
 	F(conf, metrics_file, K_STR),
 	F(conf, verify, K_BOOL),
+	M(conf, restore_check, conf_restore_check, restore_check_fields),
 };
 
 static const struct field db_fields[] = {
@@ -1187,6 +1196,9 @@ conf_free(struct conf *c)
 	free_list(c->on_failure);
 	wipe(&c->ping_url);
 	free(c->metrics_file);
+	free(c->restore_check.host);
+	free(c->restore_check.user);
+	wipe(&c->restore_check.password);
 	memset(c, 0, sizeof *c);
 }
 

@@ -35,6 +35,17 @@ struct conf_at {
 	int line, col;
 };
 
+/* restore_check: where pgbak-restore --check makes its scratch database;
+ * unset fields are the database entry's. */
+struct conf_restore_check {
+	char *host;
+	int port;
+	char *user;
+	char *password;		/* ${NAME} expanded */
+	long every;		/* seconds between checks; pgbak-run does not act on it yet */
+	int present;
+};
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -96,6 +107,7 @@ struct conf {
 	struct conf_at ping_url_at;
 	char *metrics_file;	/* Prometheus text file, written atomically; NULL: none */
 	int verify;		/* pgbak-verify each object after its upload, default 0 */
+	struct conf_restore_check restore_check;
 	struct conf_s3 s3;
 	struct conf_db *dbs;
 	size_t ndbs;

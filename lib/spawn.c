@@ -874,3 +874,25 @@ spawn_run(struct spawn_pipe *p, struct log_err *e)
 	free(r.rl);
 	return rc;
 }
+
+char *
+spawn_sibling(const char *name)
+{
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	size_t len;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			len = (size_t)(slash - self) + strlen(name) + 2;
+			if ((p = malloc(len)) == NULL)
+				return NULL;
+			snprintf(p, len, "%.*s/%s", (int)(slash - self), self, name);
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return spawn_which(name, NULL);
+}

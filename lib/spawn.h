@@ -100,6 +100,10 @@ int spawn_run(struct spawn_pipe *p, struct log_err *e);
  * non-executable files were found). */
 char *spawn_which(const char *name, const char *path);
 
+/* One of pgbak's own programs: next to the running executable first (the
+ * build tree, an install), then PATH; malloc'd, or NULL as spawn_which. */
+char *spawn_sibling(const char *name);
+
 /* "pg_dump exited 1", "pgbak-gzip killed by signal 9 (Killed)", ... */
 void spawn_describe(const struct spawn_stage *s, char *buf, size_t n);
 

@@ -2,91 +2,15 @@
  * argv: every child's command line, built in one place.  The run hands
  * these to spawn and -n/-v print the very same arrays, so what the dry run
  * shows cannot drift from what runs.  Each builder fills a zeroed struct
- * argv (argv_free releases it); a flag more is one argv_add line.  No
+ * argv (lib/argv; argv_free releases it); a flag more is one argv_add line.  No
  * secret goes here: the password reaches pg_dump through its environment.
  */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "argv.h"
 #include "keep.h"
 #include "log.h"
 #include "run.h"
-
-/* Append a copy of s; a failure is remembered and returned by the builder. */
-static void
-argv_add(struct argv *a, const char *s)
-{
-	char **v;
-
-	if (a->oom || s == NULL) {
-		a->oom = 1;	/* a program not resolved: nothing to run */
-		return;
-	}
-	if (a->n + 2 > a->cap) {
-		if ((v = realloc(a->v, (a->cap + 8) * sizeof *v)) == NULL) {
-			a->oom = 1;
-			return;
-		}
-		a->v = v;
-		a->cap += 8;
-	}
-	if ((a->v[a->n] = strdup(s)) == NULL) {
-		a->oom = 1;
-		return;
-	}
-	a->v[++a->n] = NULL;
-}
-
-static void argv_addf(struct argv *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-argv_addf(struct argv *a, const char *fmt, ...)
-{
-	char buf[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	argv_add(a, buf);
-}
-
-/* 0, or -1 out of memory (and a is released) */
-static int
-argv_done(struct argv *a)
-{
-	if (!a->oom)
-		return 0;
-	argv_free(a);
-	return -1;
-}
-
-void
-argv_free(struct argv *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-	memset(a, 0, sizeof *a);
-}
-
-/* A command line as -v and --dry-run print it, each word quoted as needed. */
-void
-argv_show(FILE *f, char *const *v)
-{
-	size_t i;
-
-	for (i = 0; v[i]; i++) {
-		if (i)
-			fputc(' ', f);
-		report_quote(f, v[i]);
-	}
-}
 
 /* The S3 children read the settings pgbak-run loaded from SETTINGS_FD. */
 static void

@@ -17,6 +17,8 @@
  *
  * A variable is recognised as a secret by its name or by its value being
  * one the settings expanded: the file may name any variable in ${NAME}.
+ * The restore_check password counts as a database's.  pgbak-restore links
+ * this file: its pgbak-get is an ENV_S3 child, gzip -d and age ENV_BARE.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ is_db_secret(const struct conf *c, const char *val)
 	for (i = 0; i < c->ndbs; i++)
 		if (same(c->dbs[i].password, val))
 			return 1;
-	return same(c->ping_url, val);
+	return same(c->ping_url, val) || same(c->restore_check.password, val);
 }
 
 static int

@@ -15,30 +15,6 @@
 #include "run.h"
 #include "spawn.h"
 
-/* A program of ours: next to this executable first (the build tree, an
- * install), then PATH. */
-static char *
-sibling(const char *name)
-{
-	char self[PATH_MAX], *slash, *p;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	size_t len;
-
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			len = (size_t)(slash - self) + strlen(name) + 2;
-			if ((p = malloc(len)) == NULL)
-				return NULL;
-			snprintf(p, len, "%.*s/%s", (int)(slash - self), self, name);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return spawn_which(name, NULL);
-}
-
 /* Whether a database of c has a retention policy. */
 static int
 run_prunes(const struct conf *c)
@@ -119,7 +95,7 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		    "install the age package or set encrypt.age", c->path, age);
 	}
 	for (i = 0; i < 4; i++) {
-		if ((*slot[i] = sibling(names[i])) == NULL && dry)
+		if ((*slot[i] = spawn_sibling(names[i])) == NULL && dry)
 			*slot[i] = strdup(names[i]);
 		if (*slot[i] == NULL && need[i]) {
 			tools_free(t);
@@ -128,7 +104,7 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		}
 	}
 	if (c->s3.enable && run_prunes(c)) {
-		if ((t->prune = sibling("pgbak-prune")) == NULL && dry)
+		if ((t->prune = spawn_sibling("pgbak-prune")) == NULL && dry)
 			t->prune = strdup("pgbak-prune");
 		if (t->prune == NULL) {
 			tools_free(t);

@@ -23,26 +23,6 @@ report_duration(long s, char *buf, size_t n)
 		snprintf(buf + k, n - k, "%lds", sec);
 }
 
-/* An argument as a shell would need it, for showing commands only. */
-void
-report_quote(FILE *f, const char *s)
-{
-	const char *ok = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
-
-	if (*s && strspn(s, ok) == strlen(s)) {
-		fputs(s, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
-}
-
 /* Length of the valid UTF-8 sequence at s, 0 if it is not one. */
 static size_t
 utf8_len(const unsigned char *s)

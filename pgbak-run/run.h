@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "argv.h"
 #include "conf.h"
 
 struct run_opts {
@@ -72,18 +73,9 @@ struct run_ctx {
 /* The S3 children's descriptor for the settings (3 is pgbak-put's commit). */
 #define SETTINGS_FD 4
 
-/* argv.c: a child's argv, v NULL-terminated; builders take a zeroed one and
- * return 0, or -1 out of memory (released) */
-struct argv {
-	char **v;
-	size_t n, cap;
-	int oom;
-};
+/* argv.c: a child's argv (lib/argv), v NULL-terminated; builders take a
+ * zeroed one and return 0, or -1 out of memory (released) */
 struct keep_policy;
-void argv_free(struct argv *a);
-/* A struct argv released when it goes out of scope, whatever the return. */
-#define ARGV_AUTO __attribute__((cleanup(argv_free)))
-void argv_show(FILE *f, char *const *v);
 int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
 int argv_gzip(struct argv *a, const struct run_ctx *x);
 int argv_age(struct argv *a, const struct run_ctx *x);
@@ -94,13 +86,8 @@ int argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const 
 int argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
     const char *ymd, const char *key);
 
-/* env.c: which variables each kind of child gets */
-enum env_kind {
-	ENV_S3,		/* pgbak-put, -exists, -verify, -prune: no database's secret */
-	ENV_BARE	/* pgbak-gzip, age, pg_dump: no secret at all */
-};
-char **env_for(char *const *env, const struct conf *c, enum env_kind k);
-int env_name_is(const char *entry, const char *name);
+/* env.c: which variables each kind of child gets (env.h: pgbak-restore's too) */
+#include "env.h"
 
 /*
  * A temporary name holds at most this many bytes of the backup's name:
@@ -179,7 +166,6 @@ void job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 /* report.c */
 void report(FILE *f, const struct run_result *r, int json);
 void report_duration(long s, char *buf, size_t n);
-void report_quote(FILE *f, const char *s);
 
 /* notify.c: metrics_file, on_success/on_failure, ping_url after each run */
 int notify_check(const struct conf *c, struct log_err *e);

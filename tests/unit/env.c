@@ -17,6 +17,7 @@ static char *environ_in[] = {
 	"DB_PW=db-secret-1",		/* a database's password: ${DB_PW} */
 	"OTHER_DB_PW=db-secret-2",	/* another database's, by literal */
 	"PING=https://hc.example/tok3n",	/* ping_url: ${PING} */
+	"CHECK_PW=check-secret-4",	/* restore_check's password: ${CHECK_PW} */
 	"AWS_ACCESS_KEY_ID=AKIDTEST",
 	"AWS_SECRET_ACCESS_KEY=aws-secret",
 	"AWS_SESSION_TOKEN=aws-token",
@@ -65,6 +66,7 @@ main(void)
 	c.ndbs = 3;
 	c.ping_url = "https://hc.example/tok3n";
 	c.s3.access_secret = "s3-secret-9";
+	c.restore_check.password = "check-secret-4";
 
 	s3 = env_for(environ_in, &c, ENV_S3);
 	bare = env_for(environ_in, &c, ENV_BARE);
@@ -75,6 +77,8 @@ main(void)
 	ok(!has(s3, "DB_PW") && !has(s3, "OTHER_DB_PW"),
 	    "S3 child: no variable whose value is a database's password");
 	ok(!has(s3, "PING"), "S3 child: no variable holding the ping_url");
+	ok(!has(s3, "CHECK_PW") && !has(bare, "CHECK_PW"),
+	    "S3 and bare child: no variable holding the restore_check password");
 	ok(has(s3, "AWS_ACCESS_KEY_ID") && has(s3, "AWS_SECRET_ACCESS_KEY") &&
 	    has(s3, "AWS_SESSION_TOKEN") && has(s3, "MY_S3_SECRET"),
 	    "S3 child: keeps the S3 credentials, by name and by value");
@@ -95,7 +99,8 @@ main(void)
 	/* Twin: with no secret in the settings only the names decide. */
 	memset(&c, 0, sizeof c);
 	none = env_for(environ_in, &c, ENV_S3);
-	ok(none && has(none, "DB_PW") && has(none, "PING") && !has(none, "PGPASSWORD"),
+	ok(none && has(none, "DB_PW") && has(none, "PING") && has(none, "CHECK_PW") &&
+	    !has(none, "PGPASSWORD"),
 	    "no secret in the settings: only PGPASSWORD is dropped for an S3 child");
 	free(none);
 	none = env_for(environ_in, &c, ENV_BARE);

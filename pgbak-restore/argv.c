@@ -1,0 +1,81 @@
+/*
+ * argv: every child's command line, built in one place (lib/argv), as
+ * pgbak-run's argv.c: the restore hands these to spawn and -n prints the
+ * very same arrays.  No secret goes here: psql's password is in its environment.
+ */
+#include <stdio.h>
+
+#include "argv.h"
+#include "restore.h"
+
+/* pgbak-get --settings-fd 4 -- KEY */
+int
+argv_get(struct argv *a, const struct ctx *x, const char *key)
+{
+	argv_add(a, x->t.get);
+	argv_add(a, "--settings-fd"), argv_addf(a, "%d", SETTINGS_FD);
+	argv_add(a, "--"), argv_add(a, key);
+	return argv_done(a);
+}
+
+/* age -d -i IDENTITY: a path, not the key itself */
+int
+argv_age(struct argv *a, const struct ctx *x)
+{
+	argv_add(a, x->t.age);
+	argv_add(a, "-d"), argv_add(a, "-i"), argv_add(a, x->o->identity);
+	return argv_done(a);
+}
+
+/* gzip -d -c: its exit status says whether every member's CRC and length
+ * matched and nothing trailed (exit 2 for trailing garbage). */
+int
+argv_gunzip(struct argv *a, const struct ctx *x)
+{
+	argv_add(a, x->t.gunzip);
+	argv_add(a, "-d"), argv_add(a, "-c");
+	return argv_done(a);
+}
+
+/* pgbak-restore --relay [--count-fd 3] [--globals] [--progress] */
+int
+argv_relay(struct argv *a, const struct ctx *x, int count, int globals, int progress)
+{
+	argv_add(a, x->t.self);
+	argv_add(a, "--relay");
+	if (count)
+		argv_add(a, "--count-fd"), argv_addf(a, "%d", COUNT_FD);
+	if (globals)
+		argv_add(a, "--globals");
+	if (progress)
+		argv_add(a, "--progress");
+	return argv_done(a);
+}
+
+/*
+ * psql -X -q -v ON_ERROR_STOP=1 [-At [-c SQL]] -h HOST -p PORT -U USER
+ * -d DB --no-password: the restore (the SQL on stdin), or queries whose
+ * answers are read (tuples), from stdin or one statement.  ON_ERROR_STOP
+ * always: even the globals run with it (the relay makes an existing role
+ * no error).  What is unset is left to libpq.
+ */
+int
+argv_psql(struct argv *a, const struct ctx *x, const char *db, int tuples, const char *sql)
+{
+	argv_add(a, x->t.psql);
+	argv_add(a, "-X"), argv_add(a, "-q");
+	argv_add(a, "-v"), argv_add(a, "ON_ERROR_STOP=1");
+	if (tuples)
+		argv_add(a, "-At");
+	if (sql)
+		argv_add(a, "-c"), argv_add(a, sql);
+	if (x->conn.host)
+		argv_add(a, "-h"), argv_add(a, x->conn.host);
+	if (x->conn.port)
+		argv_add(a, "-p"), argv_add(a, x->conn.port);
+	if (x->conn.user)
+		argv_add(a, "-U"), argv_add(a, x->conn.user);
+	argv_add(a, "-d"), argv_add(a, db);
+	argv_add(a, "--no-password");
+	return argv_done(a);
+}
