@@ -78,6 +78,15 @@ reply_free(struct reply *r)
 	r->len = 0;
 }
 
+/* A variable that is set and not empty, else NULL. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 /* Free a header list one of whose headers is a secret. */
 static void
 slist_wipe_free(struct curl_slist *l)
@@ -146,6 +155,8 @@ http_call(const char *method, const char *url, struct curl_slist *hdrs, const ch
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	if (!use_proxy)
 		curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (env("AWS_CA_BUNDLE") != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, env("AWS_CA_BUNDLE"));
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -166,15 +177,6 @@ http_call(const char *method, const char *url, struct curl_slist *hdrs, const ch
 		return -1;
 	}
 	return 0;
-}
-
-/* A variable that is set and not empty, else NULL. */
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 /* "1 s", "500 ms": a timeout as the "no answer in ..." line says it. */
