@@ -6,7 +6,7 @@
                   [--imdsv1-only] [--role-name NAME]
                   [--auth VALUE] [--role-arn ARN] [--web-token-file F]
                   [--expires-in SECONDS[,SECONDS...]] [--refuse-after N]
-                  [--log FILE] [--lifetime SECONDS]
+                  [--log FILE] [--secrets-file FILE] [--lifetime SECONDS]
 
 One process plays three endpoints, each checking what the real one checks:
   EC2 instance metadata, IMDSv2
@@ -32,7 +32,8 @@ fetch is refused (500), to test credentials that cannot be refreshed.
 and sts count credential fetches served; token counts IMDSv2 tokens,
 v1get GETs answered without a token, refused refusals of any kind.
 --log gets one line per request, with the AccessKeyId handed out (never a
-secret).  The port is written to --port-file once it listens.  Stdlib and
+secret).  --secrets-file gets the secret keys and session tokens handed
+out, one a line, for a test to look for them where they must not be.  The port is written to --port-file once it listens.  Stdlib and
 botocore only; it exits by itself after --lifetime seconds (default 900).
 """
 import argparse
@@ -108,6 +109,9 @@ class State:
         ttl = self.expires[min(n, len(self.expires) - 1)]
         exp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() + ttl))
         self.log('%s fetch %d %s expires %s' % (kind, n + 1, c['AccessKeyId'], exp))
+        if self.a.secrets_file:
+            with self.lock, open(self.a.secrets_file, 'a') as f:
+                f.write('%s\n%s\n' % (c['SecretAccessKey'], c['SessionToken']))
         self.count(kind)
         return {'AccessKeyId': c['AccessKeyId'], 'SecretAccessKey': c['SecretAccessKey'],
                 'Token': c['SessionToken'], 'Expiration': exp}
@@ -240,6 +244,7 @@ def main():
     ap.add_argument('--expires-in', default='3600')
     ap.add_argument('--refuse-after', type=int)
     ap.add_argument('--log')
+    ap.add_argument('--secrets-file')
     ap.add_argument('--lifetime', type=float, default=900)
     a = ap.parse_args()
     st = State(a)

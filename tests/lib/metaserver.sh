@@ -2,15 +2,17 @@
 # for the credential tests.  Source it after tests/lib.sh and need_s3.
 
 # start_meta [ARGS...]: a metaserver minting through the test RGW; sets
-# META_URL, META_COUNTS (lines "NAME N") and META_LOG.  Stopped at exit.
+# META_URL, META_COUNTS (lines "NAME N"), META_LOG and META_SECRETS (what it
+# handed out that must be seen nowhere).  Stopped at exit.
 _metas=0
 start_meta() {
 	_metas=$((_metas + 1))
 	_mp=$T/meta$_metas.port
 	META_COUNTS=$T/meta$_metas.counts
 	META_LOG=$T/meta$_metas.log
+	META_SECRETS=$T/meta$_metas.secrets
 	python3 "$TESTS_DIR/lib/metaserver.py" --port-file "$_mp" --count-file "$META_COUNTS" \
-		--log "$META_LOG" --sts-endpoint "$PGBAK_TEST_S3_ENDPOINT" \
+		--log "$META_LOG" --secrets-file "$META_SECRETS" --sts-endpoint "$PGBAK_TEST_S3_ENDPOINT" \
 		--access-key "$PGBAK_TEST_S3_ACCESS_KEY" --secret-key "$PGBAK_TEST_S3_SECRET_KEY" \
 		"$@" 2>>"$T/meta.err" &
 	at_exit "kill $!"
