@@ -110,41 +110,42 @@ file_path(char *buf, size_t n, const char *var, const char *dflt)
 }
 
 /* The file as a string (wiped with creds_wipe_str): 1, 0 when there is no such
- * file, -1 with e. */
+ * file, -1 with e.  Read to its end, not by its size: /dev/null is a usual
+ * AWS_CONFIG_FILE for "none". */
 static int
 read_doc(const char *path, char **doc, struct log_err *e)
 {
-	struct stat st;
 	size_t off = 0;
 	ssize_t r;
 	int fd;
 
 	*doc = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		return log_fail_sys(e, EXIT_USAGE, "unable to read %s", path);
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
-		close(fd);
-		return log_fail(e, EXIT_USAGE, "%s: not a regular file of at most %d bytes",
-		    path, FILE_MAX);
-	}
-	if ((*doc = malloc((size_t)st.st_size + 1)) == NULL) {
+	if ((*doc = malloc(FILE_MAX + 1)) == NULL) {
 		close(fd);
 		return log_fail_sys(e, EXIT_TEMP, "unable to read %s", path);
 	}
-	while (off < (size_t)st.st_size &&
-	    ((r = read(fd, *doc + off, (size_t)st.st_size - off)) > 0 || (r < 0 && errno == EINTR)))
+	while (off <= FILE_MAX && ((r = read(fd, *doc + off, FILE_MAX + 1 - off)) > 0 ||
+	    (r < 0 && errno == EINTR)))
 		off += r > 0 ? (size_t)r : 0;
-	close(fd);
-	(*doc)[off] = '\0';
-	if (strlen(*doc) != off) {
+	if (r < 0 || off > FILE_MAX || memchr(*doc, '\0', off) != NULL) {
+		if (r < 0)
+			log_fail_sys(e, EXIT_USAGE, "unable to read %s", path);
+		else
+			log_fail(e, EXIT_USAGE, "%s: not a text file of at most %d bytes", path,
+			    FILE_MAX);
 		OPENSSL_cleanse(*doc, off);
 		free(*doc);
 		*doc = NULL;
-		return log_fail(e, EXIT_USAGE, "%s: a NUL byte in a text file", path);
+		close(fd);
+		return -1;
 	}
+	close(fd);
+	(*doc)[off] = '\0';
 	return 1;
 }
 
