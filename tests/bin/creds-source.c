@@ -1,4 +1,3 @@
-#define _XOPEN_SOURCE 700
 /*
  * creds-source: ask one network credential source once (tests only).
  *
@@ -18,32 +17,6 @@
 
 #include "creds.h"
 #include "log.h"
-
-/* Until lib/creds.c (branch creds) is merged: its two helpers, for this driver only. */
-#include <time.h>
-#include <openssl/crypto.h>
-void
-creds_wipe(struct creds *c)
-{
-	if (c->secret != NULL)
-		OPENSSL_cleanse(c->secret, strlen(c->secret));
-	if (c->token != NULL)
-		OPENSSL_cleanse(c->token, strlen(c->token));
-	free(c->access_key);
-	free(c->secret);
-	free(c->token);
-	memset(c, 0, sizeof *c);
-}
-long long
-creds_time(const char *iso)
-{
-	struct tm tm = { 0 };
-	const char *p = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
-
-	if (p == NULL)
-		return -1;
-	return (long long)timegm(&tm);
-}
 
 int
 main(int argc, char **argv)
