@@ -99,10 +99,13 @@ is "$(meta_count v1get) $(meta_count imds)" "0 0" "no GET without a token was tr
 code=$(curl -s -o /dev/null -w '%{http_code}' "$META_URL/latest/meta-data/iam/security-credentials/")
 is "$code $(meta_count v1get)" "200 1" "though that server answers one (the twin is not vacuous)"
 
-t0=$(date +%s)
 check_status 1 "nothing listening: not set up" imds "http://127.0.0.1:$(dead_port)"
 start_silent
 check_status 1 "a server that never answers: not set up" imds "$SILENT_URL"
 is "$(cat "$T/out")" "none no answer in 1 s" "why: no answer in 1 s"
-[ $(($(date +%s) - t0)) -le 6 ]
-ok $? "both fell through at once (1 s each)"
+# The time without valgrind: what is measured is the deadline, not a start-up.
+t0=$(date +%s%N)
+AWS_EC2_METADATA_DISABLED= AWS_EC2_METADATA_SERVICE_ENDPOINT=$SILENT_URL "$SRC" imds >/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 900 ] && [ "$ms" -le 5000 ]
+ok $? "a silent endpoint is given up after its 1 s ($ms ms)"

@@ -27,7 +27,7 @@ put() {
 		creds_unset
 		export AWS_ROLE_ARN="$META_ROLE_ARN" AWS_ENDPOINT_URL_STS="$META_URL/" \
 			AWS_WEB_IDENTITY_TOKEN_FILE="$T/wit"
-		exec pgbak-put -v --part-size 5MiB --parallel 1 "$1" <"$T/in" >"$T/out" 2>"$T/err"
+		run pgbak-put -v --part-size 5MiB --parallel 1 "$1" <"$T/in" >"$T/out" 2>"$T/err"
 	) &
 	PID=$!
 	at_exit "kill $PID"
@@ -65,9 +65,10 @@ expiry() {
 	date -u -d "$(sed -n "s/^sts fetch $1 .* expires //p" "$META_LOG")" +%s
 }
 
-# Refreshed half-way: the first fetch is good for 303 s (3 s outside the
-# 300 s margin), the next ones for an hour.
-start_meta --web-token-file "$T/wit" --expires-in 303,3600
+# Refreshed half-way: the first fetch is good for 315 s (15 s outside the
+# 300 s margin, time enough for a part under valgrind), the next ones for
+# an hour.
+start_meta --web-token-file "$T/wit" --expires-in 315,3600
 K=refresh/ok.bin
 put "$K"
 cat "$T/a" >&3
@@ -89,8 +90,8 @@ check "the object is the whole input" cmp -s "$T/got" "$T/all"
 grep -qxF "pgbak-put: credentials: web identity, role $META_ROLE_ARN" "$T/err"
 ok $? "-v names the source"
 
-# Expired half-way and not renewed: good for 3 s, then STS refuses.
-start_meta --web-token-file "$T/wit" --expires-in 3 --refuse-after 1
+# Expired half-way and not renewed: good for 15 s, then STS refuses.
+start_meta --web-token-file "$T/wit" --expires-in 15 --refuse-after 1
 K=refresh/expired.bin
 put "$K"
 cat "$T/a" >&3

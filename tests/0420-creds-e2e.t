@@ -67,7 +67,8 @@ via() {
 # restored SOURCE KEY: pgbak-get KEY through SOURCE restores a database
 # that dumps the same as $D.
 restored() {
-	psql_q -d postgres -c "drop database if exists r_$D" -c "create database r_$D" || return 1
+	psql_q -d postgres -c "drop database if exists r_$D" 2>/dev/null
+	psql_q -d postgres -c "create database r_$D" || return 1
 	via "$1" pgbak-get -v "$2" 2>"$T/get.err" >"$T/got.gz" ||
 		{ diag "$(cat "$T/get.err")"; return 1; }
 	gunzip <"$T/got.gz" | psql_q -d "r_$D" >/dev/null || return 1
