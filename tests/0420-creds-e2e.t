@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 . "$TESTS_DIR/lib/metaserver.sh"
-plan 41
+plan 44
 need_pg
 need_s3
 
@@ -143,3 +143,14 @@ start_meta --expires-in -60
 MURL=$META_URL twin container expneg "credentials from container endpoint .* expired"
 [ "$(meta_count container)" -ge 2 ]
 ok $? "expired: the source was asked again ($(meta_count container) fetches)"
+
+# Nothing set up and a metadata address that never answers (a host outside
+# EC2): the chain names every source it tried, at once, and exits 100.
+start_silent
+t0=$(date +%s)
+err=$(MURL=$SILENT_URL via imds pgbak-get "web/$D-$TODAY.gz" 2>&1 >/dev/null); st=$?
+el=$(($(date +%s) - t0))
+is "$st" 100 "no source: pgbak-get exits 100"
+like "$err" "no credentials: tried .*web identity \(AWS_ROLE_ARN unset\).*container \(unset\), instance metadata \(no answer in 1 s\)" \
+	"one line lists what was tried"
+[ "$el" -le 20 ]; ok $? "it gave up at once ($el s, under valgrind too)"
