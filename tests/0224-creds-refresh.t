@@ -43,26 +43,31 @@ parts() {
 		--query 'length(Parts)' --output text 2>/dev/null || echo 0
 }
 
-# wait_parts KEY N: until the upload of KEY has N parts, 60 s at most.
+# wait_parts KEY N: until the upload of KEY has N parts, 60 s at most (a
+# deadline, as each look costs two awscli starts); false at once when
+# pgbak-put ($PID) has ended without them.
 wait_parts() {
-	_i=0
-	while [ $_i -lt 300 ]; do
+	_end=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt $_end ]; do
 		[ "$(parts "$1")" -ge "$2" ] 2>/dev/null && return 0
-		sleep 0.2; _i=$((_i + 1))
+		kill -0 "$PID" 2>/dev/null || { diag "pgbak-put ended: $(cat "$T/err")"; return 1; }
+		sleep 0.2
 	done
 	return 1
 }
 
 # wait_clock EPOCH: until the clock is at EPOCH or past it, 30 s at most.
 wait_clock() {
-	_i=0
-	while [ "$(date +%s)" -lt "$1" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -n "$1" ] || return 1
+	_end=$(($(date +%s) + 30))
+	while [ "$(date +%s)" -lt "$1" ] && [ "$(date +%s)" -lt $_end ]; do sleep 0.1; done
 	[ "$(date +%s)" -ge "$1" ]
 }
 
 # expiry N: the Expiration of the Nth fetch, in seconds since the epoch.
 expiry() {
-	date -u -d "$(sed -n "s/^sts fetch $1 .* expires //p" "$META_LOG")" +%s
+	_x=$(sed -n "s/^sts fetch $1 .* expires //p" "$META_LOG")
+	[ -n "$_x" ] && date -u -d "$_x" +%s
 }
 
 # Refreshed half-way: the first fetch is good for 315 s (15 s outside the
@@ -74,7 +79,8 @@ put "$K"
 cat "$T/a" >&3
 check "the first part is uploaded" wait_parts "$K" 1
 is "$(meta_count sts)" 1 "with the credentials of the first fetch"
-check "the clock passes the first credentials' refresh time" wait_clock $(($(expiry 1) - 299))
+e1=$(expiry 1) && e1=$((e1 - 299))
+check "the clock passes the first credentials' refresh time" wait_clock "$e1"
 cat "$T/b" >&3
 exec 3>&-
 wait $PID; st=$?
@@ -96,7 +102,8 @@ K=refresh/expired.bin
 put "$K"
 cat "$T/a" >&3
 check "the first part is uploaded" wait_parts "$K" 1
-check "the clock passes the credentials' Expiration" wait_clock $(($(expiry 1) + 1))
+e1=$(expiry 1) && e1=$((e1 + 1))
+check "the clock passes the credentials' Expiration" wait_clock "$e1"
 cat "$T/b" >&3 2>/dev/null
 exec 3>&-
 wait $PID; st=$?
