@@ -42,21 +42,10 @@ json() {
 }
 # profile NAME: a config file whose [default] runs $T/NAME (and its args).
 profile() { printf '[default]\ncredential_process = %s\n' "$*" >"$T/config"; }
-# with [-u NAME | NAME=VALUE]... CMD...: CMD in that environment, with no
-# keys in it and the config file $T/config.
+# with [-u NAME | NAME=VALUE]... CMD...: with_env with no keys in the
+# environment and the config file $T/config.
 with() {
-	(
-		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-		export AWS_CONFIG_FILE="$T/config"
-		while [ $# -gt 0 ]; do
-			case $1 in
-			-u) unset "$2"; shift 2 ;;
-			*=*) export "$1"; shift ;;
-			*) break ;;
-			esac
-		done
-		"$@"
-	)
+	with_env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE="$T/config" "$@"
 }
 ex() { run pgbak-exists -v dir/present >/dev/null 2>"$T/err"; }
 # err: $T/err without valgrind's own lines (its warning about pidfd_open)
