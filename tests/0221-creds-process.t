@@ -7,7 +7,7 @@
 # upload fails rather than send stale keys.  The fetched secret is in no
 # /proc/PID/cmdline or environ of pgbak-put.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 36
 need_s3
 . "$TESTS_DIR/lib/s3obj.sh"
 
@@ -94,6 +94,31 @@ is $? 0 "a command with arguments"
 is "$(cat "$T/args.seen")" "a b|c;touch|$T/pwned|\$(touch|$T/pwned2)|" \
 	"...split on blanks, \"quotes\" grouping, no shell syntax"
 [ ! -e "$T/pwned" ] && [ ! -e "$T/pwned2" ]; ok $? "...and nothing a shell would have run"
+
+# A signal stops pgbak-put while its credential_process hangs: the
+# helper is stopped too, not waited for.
+ln -s "$(command -v sleep)" "$T/sleep"
+helper hang "echo \$\$ >'$T/hang.pid'; exec '$T/sleep' 30"
+profile "$T/hang"
+start=$(date +%s)
+with run pgbak-put hang.bin <"$T/x" 2>"$T/err" &
+put=$!
+i=0	# until the helper runs, 30 s at most
+while [ ! -s "$T/hang.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+pp= kids=$put	# pgbak-put itself: $put or one of its descendants (subshells, valgrind)
+while [ -n "$kids" ] && [ -z "$pp" ]; do
+	next=
+	for p in $kids; do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'pgbak-put hang.bin' && pp=$p
+		next="$next $(pgrep -P "$p")"
+	done
+	kids=$next
+done
+kill -TERM "$pp"
+wait $put
+st=$?; is $st 143 "SIGTERM while credential_process runs: pgbak-put dies of it (143)" || diag "$(cat "$T/err")"
+! kill -0 "$(cat "$T/hang.pid")" 2>/dev/null; ok $? "...and the helper was stopped"
+[ $(($(date +%s) - start)) -lt 25 ]; ok $? "...at once, not after its 30 s"
 
 # The session token it hands out is sent.
 helper tok "$(json "$TK" "$TS" "$TT")"
