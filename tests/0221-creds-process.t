@@ -48,6 +48,21 @@ with() {
 	with_env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE="$T/config" "$@"
 }
 ex() { run pgbak-exists -v dir/present >/dev/null 2>"$T/err"; }
+# proc_of PID TEXT: PID or the first of its descendants (subshells, valgrind)
+# whose command line holds TEXT.
+proc_of() {
+	_kids=$1
+	while [ -n "$_kids" ]; do
+		_next=
+		for _p in $_kids; do
+			tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | grep -qF -- "$2" &&
+				{ echo "$_p"; return 0; }
+			_next="$_next $(pgrep -P "$_p")"
+		done
+		_kids=$_next
+	done
+	return 1
+}
 # err: $T/err without valgrind's own lines (its warning about pidfd_open)
 err() { grep -v '^--[0-9]*-- ' "$T/err"; }
 
@@ -105,15 +120,7 @@ with run pgbak-put hang.bin <"$T/x" 2>"$T/err" &
 put=$!
 i=0	# until the helper runs, 30 s at most
 while [ ! -s "$T/hang.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-pp= kids=$put	# pgbak-put itself: $put or one of its descendants (subshells, valgrind)
-while [ -n "$kids" ] && [ -z "$pp" ]; do
-	next=
-	for p in $kids; do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'pgbak-put hang.bin' && pp=$p
-		next="$next $(pgrep -P "$p")"
-	done
-	kids=$next
-done
+pp=$(proc_of $put "pgbak-put hang.bin")
 kill -TERM "$pp"
 wait $put
 st=$?; is $st 143 "SIGTERM while credential_process runs: pgbak-put dies of it (143)" || diag "$(cat "$T/err")"
@@ -162,16 +169,7 @@ exec 3>"$T/in"
 head -c $((5 * 1024 * 1024)) "$T/big" >&3
 wait_upload kept.bin
 ok $? "a multipart upload is under way"
-# pgbak-put itself: $put or one of its descendants (subshells, valgrind)
-pp= kids=$put
-while [ -n "$kids" ] && [ -z "$pp" ]; do
-	next=
-	for p in $kids; do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'pgbak-put --part-size' && pp=$p
-		next="$next $(pgrep -P "$p")"
-	done
-	kids=$next
-done
+pp=$(proc_of $put "pgbak-put --part-size")
 tr '\0' '\n' <"/proc/$pp/cmdline" >"$T/put.cmdline" 2>/dev/null
 tr '\0' '\n' <"/proc/$pp/environ" >"$T/put.environ" 2>/dev/null
 [ -s "$T/put.cmdline" ] && [ -s "$T/put.environ" ]; ok $? "pgbak-put's cmdline and environ read"
