@@ -63,6 +63,8 @@ struct creds_src {
 	const char *region;
 	const char *profile;	/* AWS_PROFILE or "default" (creds_file.c) */
 	long timeout_ms;	/* for the network sources; 0: their default */
+	int cancel_fd;		/* > 2 and readable: stop a credential_process that
+				 * runs (a signal, s3_wake_fd); else none */
 };
 
 typedef int creds_source_fn(const struct creds_src *in, struct creds *c, char *what,

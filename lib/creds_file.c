@@ -343,7 +343,8 @@ parse_process(const char *doc, size_t len, const char *who, struct creds *c,
 
 /* Run credential_process cmd of profile into c. */
 static int
-run_process(const char *cmd, const char *profile, struct creds *c, struct log_err *e)
+run_process(const char *cmd, const char *profile, int cancel_fd, struct creds *c,
+    struct log_err *e)
 {
 	struct spawn_stage st;
 	struct spawn_pipe p;
@@ -370,10 +371,12 @@ run_process(const char *cmd, const char *profile, struct creds *c, struct log_er
 	st.argv = argv;
 	st.capture = 1;
 	p.st = &st, p.n = 1;
-	p.in_fd = -1, p.out_fd = fd, p.cancel_fd = -1;
+	p.in_fd = -1, p.out_fd = fd, p.cancel_fd = cancel_fd > 2 ? cancel_fd : -1;
 	p.timeout_ms = PROCESS_TIMEOUT_MS;
 	if (spawn_run(&p, &se) < 0) {
-		if (p.timed_out)
+		if (p.cancelled)
+			snprintf(why, sizeof why, "stopped by a signal");
+		else if (p.timed_out)
 			snprintf(why, sizeof why, "took more than %d s", PROCESS_TIMEOUT_MS / 1000);
 		else if (p.err.status)
 			snprintf(why, sizeof why, "%s", p.err.msg);
@@ -433,7 +436,7 @@ creds_profile(const struct creds_src *in, struct creds *c, char *what, size_t wn
 	    NULL)
 		cmd = conf_value(&f, "credential_process");
 	if (cmd) {
-		r = *cmd ? run_process(cmd, profile, c, e) :
+		r = *cmd ? run_process(cmd, profile, in->cancel_fd, c, e) :
 		    log_fail(e, EXIT_USAGE, "profile \"%s\": credential_process is empty",
 		    profile);
 		snprintf(what, wn, "profile \"%s\", credential_process", profile);

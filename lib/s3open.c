@@ -77,7 +77,8 @@ open_creds(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 {
 	const char *profile = getenv("AWS_PROFILE");
 	struct creds_settings st = { cfg->access_key, cfg->secret, cfg->token, cfg->file };
-	struct creds_src in = { cfg->region, profile && *profile ? profile : "default", 0 };
+	struct creds_src in = { .region = cfg->region, .profile = profile && *profile ? profile :
+	    "default", .cancel_fd = s3_wake_fd };
 
 	if (creds_open(&s->creds, &st, &in, e) < 0)
 		return -1;

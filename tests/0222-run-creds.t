@@ -28,22 +28,11 @@ printf '#!/bin/sh\nenv >"%s/hook.env"\n' "$T" >"$T/hook"
 chmod 755 "$T/hook"
 HOOK="on_success: [$T/hook]"
 
-# with [NAME=VALUE]... CMD...: CMD with no keys in the environment, a
-# container token set (a secret every child but the S3 programs must lose),
-# and NAME=VALUE.
+# with [NAME=VALUE]... CMD...: with_env with no keys in the environment and
+# a container token set (a secret every child but the S3 programs must lose).
 with() {
-	(
-		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-		AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-auth-0222
-		export AWS_CONTAINER_AUTHORIZATION_TOKEN
-		while [ $# -gt 0 ]; do
-			case $1 in
-			*=*) export "$1"; shift ;;
-			*) break ;;
-			esac
-		done
-		"$@"
-	)
+	with_env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-auth-0222 "$@"
 }
 
 # 1. The settings' session_token, through ${NAME}.

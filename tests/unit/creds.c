@@ -113,7 +113,7 @@ test_ini(void)
 static void
 test_order(void)
 {
-	struct creds_src in = { "us-east-1", "p", 0 };
+	struct creds_src in = { "us-east-1", "p", 0, -1 };
 	struct creds_settings st = { "SETKEY", "setsecret", NULL, "/etc/pgbak.yml" };
 	struct creds_settings none = { NULL, NULL, NULL, "/etc/pgbak.yml" };
 	struct creds_chain *ch;
@@ -175,7 +175,7 @@ test_order(void)
 static void
 test_refresh(void)
 {
-	struct creds_src in = { "us-east-1", "default", 0 };
+	struct creds_src in = { "us-east-1", "default", 0, -1 };
 	struct creds_settings none = { NULL, NULL, NULL, NULL };
 	struct creds_chain *ch;
 	const struct creds *c;
