@@ -21,7 +21,7 @@
 int
 main(int argc, char **argv)
 {
-	struct creds_src in = { NULL, "default", 0 };
+	struct creds_src in = { .profile = "default", .cancel_fd = -1 };
 	struct creds c = { 0 };
 	struct log_err e = { 0, "" };
 	char what[256] = "", why[256] = "";
