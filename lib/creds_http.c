@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,15 +121,26 @@ on_write(char *p, size_t size, size_t n, void *data)
 	return add;
 }
 
+/* Stop the transfer once the cancel descriptor is readable (a signal came). */
+static int
+on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct pollfd pf = { *(const int *)data, POLLIN, 0 };
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return poll(&pf, 1, 0) > 0;
+}
+
 /*
  * One request: method on url with headers hdrs and body post (or NULL),
  * timeout_ms for all of it (connecting included).  0 when an HTTP answer
  * came (any status, in r), -1 when none did (r->err says why).  Redirects
- * are not followed; a proxy is used only when use_proxy.
+ * are not followed; a proxy is used only when use_proxy.  A readable
+ * in->cancel_fd ends it at once.
  */
 static int
-http_call(const char *method, const char *url, struct curl_slist *hdrs, const char *post,
-    long timeout_ms, int use_proxy, struct reply *r)
+http_call(const struct creds_src *in, const char *method, const char *url,
+    struct curl_slist *hdrs, const char *post, long timeout_ms, int use_proxy, struct reply *r)
 {
 	CURL *h;
 	CURLcode rc;
@@ -160,6 +172,11 @@ http_call(const char *method, const char *url, struct curl_slist *hdrs, const ch
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pgbak/" PGBAK_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	if (in->cancel_fd > 2) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &in->cancel_fd);
+	}
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -383,7 +400,7 @@ creds_web_identity(const struct creds_src *in, struct creds *c, char *what, size
 		wipe_free(form);
 		return log_fail(e, EXIT_TEMP, "web identity: out of memory");
 	}
-	rc = http_call("POST", url, hdrs, form, in->timeout_ms > 0 ? in->timeout_ms :
+	rc = http_call(in, "POST", url, hdrs, form, in->timeout_ms > 0 ? in->timeout_ms :
 	    STS_TIMEOUT_MS, 1, &r);
 	curl_slist_free_all(hdrs);
 	wipe_free(form);
@@ -518,7 +535,7 @@ creds_container(const struct creds_src *in, struct creds *c, char *what, size_t 
 		}
 		hdrs = t;
 	}
-	rc = http_call("GET", url, hdrs, NULL, in->timeout_ms > 0 ? in->timeout_ms :
+	rc = http_call(in, "GET", url, hdrs, NULL, in->timeout_ms > 0 ? in->timeout_ms :
 	    CONTAINER_TIMEOUT_MS, 0, &r);
 	slist_wipe_free(hdrs);	/* it holds a copy of the Authorization header */
 	if (rc != 0)
@@ -583,7 +600,7 @@ creds_imds(const struct creds_src *in, struct creds *c, char *what, size_t wn,
 	snprintf(url, sizeof url, "%s%s", base, IMDS_TOKEN_PATH);
 	if ((hdrs = curl_slist_append(NULL, IMDS_TTL_HEADER)) == NULL)
 		return log_fail(e, EXIT_TEMP, "instance metadata: out of memory");
-	rc = http_call("PUT", url, hdrs, "", ms, 0, &r);
+	rc = http_call(in, "PUT", url, hdrs, "", ms, 0, &r);
 	curl_slist_free_all(hdrs);
 	hdrs = NULL;
 	if (rc != 0) {
@@ -612,7 +629,7 @@ creds_imds(const struct creds_src *in, struct creds *c, char *what, size_t wn,
 
 	/* the role name, then its credentials */
 	snprintf(url, sizeof url, "%s%s", base, IMDS_ROLE_PATH);
-	if (http_call("GET", url, hdrs, NULL, ms, 0, &r) != 0) {
+	if (http_call(in, "GET", url, hdrs, NULL, ms, 0, &r) != 0) {
 		rc = log_fail(e, EXIT_TEMP, "instance metadata: no answer from %s: %s", url, r.err);
 		goto out;
 	}
@@ -639,7 +656,7 @@ creds_imds(const struct creds_src *in, struct creds *c, char *what, size_t wn,
 	if (rc != 2)
 		goto out;
 	snprintf(url, sizeof url, "%s%s%s", base, IMDS_ROLE_PATH, role);
-	if (http_call("GET", url, hdrs, NULL, ms, 0, &r) != 0) {
+	if (http_call(in, "GET", url, hdrs, NULL, ms, 0, &r) != 0) {
 		rc = log_fail(e, EXIT_TEMP, "instance metadata: no answer from %s: %s", url, r.err);
 		goto out;
 	}

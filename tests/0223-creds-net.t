@@ -7,7 +7,7 @@
 # answer, which must fall through at once.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/lib/metaserver.sh"
-plan 40
+plan 42
 need_s3
 creds_unset
 SRC=$PGBAK_BUILD/tests/bin/creds-source
@@ -109,3 +109,25 @@ AWS_EC2_METADATA_DISABLED= AWS_EC2_METADATA_SERVICE_ENDPOINT=$SILENT_URL "$SRC" 
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -ge 900 ] && [ "$ms" -le 5000 ]
 ok $? "a silent endpoint is given up after its 1 s ($ms ms)"
+
+# A signal ends a fetch in flight at once, not after its deadline (STS's
+# is 10 s): pgbak-put, which hands the sources its wake descriptor
+# (cancel_fd), waiting on a web identity endpoint that never answers.
+sport=${SILENT_URL##*:}
+(
+	creds_unset
+	export AWS_ROLE_ARN="$META_ROLE_ARN" AWS_WEB_IDENTITY_TOKEN_FILE="$T/wit" \
+		AWS_ENDPOINT_URL_STS="$SILENT_URL/"
+	exec pgbak-put some/key </dev/null >/dev/null 2>"$T/sig.err"
+) &
+gpid=$!
+at_exit "kill $gpid"
+i=0
+while [ "$(ss -Htn state established "( dport = :$sport )" 2>/dev/null | wc -l)" -eq 0 ] &&
+	[ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s%N)
+kill -TERM $gpid
+wait $gpid; st=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$st" 143 "pgbak-put dies of the SIGTERM that came while it asked STS"
+[ "$ms" -le 3000 ]; ok $? "at once ($ms ms), not after STS's 10 s"
