@@ -61,6 +61,13 @@ $(B)/tests/unit/restore-sql.t: $(B)/obj/pgbak-restore/sql.o
 
 unit: $(UNIT)
 
+# Test-only drivers (tests/bin/*.c): programs the shell tests run, not TAP.
+TESTBIN := $(patsubst %.c,$(B)/%,$(wildcard tests/bin/*.c))
+$(B)/tests/bin/%: $(B)/obj/tests/bin/%.o $(B)/libpgbak.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+unit: $(TESTBIN)
+
 # The whole suite: unit tests, program tests against a real PostgreSQL and
 # a real Ceph RGW (started once by tests/run), and the man page lint.
 check: all unit

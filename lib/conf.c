@@ -95,6 +95,7 @@ static const struct field s3_fields[] = {
 	F(conf_s3, bucket, K_STR),
 	F(conf_s3, access_key, K_KEY),
 	F(conf_s3, access_secret, K_SECRET),
+	F(conf_s3, session_token, K_SECRET),
 	F(conf_s3, region, K_STR),
 	F(conf_s3, path_style, K_PATH_STYLE),
 	F(conf_s3, ca_file, K_STR),
@@ -1178,6 +1179,7 @@ conf_free(struct conf *c)
 	free(c->s3.bucket);
 	wipe(&c->s3.access_key);
 	wipe(&c->s3.access_secret);
+	wipe(&c->s3.session_token);
 	free(c->s3.region);
 	free(c->s3.ca_file);
 	free(c->s3.storage_class);

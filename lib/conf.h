@@ -73,6 +73,7 @@ struct conf_s3 {
 	char *bucket;		/* required when enabled, unless PGBAK_BUCKET is set */
 	char *access_key;	/* ${NAME} expanded */
 	char *access_secret;	/* ${NAME} expanded */
+	char *session_token;	/* ${NAME} expanded; with access_key and access_secret */
 	char *region;		/* NULL: environment, then us-east-1 */
 	char *ca_file;		/* extra CA bundle; NULL: system store */
 	char *storage_class;	/* NULL: the bucket's default */

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "conf.h"
+#include "creds.h"
 #include "name.h"
 #include "s3cfg.h"
 
@@ -356,7 +357,8 @@ static int
 resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
     const char *url_bucket, struct log_err *e)
 {
-	const char *key_env = getenv("AWS_ACCESS_KEY_ID"), *s, *origin;
+	struct creds_settings st;
+	const char *s, *origin;
 	char dflt[128];
 	size_t auth_at = 0;
 	long v;
@@ -374,33 +376,25 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 		return -1;
 
 	if (dup_to(&c->region, first(f->region, fs->region, first(getenv("AWS_REGION"),
-	    getenv("AWS_DEFAULT_REGION"), "us-east-1")), e) < 0)
+	    getenv("AWS_DEFAULT_REGION"), NULL)), e) < 0)
+		return -1;
+	if (c->region == NULL && creds_profile_region(first(getenv("AWS_PROFILE"), NULL,
+	    "default"), &c->region, e) < 0)
+		return -1;
+	if (c->region == NULL && dup_to(&c->region, "us-east-1", e) < 0)
 		return -1;
 	if (has_space_or_ctl(c->region) || strchr(c->region, '/'))
 		return log_fail(e, EXIT_USAGE, "region %s: not a region name", c->region);
 
-	if (fs->access_key && *fs->access_key) {
-		key_env = NULL;
-		if (dup_to(&c->access_key, fs->access_key, e) < 0)
-			return -1;
-	} else if (dup_to(&c->access_key, first(key_env, NULL, NULL), e) < 0) {
+	/* The settings' own credentials, the chain's first source (lib/creds):
+	 * the environment and the others are its business. */
+	st = (struct creds_settings){ fs->access_key, fs->access_secret, fs->session_token,
+	    c->file };
+	if (creds_settings_check(&st, e) < 0)
 		return -1;
-	}
-	if (c->access_key == NULL)
-		return log_fail(e, EXIT_USAGE, "no access key: set access_key in %s"
-		    "AWS_ACCESS_KEY_ID", in_file(c));
-	if (has_space_or_ctl(c->access_key) || strchr(c->access_key, '/'))
-		return log_fail(e, EXIT_USAGE, "the access key has a space, '/' or a control "
-		    "character");
-	if (dup_to(&c->secret, first(fs->access_secret, getenv("AWS_SECRET_ACCESS_KEY"), NULL),
-	    e) < 0)
-		return -1;
-	if (c->secret == NULL)
-		return log_fail(e, EXIT_USAGE, "no secret key: set access_secret in %s"
-		    "AWS_SECRET_ACCESS_KEY", in_file(c));
-	/* A session token belongs to the environment's key, not to the file's. */
-	if (dup_to(&c->token, key_env ? first(getenv("AWS_SESSION_TOKEN"), NULL, NULL) : NULL,
-	    e) < 0)
+	if (dup_to(&c->access_key, first(fs->access_key, NULL, NULL), e) < 0 ||
+	    dup_to(&c->secret, first(fs->access_secret, NULL, NULL), e) < 0 ||
+	    dup_to(&c->token, first(fs->session_token, NULL, NULL), e) < 0)
 		return -1;
 	if (dup_to(&c->ca_file, first(fs->ca_file, getenv("AWS_CA_BUNDLE"), NULL), e) < 0 ||
 	    dup_to(&c->storage_class, first(fs->storage_class, NULL, NULL), e) < 0)

@@ -2,7 +2,9 @@
  * s3cfg: where the S3 programs (and pgbak-run) find the endpoint, bucket,
  * credentials and tuning: command-line flags, then the s3 section of a
  * settings file (pgbak.yaml(5)), then the environment.  Secrets come only
- * from the file or the environment, never from the command line.
+ * from the file or the environment, never from the command line; which
+ * credentials sign is lib/creds' chain, of which the settings' keys kept
+ * here are the first source.
  */
 #ifndef PGBAK_S3CFG_H
 #define PGBAK_S3CFG_H
@@ -44,9 +46,9 @@ struct s3_cfg {
 	char *bucket;
 	char *key;		/* the KEY argument (without s3://BUCKET/), or NULL */
 	char *region;
-	char *access_key;
+	char *access_key;	/* the settings' (lib/creds has the chain), or NULL */
 	char *secret;		/* wiped by s3_cfg_free */
-	char *token;		/* AWS_SESSION_TOKEN, or NULL */
+	char *token;		/* session_token, or NULL */
 	char *ca_file;		/* NULL: the system's CA store */
 	char *storage_class;	/* NULL: the bucket's default */
 	int path_style;		/* 1 path-style, 0 virtual-hosted (resolved) */
@@ -103,7 +105,8 @@ struct s3_cfg {
 	"      --settings-fd N       read it from descriptor N, values as written (pgbak-run)\n" \
 	"  -b, --bucket NAME         the bucket (also s3://BUCKET/KEY, PGBAK_BUCKET)\n" \
 	"  -e, --endpoint URL        the S3 endpoint, e.g. https://minio.example:9000\n" \
-	"  -r, --region NAME         the signing region (default us-east-1)\n" \
+	"  -r, --region NAME         the signing region (default: AWS_REGION, the profile's,\n" \
+	"                            us-east-1)\n" \
 	"      --sse-customer-key-file FILE  SSE-C: the key's base64 is in FILE\n" \
 	"      --sse-customer-key-env NAME   SSE-C: ...in environment variable NAME\n"
 /* ...and those only a program that writes objects uses (the others accept

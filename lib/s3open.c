@@ -71,6 +71,21 @@ s3_flag(struct s3_flags *f, int c, char **argv, const char *usage)
 		die_badopt(c, argv, usage);
 }
 
+/* The credential chain, resolved once here for every S3 program. */
+static int
+open_creds(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
+{
+	const char *profile = getenv("AWS_PROFILE");
+	struct creds_settings st = { cfg->access_key, cfg->secret, cfg->token, cfg->file };
+	struct creds_src in = { .region = cfg->region, .profile = profile && *profile ? profile :
+	    "default", .cancel_fd = s3_wake_fd };
+
+	if (creds_open(&s->creds, &st, &in, e) < 0)
+		return -1;
+	info("credentials: %s", creds_source(s->creds));
+	return 0;
+}
+
 int
 s3_open(struct s3 *s, struct s3_cfg *cfg, const struct s3_flags *f, const char *keyarg,
     enum s3_catch sigs, struct log_err *e)
@@ -82,6 +97,10 @@ s3_open(struct s3 *s, struct s3_cfg *cfg, const struct s3_flags *f, const char *
 		return -1;
 	}
 	s3_set_timeout(s, f->timeout);
+	if (open_creds(s, cfg, e) < 0) {
+		s3_close(s, cfg);
+		return -1;
+	}
 	return 0;
 }
 

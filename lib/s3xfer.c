@@ -99,6 +99,7 @@ s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e)
 	}
 	s->cfg = cfg;
 	memset(&s->pace, 0, sizeof s->pace);
+	s->creds = NULL;
 	s3_set_timeout(s, 0);
 	return s3_xfer_init(&s->x, e);
 }
@@ -107,6 +108,8 @@ void
 s3_free(struct s3 *s)
 {
 	s3_xfer_free(&s->x);
+	creds_close(s->creds);
+	s->creds = NULL;
 }
 
 /* The object's name in messages: "s3://bucket/key" or "s3://bucket/". */
@@ -358,13 +361,40 @@ md5_base64(char out[25], const unsigned char *p, size_t n)
 
 #define MAX_SIGNED (6 + S3_REQ_HEADERS)
 
+/* The credentials to sign with now: the chain's, refreshed as it sees fit
+ * (a long multipart upload outlives one role session), or cfg's own. */
+static int
+sign_creds(struct s3 *s, const struct s3_req *r, const struct creds **k, struct creds *own,
+    struct log_err *e)
+{
+	struct log_err ce;
+
+	if (s->creds == NULL) {
+		*own = (struct creds){ s->cfg->access_key, s->cfg->secret, s->cfg->token, 0 };
+		*k = own;
+		return 0;
+	}
+	switch (creds_get(s->creds, k, &ce)) {
+	case 1:		/* a library warns only here: the upload goes on, the user must know */
+		warn("%s", ce.msg);
+		return 0;
+	case 0:
+		return 0;
+	default:
+		s3_fail(s, r, e, "%s", ce.msg);
+		e->status = ce.status;
+		return -1;
+	}
+}
+
 /* Headers, signature and URL of one attempt. */
 static int
-sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
+sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path,
+    const struct creds *kc)
 {
 	const struct s3_cfg *c = s->cfg;
 	struct sigv4_header h[MAX_SIGNED];
-	struct sigv4_cred cred = { c->access_key, c->secret, c->region, "s3" };
+	struct sigv4_cred cred = { kc->access_key, kc->secret, c->region, "s3" };
 	struct sigv4_request sr = { r->method, path, r->query, h, 0, NULL };
 	char date[17], sha[65], md5[25], names[S3_REQ_HEADERS][64], *auth;
 	size_t i, n = 0, k;
@@ -385,8 +415,8 @@ sign(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, const char *path)
 			md5_base64(md5, r->body, r->len);
 		h[n++] = (struct sigv4_header){ "content-md5", md5 };
 	}
-	if (c->token)
-		h[n++] = (struct sigv4_header){ "x-amz-security-token", c->token };
+	if (kc->token)
+		h[n++] = (struct sigv4_header){ "x-amz-security-token", kc->token };
 	for (i = 0; i < S3_REQ_HEADERS && r->headers[i]; i++) {
 		k = strcspn(r->headers[i], ":");
 		snprintf(names[i], sizeof names[i], "%.*s", (int)k, r->headers[i]);
@@ -412,6 +442,8 @@ int
 s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct log_err *e)
 {
 	const struct s3_cfg *c = s->cfg;
+	const struct creds *k;
+	struct creds own;
 	CURL *h = x->h;
 	long long left;
 	char *path;
@@ -435,11 +467,13 @@ s3_xfer_start(struct s3 *s, struct s3_xfer *x, const struct s3_req *r, struct lo
 	left = s->deadline ? s->deadline - s3_mono_ms() : 0;
 	if (s->deadline && left <= 0)
 		return timed_out(s, r, e);
+	if (sign_creds(s, r, &k, &own, e) < 0)
+		return -1;
 	if ((path = request_path(s, r->key)) == NULL)
 		return s3_fail(s, r, e, "out of memory");
 	n = strlen(c->endpoint) + strlen(c->host) + strlen(path) +
 	    (r->query ? strlen(r->query) : 0) + 16;
-	if ((x->url = malloc(n)) == NULL || sign(s, x, r, path) < 0) {
+	if ((x->url = malloc(n)) == NULL || sign(s, x, r, path, k) < 0) {
 		free(path);
 		return s3_fail(s, r, e, "out of memory");
 	}

@@ -25,6 +25,7 @@
 
 #include <curl/curl.h>
 
+#include "creds.h"
 #include "log.h"
 #include "pace.h"
 #include "s3cfg.h"
@@ -93,13 +94,16 @@ struct s3_xfer {
 
 struct s3 {
 	const struct s3_cfg *cfg;
+	struct creds_chain *creds; /* asked at each signing; NULL: cfg's keys (s3_init) */
 	struct s3_xfer x;	/* s3_call's */
 	long timeout;		/* seconds s3_set_timeout gave; 0: none */
 	long long deadline;	/* CLOCK_MONOTONIC ms when every request stops; 0: none */
 	struct pace pace;	/* cfg->max_rate over every transfer of this client */
 };
 
+/* Start s with cfg's own keys (s->creds NULL); s3_open adds the chain. */
 int s3_init(struct s3 *s, const struct s3_cfg *cfg, struct log_err *e);
+/* Free s, its chain included. */
 void s3_free(struct s3 *s);
 
 /* --timeout SECONDS, for the programs that take it: getopt_long's entry

@@ -130,7 +130,7 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "%s; %s", argc == optind ? "missing KEY" : "too many arguments",
 		    USAGE);
 	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_STOP, &e) < 0)
-		die_err(&e);
+		s3_die(&e);	/* by the signal, if one stopped a credential_process */
 	if (max_rate)
 		cfg.max_rate = max_rate;
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error */

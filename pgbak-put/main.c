@@ -149,7 +149,7 @@ main(int argc, char **argv)
 		    "on standard input (</dev/null stores an empty object)");
 	/* every signal that would end us ends the upload cleanly, aborted first */
 	if (s3_open(&s, &cfg, &flags, argv[optind], S3_CATCH_ALL, &e) < 0)
-		die_err(&e);
+		s3_die(&e);	/* by the signal, if one stopped a credential_process */
 	if (any_date && put_dated(cfg.key) == 0) {
 		s3_close(&s, &cfg);
 		die(EXIT_USAGE, "--any-date: the key must end with -YYYYMMDD.gz or "

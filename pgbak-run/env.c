@@ -11,9 +11,12 @@
  *             their second source of credentials, region and endpoint.
  *   ENV_BARE  pgbak-gzip, age, pgbak-verify -f, and pg_dump before its own
  *             PGPASSWORD is added: no secret at all, also not the S3 ones
- *             (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, a variable that
- *             holds the s3 access_secret or sse_customer_key): they read
- *             nothing but a stream.
+ *             (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+ *             AWS_CONTAINER_AUTHORIZATION_TOKEN, a variable that holds the
+ *             s3 access_secret, session_token or sse_customer_key): they
+ *             read nothing but a stream.  The credential chain's other
+ *             inputs (AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, ...) name
+ *             files, not secrets.
  *
  * A variable is recognised as a secret by its name or by its value being
  * one the settings expanded: the file may name any variable in ${NAME}.
@@ -59,7 +62,9 @@ keep(const struct conf *c, enum env_kind k, const char *entry, const char *val)
 	if (k == ENV_S3)
 		return 1;
 	return !(env_name_is(entry, "AWS_SECRET_ACCESS_KEY") ||
-	    env_name_is(entry, "AWS_SESSION_TOKEN") || same(c->s3.access_secret, val) ||
+	    env_name_is(entry, "AWS_SESSION_TOKEN") ||
+	    env_name_is(entry, "AWS_CONTAINER_AUTHORIZATION_TOKEN") ||
+	    same(c->s3.access_secret, val) || same(c->s3.session_token, val) ||
 	    same(c->s3.sse_customer_key, val));
 }
 

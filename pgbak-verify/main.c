@@ -85,7 +85,7 @@ from_s3(const struct s3_flags *flags, const char *keyarg, char *name, size_t cap
 	int rc;
 
 	if (s3_open(&s, &cfg, flags, keyarg, S3_CATCH_STOP, &e) < 0)
-		die_err(&e);
+		s3_die(&e);	/* by the signal, if one stopped a credential_process */
 	snprintf(name, cap, "%s", s3_cfg_url(&cfg));
 	rc = s3_get(&s, cfg.key, &g, &e);
 	s3_close(&s, &cfg);

@@ -23,7 +23,8 @@ like "$out" "^size: 1
 etag: \"[0-9a-f]{32}\"
 last-modified: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" "-v prints size, ETag and time"
 out=$(pgbak-exists -v dir/absent 2>&1)
-is "$out" "" "-v prints nothing for an absent key"
+is "$out" "pgbak-exists: credentials: environment" \
+	"-v prints only where the credentials came from for an absent key"
 
 # Failures: exit 111 and one line naming endpoint, bucket, key and the cause.
 err=$(AWS_SECRET_ACCESS_KEY=wrong-secret run pgbak-exists dir/present 2>&1); st=$?

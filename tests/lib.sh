@@ -151,4 +151,20 @@ run() {
 	fi
 }
 
+# with_env [-u NAME | NAME=VALUE]... CMD...: CMD (a program, or a function
+# that calls run) in a subshell with that environment; not through env(1),
+# whose child run()'s valgrind would not be.
+with_env() {
+	(
+		while [ $# -gt 0 ]; do
+			case $1 in
+			-u) unset "$2"; shift 2 ;;
+			*=*) export "$1"; shift ;;
+			*) break ;;
+			esac
+		done
+		"$@"
+	)
+}
+
 . "$TESTS_DIR/lib/servers.sh"

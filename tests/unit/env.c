@@ -22,6 +22,10 @@ static char *environ_in[] = {
 	"AWS_SECRET_ACCESS_KEY=aws-secret",
 	"AWS_SESSION_TOKEN=aws-token",
 	"MY_S3_SECRET=s3-secret-9",	/* access_secret: ${MY_S3_SECRET} */
+	"MY_S3_TOKEN=s3-token-7",	/* session_token: ${MY_S3_TOKEN} */
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-auth",
+	"AWS_PROFILE=prod",
+	"HOME=/home/backup",
 	"PGBAK_BUCKET=b",
 	"EMPTY=",
 	"NOEQUALS",
@@ -67,6 +71,7 @@ main(void)
 	c.ping_url = "https://hc.example/tok3n";
 	c.s3.access_secret = "s3-secret-9";
 	c.restore_check.password = "check-secret-4";
+	c.s3.session_token = "s3-token-7";
 
 	s3 = env_for(environ_in, &c, ENV_S3);
 	bare = env_for(environ_in, &c, ENV_BARE);
@@ -80,19 +85,26 @@ main(void)
 	ok(!has(s3, "CHECK_PW") && !has(bare, "CHECK_PW"),
 	    "S3 and bare child: no variable holding the restore_check password");
 	ok(has(s3, "AWS_ACCESS_KEY_ID") && has(s3, "AWS_SECRET_ACCESS_KEY") &&
-	    has(s3, "AWS_SESSION_TOKEN") && has(s3, "MY_S3_SECRET"),
+	    has(s3, "AWS_SESSION_TOKEN") && has(s3, "MY_S3_SECRET") && has(s3, "MY_S3_TOKEN") &&
+	    has(s3, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
 	    "S3 child: keeps the S3 credentials, by name and by value");
+	ok(has(s3, "AWS_PROFILE") && has(s3, "HOME"),
+	    "S3 child: keeps what finds the profile files (HOME, AWS_PROFILE)");
 	ok(has(s3, "PATH") && has(s3, "PGBAK_BUCKET") && has(s3, "EMPTY"),
 	    "S3 child: keeps the rest (PATH, PGBAK_BUCKET, an empty value)");
-	ok(!has(s3, "NOEQUALS") && count(s3) == 7, "S3 child: 7 variables, none without '='");
+	ok(!has(s3, "NOEQUALS") && count(s3) == 11, "S3 child: 11 variables, none without '='");
 
 	ok(!has(bare, "PGPASSWORD") && !has(bare, "DB_PW") && !has(bare, "OTHER_DB_PW") &&
 	    !has(bare, "PING"), "bare child: no database secret either");
 	ok(!has(bare, "AWS_SECRET_ACCESS_KEY") && !has(bare, "AWS_SESSION_TOKEN"),
 	    "bare child: no S3 secret by name");
 	ok(!has(bare, "MY_S3_SECRET"), "bare child: no variable holding the s3 access_secret");
-	ok(has(bare, "AWS_ACCESS_KEY_ID") && has(bare, "PATH") && count(bare) == 4,
-	    "bare child: keeps the key id (not a secret) and the rest, 4 variables");
+	ok(!has(bare, "MY_S3_TOKEN"), "bare child: no variable holding the s3 session_token");
+	ok(!has(bare, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+	    "bare child: no container endpoint's authorization token");
+	ok(has(bare, "AWS_ACCESS_KEY_ID") && has(bare, "PATH") && has(bare, "AWS_PROFILE") &&
+	    count(bare) == 6, "bare child: keeps the key id (not a secret) and the rest, "
+	    "6 variables");
 	free(s3);
 	free(bare);
 

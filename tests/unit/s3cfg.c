@@ -13,7 +13,8 @@
 static const char *env_names[] = {
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
 	"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE",
-	"PGBAK_BUCKET", "PGBAK_S3_TRIES", "PGBAK_S3_STALL",
+	"PGBAK_BUCKET", "PGBAK_S3_TRIES", "PGBAK_S3_STALL", "AWS_PROFILE",
+	"AWS_CONFIG_FILE",
 };
 
 static void
@@ -25,6 +26,7 @@ env_reset(void)
 		unsetenv(env_names[i]);
 	setenv("AWS_ACCESS_KEY_ID", "envkey", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/pgbak-config", 1);	/* not the user's */
 }
 
 /* Load; on error return the message (static), else "" and fill c. */
@@ -56,7 +58,8 @@ test_env_only(void)
 	tap_ok(c.path_style == 1, "custom endpoint: path-style");
 	tap_is(c.host, "127.0.0.1:7480", "path-style Host is the endpoint's authority");
 	tap_is(c.base_path, "/envbucket", "path-style signed path prefix");
-	tap_is(c.token, "tok", "session token with the environment's key");
+	tap_ok(c.access_key == NULL && c.secret == NULL && c.token == NULL,
+	    "the environment's keys are the chain's (lib/creds), not the settings'");
 	tap_ok(c.max_parts == 10000 && c.parallel == S3_PARALLEL && c.part_size == 0 &&
 	    c.tries == S3_TRIES && c.stall == S3_STALL, "defaults for tuning");
 	tap_is(s3_cfg_url(&c), "s3://envbucket/dir/a b.gz", "s3_cfg_url");
@@ -113,6 +116,7 @@ test_file(const char *dir)
 	char path[4096];
 	struct s3_flags f = { 0 };
 	struct s3_cfg c;
+	FILE *fp;
 
 	settings(path, dir, "settings.yml",
 	    "      endpoint: \"http://127.0.0.1:9\"\n      bucket: filebucket\n"
@@ -158,6 +162,58 @@ test_file(const char *dir)
 
 	unlink(path);
 	tap_ok(strstr(load(&c, &f, "k"), path) != NULL, "a missing settings file: error naming it");
+
+	/* Region: flags, settings, AWS_REGION, the profile's, us-east-1. */
+	snprintf(path, sizeof path, "%s/config", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "[default]\nregion = dflt-1\n[profile p]\n  # comment\nregion=prof-1\n");
+	fclose(fp);
+	env_reset();
+	setenv("AWS_CONFIG_FILE", path, 1);
+	memset(&f, 0, sizeof f);
+	f.bucket = "b";
+	tap_is(load(&c, &f, "k"), "", "a config file");
+	tap_is(c.region, "dflt-1", "region from the default profile");
+	s3_cfg_free(&c);
+	setenv("AWS_PROFILE", "p", 1);
+	tap_is(load(&c, &f, "k"), "", "AWS_PROFILE");
+	tap_is(c.region, "prof-1", "region from [profile p]");
+	s3_cfg_free(&c);
+	setenv("AWS_DEFAULT_REGION", "env-1", 1);
+	tap_is(load(&c, &f, "k"), "", "AWS_DEFAULT_REGION and a profile");
+	tap_is(c.region, "env-1", "AWS_DEFAULT_REGION beats the profile's");
+	s3_cfg_free(&c);
+	unsetenv("AWS_DEFAULT_REGION");
+	setenv("AWS_PROFILE", "none", 1);
+	tap_is(load(&c, &f, "k"), "", "a profile without region");
+	tap_is(c.region, "us-east-1", "...us-east-1");
+	s3_cfg_free(&c);
+	unlink(path);
+
+	/* The settings' keys go together. */
+	snprintf(path, sizeof path, "%s/half.yml", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "tasks:\n  postgres:\n    dbs:\n      - database: app\n    s3:\n"
+	    "      bucket: b\n      access_key: k\n");
+	fclose(fp);
+	f.file = path;
+	tap_ok(strstr(load(&c, &f, "k"), "access_key is set but access_secret is not") != NULL,
+	    "access_key without access_secret refused");
+	fp = fopen(path, "w");
+	fprintf(fp, "tasks:\n  postgres:\n    dbs:\n      - database: app\n    s3:\n"
+	    "      bucket: b\n      session_token: t\n");
+	fclose(fp);
+	tap_ok(strstr(load(&c, &f, "k"), "session_token is set without") != NULL,
+	    "session_token without the keys refused");
+	fp = fopen(path, "w");
+	fprintf(fp, "tasks:\n  postgres:\n    dbs:\n      - database: app\n    s3:\n"
+	    "      bucket: b\n      access_key: k\n      access_secret: s\n"
+	    "      session_token: t\n");
+	fclose(fp);
+	tap_is(load(&c, &f, "k"), "", "the three together");
+	tap_is(c.token, "t", "session_token read");
+	s3_cfg_free(&c);
+	unlink(path);
 }
 
 static void
@@ -171,12 +227,9 @@ test_errors(void)
 	    "in PGBAK_BUCKET", "missing bucket names where to set it");
 	f.bucket = "b";
 	unsetenv("AWS_ACCESS_KEY_ID");
-	tap_is(load(&c, &f, "k"), "no access key: set access_key in AWS_ACCESS_KEY_ID",
-	    "missing access key names AWS_ACCESS_KEY_ID");
-	env_reset();
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	tap_is(load(&c, &f, "k"), "no secret key: set access_secret in AWS_SECRET_ACCESS_KEY",
-	    "missing secret names AWS_SECRET_ACCESS_KEY");
+	tap_is(load(&c, &f, "k"), "", "no keys anywhere: loads (the chain has other sources)");
+	s3_cfg_free(&c);
 	env_reset();
 	tap_is(load(&c, &f, ""), "the key must be 1 to 1024 bytes long", "empty key");
 	tap_is(load(&c, &f, "s3://b/"), "s3://b/: want s3://BUCKET/KEY", "s3:// without key");
