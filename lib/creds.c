@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "creds.h"
+#include "hdrval.h"
 
 #define TRIED_MAX 1024		/* the "no credentials: tried ..." line */
 #define RETRY_S 10		/* after a failed refresh, while the old ones still hold */
@@ -149,15 +150,6 @@ creds_env(const struct creds_src *in, struct creds *c, char *what, size_t wn, ch
 }
 
 static int
-has_space_or_ctl(const char *s)
-{
-	for (; *s; s++)
-		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
-			return 1;
-	return 0;
-}
-
-static int
 set(const char *s)
 {
 	return s && *s;
@@ -175,7 +167,7 @@ creds_settings_check(const struct creds_settings *st, struct log_err *e)
 		return log_fail(e, EXIT_USAGE, "%s: %s is set but %s is not: set both or neither",
 		    in, set(st->secret) ? "access_secret" : "access_key",
 		    set(st->secret) ? "access_key" : "access_secret");
-	if (has_space_or_ctl(st->access_key) || strchr(st->access_key, '/'))
+	if (hdrval_unfit(st->access_key) || strchr(st->access_key, '/'))
 		return log_fail(e, EXIT_USAGE, "the access key has a space, '/' or a control "
 		    "character");
 	return 1;
@@ -209,10 +201,10 @@ usable(const struct creds *c, const char *what, long long now, struct log_err *e
 	if (c->access_key == NULL || *c->access_key == '\0' || c->secret == NULL ||
 	    *c->secret == '\0')
 		return log_fail(e, EXIT_TEMP, "%s gave no access key or no secret", what);
-	if (has_space_or_ctl(c->access_key) || strchr(c->access_key, '/'))
+	if (hdrval_unfit(c->access_key) || strchr(c->access_key, '/'))
 		return log_fail(e, EXIT_USAGE, "the access key from %s has a space, '/' or a "
 		    "control character", what);
-	if (has_space_or_ctl(c->secret) || (c->token && has_space_or_ctl(c->token)))
+	if (hdrval_unfit(c->secret) || (c->token && hdrval_unfit(c->token)))
 		return log_fail(e, EXIT_USAGE, "the secret or session token from %s has a "
 		    "space or a control character", what);
 	if (c->expires && c->expires <= now) {

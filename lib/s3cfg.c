@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "creds.h"
+#include "hdrval.h"
 #include "name.h"
 #include "s3cfg.h"
 
@@ -49,15 +50,6 @@ in_file(const struct s3_cfg *c)
 	return buf;
 }
 
-static int
-has_space_or_ctl(const char *s)
-{
-	for (; *s; s++)
-		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
-			return 1;
-	return 0;
-}
-
 /* Split "[scheme://]authority[/]" into c->endpoint; *auth_at is where the
  * authority starts in it. */
 static int
@@ -67,7 +59,7 @@ parse_endpoint(struct s3_cfg *c, const char *s, const char *origin, size_t *auth
 	const char *scheme = "https", *auth = s, *end, *p;
 	size_t n;
 
-	if (has_space_or_ctl(s))
+	if (hdrval_unfit(s))
 		return log_fail(e, EXIT_USAGE, "endpoint from %s has a space or control "
 		    "character", origin);
 	if ((p = strstr(s, "://")) != NULL) {
@@ -297,7 +289,7 @@ protection(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 		return log_fail(e, EXIT_USAGE, "%s goes with sse aws:kms: set that too (--sse "
 		    "aws:kms)", origin_of(c, f->sse_kms_key_id ? "sse-kms-key-id" : NULL,
 		    "sse_kms_key_id", o));
-	if (s && (strlen(s) > 2048 || has_space_or_ctl(s)))
+	if (s && (strlen(s) > 2048 || hdrval_unfit(s)))
 		return log_fail(e, EXIT_USAGE, "%s: want a key id, alias or ARN without spaces, "
 		    "at most 2048 bytes", origin_of(c, f->sse_kms_key_id ? "sse-kms-key-id" :
 		    NULL, "sse_kms_key_id", o));
@@ -383,7 +375,7 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 		return -1;
 	if (c->region == NULL && dup_to(&c->region, "us-east-1", e) < 0)
 		return -1;
-	if (has_space_or_ctl(c->region) || strchr(c->region, '/'))
+	if (hdrval_unfit(c->region) || strchr(c->region, '/'))
 		return log_fail(e, EXIT_USAGE, "region %s: not a region name", c->region);
 
 	/* The settings' own credentials, the chain's first source (lib/creds):
