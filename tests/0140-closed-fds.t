@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 . "$TESTS_DIR/0700-prune-lib.sh"
-plan 92
+plan 93
 need_pg
 need_s3
 
@@ -59,8 +59,10 @@ with() {
 }
 out() { cat "$T/out"; }
 # stderr without valgrind's own notes ("--PID-- WARNING: unhandled syscall"):
-# an error valgrind finds shows as exit 99 all the same.
-err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$T/err"; }
+# an error valgrind finds shows as exit 99 all the same.  Nor -v's line
+# naming where the credentials came from: information, not a message
+# about the descriptors (that it is there is checked below).
+err() { grep -v -e '^\(--\|==\)[0-9]*\(--\|==\) ' -e '^pgbak-[a-z]*: credentials: ' "$T/err"; }
 
 # full CMD...: with stdout on /dev/full, CMD exits 111 with exactly one
 # line, its program's, naming standard output and the cause.
@@ -91,6 +93,8 @@ for fds in open 0 2; do
 done
 with 1 pgbak-exists -v big
 is "$st:$(err)" "0:" "pgbak-exists -v, $how: exit 0, silent"
+grep -qx 'pgbak-exists: credentials: environment' "$T/err"
+ok $? "...but for -v's one line naming the credentials' source"
 with 1 pgbak-exists absent
 is "$st" 1 "pgbak-exists, $how, an absent key: still exit 1"
 with 1 pgbak-exists -b "nosuch-$PGBAK_BUCKET" big
