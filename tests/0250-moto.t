@@ -92,7 +92,8 @@ out=$(run pgbak-exists -v rt/big)
 like "$out" "^size: $((11 * M))
 etag: \"[0-9a-f]{32}-3\"
 last-modified: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" "exists -v: size, ETag and time"
-is "$(pgbak-exists -v rt/absent 2>&1)" "" "exists -v: nothing for an absent key"
+is "$(pgbak-exists -v rt/absent 2>&1)" "pgbak-exists: credentials: environment" \
+	"exists -v: nothing for an absent key but where the credentials came from"
 err=$(run pgbak-exists -b "nosuch-$PGBAK_BUCKET" rt/small 2>&1); st=$?
 is "$st" 111 "exists: missing bucket: exit 111, not 1"
 is "$err" "pgbak-exists: unable to check s3://nosuch-$PGBAK_BUCKET/rt/small at $AWS_ENDPOINT_URL: HTTP 404 NoSuchBucket" \
