@@ -8,7 +8,7 @@
 # environments, nor stderr (-v) or --json.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 22
+plan 26
 need_pg
 need_s3_sts
 
@@ -89,6 +89,24 @@ printf '[default]\ncredential_process = %s\n' "$T/nosuch" >"$T/config"
 with AWS_CONFIG_FILE="$T/config" run pgbak-run --json "$T/proc.yml" >"$T/out" 2>"$T/err"
 is $? 111 "twin: a credential_process that cannot run fails the run"
 like "$(cat "$T/out" "$T/err")" 'credential_process of profile \\?"default\\?"' "...naming it"
+
+# 2b. A profile's keys in the shared credentials file (AWS_PROFILE picks
+# it), no keys in settings or environment.
+printf '[backup]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n' \
+	"$TK" "$TS" "$TT" >"$T/credentials"
+settings "$T/prof.yml" "" "" "$(db_yaml "$D" prof/)"
+with AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_PROFILE=backup \
+	run pgbak-run -v "$T/prof.yml" >"$T/out" 2>"$T/err"
+st=$?
+is $st 0 "profile file keys, no keys in settings or environment: the run succeeds"
+[ $st -eq 0 ] || diag "$(cat "$T/err" "$T/out")"
+check "...and restores" restore_same "$D" "prof/$D-$TODAY.gz"
+sed '/aws_session_token/d' "$T/credentials" >"$T/credentials.nt"
+settings "$T/prof2.yml" "" "" "$(db_yaml "$D" prof2/)"
+with AWS_SHARED_CREDENTIALS_FILE="$T/credentials.nt" AWS_PROFILE=backup \
+	run pgbak-run "$T/prof2.yml" >"$T/out" 2>"$T/err"
+is $? 111 "twin: the profile without its session token fails the run"
+! has_object "prof2/$D-$TODAY.gz"; ok $? "...and stores nothing"
 
 # 3. No credentials at all: the S3 programs say what they tried.
 with AWS_CONFIG_FILE=/dev/null run pgbak-run --json "$T/proc.yml" >"$T/out" 2>"$T/err"
