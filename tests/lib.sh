@@ -138,6 +138,11 @@ unlike() {
 	ok $r "$3"
 }
 
+# sans_creds FILE: FILE without the line -v adds naming where the S3
+# credentials came from ("pgbak-prune: credentials: environment"), for
+# tests that compare the rest of -v's output exactly (0220 checks the line).
+sans_creds() { grep -v '^pgbak-[a-z]*: credentials: ' "$1"; }
+
 # lines TEXT: how many lines TEXT has.
 lines() { printf '%s' "$1" | grep -c ''; }
 
