@@ -257,10 +257,11 @@ db_value(int m, const struct run_result *r, const char *labels, const struct pre
 	return buf;
 }
 
-/* The whole file's text; the first of databases with the same labels wins. */
+/* The whole file's text; the first of databases with the same labels wins.
+ * The restore check's series only with restore_check.every (checks). */
 static void
 metrics_render(FILE *f, const struct run_result *res, const struct summary *s,
-    char **labels, const struct prevs *p)
+    char **labels, const struct prevs *p, int checks)
 {
 	char buf[64];
 	const char *v;
@@ -268,6 +269,8 @@ metrics_render(FILE *f, const struct run_result *res, const struct summary *s,
 	int m;
 
 	for (m = 0; m < M_COUNT; m++) {
+		if (!checks && m >= M_CHECK_TS && m <= M_CHECK_DURATION)
+			continue;
 		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", metric[m].name, metric[m].help,
 		    metric[m].name);
 		if (m == M_RUN_TS)
@@ -297,6 +300,7 @@ struct text {
 	const struct summary *s;
 	char **labels;
 	const struct prevs *p;
+	int checks;
 };
 
 /* atomic_write's fill: the whole text into the temporary file. */
@@ -312,7 +316,7 @@ metrics_fill(int fd, void *arg, struct log_err *e)
 			close(wfd);
 		return log_fail_sys(e, EXIT_TEMP, "unable to write the metrics");
 	}
-	metrics_render(f, t->res, t->s, t->labels, t->p);
+	metrics_render(f, t->res, t->s, t->labels, t->p, t->checks);
 	if (fflush(f) != 0 || ferror(f)) {
 		log_fail_sys(e, EXIT_TEMP, "unable to write the metrics");
 		fclose(f);
@@ -355,7 +359,7 @@ metrics_write(const struct run_ctx *x, const struct run_result *res,
 	prevs_read(path, &p);
 	for (i = 0; i < s->n; i++)
 		labels[i] = labels_of(res[i].db);
-	t = (struct text){ res, s, labels, &p };
+	t = (struct text){ res, s, labels, &p, x->c->restore_check.every > 0 };
 	rc = atomic_write(dfd, dir, base, tmpl, 0644, metrics_fill, &t, e);
 	prevs_free(&p);
 	close(dfd);

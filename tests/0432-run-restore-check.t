@@ -8,7 +8,7 @@
 # metrics status 0, exit 111.  Without every there is no check.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 35
+plan 37
 need_pg
 need_s3
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
@@ -55,6 +55,7 @@ out=$(run pgbak-run -v "$T/no.yml" 2>"$T/err"); st=$?
 is "$st" 0 "no restore_check: the backup exits 0"
 unlike "$(cat "$T/err")" "pgbak-restore --check" "...and runs no check"
 is "$(val pgbak_restore_check_status "$D")" "" "...and the metrics have no check"
+is "$(grep -c '^# TYPE pgbak_restore_check_' "$M")" 0 "...nor its metrics' HELP and TYPE"
 out=$(run pgbak-run -n "$T/no.yml" 2>&1)
 unlike "$out" "pgbak-restore" "-n without restore_check: no check line"
 
@@ -78,6 +79,7 @@ ts=$(val pgbak_restore_check_timestamp_seconds "$D")
 [ -n "$ts" ] && [ "$ts" -ge "$t0" ]; ok $? "metrics: the check's time"
 like "$(val pgbak_restore_check_duration_seconds "$D")" "^[0-9]+\.[0-9]{3}$" "metrics: its duration"
 python3 "$TESTS_DIR/lib/promcheck.py" "$M" 2>"$T/promcheck.err"; ok $? "the metrics are valid"
+is "$(grep -c '^# TYPE pgbak_restore_check_' "$M")" 4 "...with the check's four metrics"
 is "$(scratch_left "$PGPORT")" 0 "the scratch database is gone"
 check "on_success ran" test -e "$T/hook.ok"
 is "$(cat "$T/ping.log")" "/rck" "the ping said ok"
