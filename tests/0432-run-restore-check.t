@@ -8,7 +8,7 @@
 # metrics status 0, exit 111.  Without every there is no check.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 37
+plan 40
 need_pg
 need_s3
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
@@ -126,3 +126,20 @@ out=$(run pgbak-run -f "$T/f.yml" 2>"$T/err"); st=$?
 is "$st" 0 "after a failed check the next run checks again, and passes: exit 0"
 is "$(val pgbak_restore_check_status "$D")" 1 "...metrics: check status 1"
 check "...on_success ran" test -e "$T/hook.ok"
+
+# An encrypted backup: the check has no age identity, and fails saying so;
+# the backup itself is stored.
+if command -v age >/dev/null && command -v age-keygen >/dev/null; then
+	age-keygen -o "$T/key" 2>/dev/null || exit 1
+	settings "$T/e.yml" "metrics_file: $T/prom/e.prom
+encrypt:
+  age_recipients: [$(age-keygen -y "$T/key")]
+restore_check:
+  every: 7d" "" "$(db_yaml "$D" rck/)"
+	out=$(run pgbak-run -f "$T/e.yml" 2>"$T/err"); st=$?
+	is "$st" 111 "an encrypted backup with restore_check.every: exit 111"
+	like "$out" "^$K\.age: .*: failed: restore check: .*encrypted" "...the check says it cannot decrypt"
+	has_object "$K.age"; ok $? "...and the backup is stored"
+else
+	for i in 1 2 3; do skip "age is not installed"; done
+fi
