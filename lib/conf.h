@@ -42,7 +42,7 @@ struct conf_restore_check {
 	int port;
 	char *user;
 	char *password;		/* ${NAME} expanded */
-	long every;		/* seconds between checks; pgbak-run does not act on it yet */
+	long every;		/* seconds between pgbak-run's checks (pgbak-run/rcheck.c); 0: none */
 	int present;
 };
 

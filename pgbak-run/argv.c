@@ -142,3 +142,21 @@ argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *po
 	argv_add(a, "--"), argv_add(a, key);
 	return argv_done(a);
 }
+
+/*
+ * pgbak-restore --check -c SETTINGS -D YMD -- DATABASE: the backup just
+ * stored, by its date.  pgbak-restore reads the settings file itself (it
+ * takes no --settings-fd: it needs the database's entry, its password and
+ * the restore_check server, not only the s3 section).
+ */
+int
+argv_restore_check(struct argv *a, const struct run_ctx *x, const char *restore,
+    const struct conf_db *db, const char *ymd)
+{
+	argv_add(a, restore);
+	argv_add(a, "--check");
+	argv_add(a, "-c"), argv_add(a, x->o->settings);
+	argv_add(a, "-D"), argv_add(a, ymd);
+	argv_add(a, "--"), argv_add(a, db->database);
+	return argv_done(a);
+}

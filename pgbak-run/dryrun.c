@@ -99,6 +99,8 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 			dry_show(f, "  ", &a, argv_verify(&a, x, key, dest), "\n");
 		free(dest);
 	}
+	if (!globals)
+		rcheck_dry_run(x, db, f);
 	dry_prune(x, db, key, f);
 	dump_release(&d);
 }

@@ -22,6 +22,9 @@
  * one the settings expanded: the file may name any variable in ${NAME}.
  * The restore_check password counts as a database's.  pgbak-restore links
  * this file: its pgbak-get is an ENV_S3 child, gzip -d and age ENV_BARE.
+ * pgbak-restore --check, run by pgbak-run (rcheck.c), is no such child: it
+ * reads the settings file and expands its ${NAME}s itself, so it gets
+ * pgbak-run's whole environment, and applies this policy to its own.
  */
 #include <stdlib.h>
 #include <string.h>

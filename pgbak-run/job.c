@@ -350,6 +350,7 @@ job_run(const struct run_ctx *x, struct run_result *r)
 		verify_stored(x, r, timeout);
 done:
 	r->seconds = now_s() - t0;
+	rcheck_after(x, r, ymd, timeout);
 	if (r->state == RUN_OK || r->state == RUN_SKIPPED)
 		prune_after(x, r, ymd, timeout);
 }

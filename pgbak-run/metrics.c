@@ -26,6 +26,7 @@
 
 enum {
 	M_LAST_RUN, M_LAST_SUCCESS, M_STATUS, M_DUMP, M_GZIP, M_DURATION,
+	M_CHECK_TS, M_CHECK_STATUS, M_CHECK_ROWS, M_CHECK_DURATION,
 	M_RUN_TS, M_RUN_FAILED, M_RUN_DURATION, M_COUNT
 };
 
@@ -39,6 +40,13 @@ static const struct { const char *name, *help; } metric[M_COUNT] = {
 	{ "pgbak_dump_bytes", "Bytes pg_dump wrote in the database's last backup." },
 	{ "pgbak_compressed_bytes", "Bytes stored by the database's last backup." },
 	{ "pgbak_duration_seconds", "Seconds the database's last backup took." },
+	{ "pgbak_restore_check_timestamp_seconds",
+	    "Unix time of the end of the database's last restore check." },
+	{ "pgbak_restore_check_status",
+	    "1 when the database's last restore check passed, 0 when it failed." },
+	{ "pgbak_restore_check_rows", "Rows the database's last passed restore check counted." },
+	{ "pgbak_restore_check_duration_seconds",
+	    "Seconds the database's last restore check took." },
 	{ "pgbak_run_timestamp_seconds", "Unix time of the end of the last run." },
 	{ "pgbak_run_failed_databases", "Databases that failed in the last run." },
 	{ "pgbak_run_duration_seconds", "Seconds the last run took." },
@@ -198,6 +206,24 @@ prev_value(const struct prevs *p, int m, const char *labels)
 	return NULL;
 }
 
+/* A restore check's metric: this run's check, else what the old file said
+ * (the rows of a check that passed; a failed one counted nothing). */
+static const char *
+check_value(int m, const struct run_result *r, const char *old, char *buf, size_t n)
+{
+	if (r->checked == 0 || (m == M_CHECK_ROWS && r->checked < 0))
+		return old;
+	if (m == M_CHECK_TS)
+		snprintf(buf, n, "%lld", (long long)r->check_end);
+	else if (m == M_CHECK_STATUS)
+		return r->checked > 0 ? "1" : "0";
+	else if (m == M_CHECK_ROWS)
+		snprintf(buf, n, "%llu", (unsigned long long)r->check_rows);
+	else
+		snprintf(buf, n, "%.3f", r->check_seconds);
+	return buf;
+}
+
 /* The value of metric m for database i, or NULL for no sample. */
 static const char *
 db_value(int m, const struct run_result *r, const char *labels, const struct prevs *p,
@@ -206,6 +232,8 @@ db_value(int m, const struct run_result *r, const char *labels, const struct pre
 	const char *old = prev_value(p, m, labels);
 	int skipped = r->state == RUN_SKIPPED, good = r->state == RUN_OK || skipped;
 
+	if (m >= M_CHECK_TS && m <= M_CHECK_DURATION)
+		return check_value(m, r, old, buf, n);
 	switch (m) {
 	case M_LAST_RUN:
 		snprintf(buf, n, "%lld", (long long)s->end);
@@ -229,10 +257,11 @@ db_value(int m, const struct run_result *r, const char *labels, const struct pre
 	return buf;
 }
 
-/* The whole file's text; the first of databases with the same labels wins. */
+/* The whole file's text; the first of databases with the same labels wins.
+ * The restore check's series only with restore_check.every (checks). */
 static void
 metrics_render(FILE *f, const struct run_result *res, const struct summary *s,
-    char **labels, const struct prevs *p)
+    char **labels, const struct prevs *p, int checks)
 {
 	char buf[64];
 	const char *v;
@@ -240,6 +269,8 @@ metrics_render(FILE *f, const struct run_result *res, const struct summary *s,
 	int m;
 
 	for (m = 0; m < M_COUNT; m++) {
+		if (!checks && m >= M_CHECK_TS && m <= M_CHECK_DURATION)
+			continue;
 		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", metric[m].name, metric[m].help,
 		    metric[m].name);
 		if (m == M_RUN_TS)
@@ -269,6 +300,7 @@ struct text {
 	const struct summary *s;
 	char **labels;
 	const struct prevs *p;
+	int checks;
 };
 
 /* atomic_write's fill: the whole text into the temporary file. */
@@ -284,7 +316,7 @@ metrics_fill(int fd, void *arg, struct log_err *e)
 			close(wfd);
 		return log_fail_sys(e, EXIT_TEMP, "unable to write the metrics");
 	}
-	metrics_render(f, t->res, t->s, t->labels, t->p);
+	metrics_render(f, t->res, t->s, t->labels, t->p, t->checks);
 	if (fflush(f) != 0 || ferror(f)) {
 		log_fail_sys(e, EXIT_TEMP, "unable to write the metrics");
 		fclose(f);
@@ -327,7 +359,7 @@ metrics_write(const struct run_ctx *x, const struct run_result *res,
 	prevs_read(path, &p);
 	for (i = 0; i < s->n; i++)
 		labels[i] = labels_of(res[i].db);
-	t = (struct text){ res, s, labels, &p };
+	t = (struct text){ res, s, labels, &p, x->c->restore_check.every > 0 };
 	rc = atomic_write(dfd, dir, base, tmpl, 0644, metrics_fill, &t, e);
 	prevs_free(&p);
 	close(dfd);
@@ -338,6 +370,30 @@ out:
 	free(tmpl);
 	free(d);
 	free(b);
+	return rc;
+}
+
+/* restore_check.every's memory: the last check's time and status, as this
+ * program wrote them to metrics_file. */
+int
+metrics_last_check(const struct run_ctx *x, const struct conf_db *db, time_t *when)
+{
+	const char *ts, *ok;
+	char *labels;
+	struct prevs p;
+	int rc = 0;
+
+	if (x->c->metrics_file == NULL || (labels = labels_of(db)) == NULL)
+		return 0;
+	prevs_read(x->c->metrics_file, &p);
+	ts = prev_value(&p, M_CHECK_TS, labels);
+	ok = prev_value(&p, M_CHECK_STATUS, labels);
+	if (ts && ok && strcmp(ok, "1") == 0) {
+		*when = (time_t)strtod(ts, NULL);
+		rc = 1;
+	}
+	prevs_free(&p);
+	free(labels);
 	return rc;
 }
 

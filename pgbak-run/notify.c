@@ -56,6 +56,10 @@ notify_check(const struct conf *c, struct log_err *e)
 
 	if (c->ping_url && ping_check(c->ping_url, &pe) < 0)
 		return conf_fail_at(c, c->ping_url_at, e, "tasks.postgres.ping_url: %s", pe.msg);
+	/* the last check's time is kept there (rcheck.c) */
+	if (c->restore_check.every > 0 && c->metrics_file == NULL)
+		return log_fail(e, EXIT_USAGE, "%s: restore_check.every needs metrics_file: "
+		    "the time of the last restore check is kept in it", c->path);
 	return 0;
 }
 

@@ -110,6 +110,8 @@ report(FILE *f, const struct run_result *r, int json)
 		    ratio, r->seconds, mibs, state_name[r->state]);
 		if (r->state == RUN_OK && r->verified)
 			fputs(", verified", f);
+		if (r->state == RUN_OK && r->checked > 0)
+			fputs(", restore checked", f);
 		if (r->state != RUN_OK && r->reason[0])
 			fprintf(f, ": %s", r->reason);
 		fputc('\n', f);

@@ -14,6 +14,7 @@
  *   notify.c   what follows each run: the summary of it, the ping_url
  *   hooks.c    on_success / on_failure
  *   metrics.c  metrics_file
+ *   rcheck.c   restore_check.every: pgbak-restore --check after a backup
  * Shared with the other programs, in lib/: name (keys), spawn (pipelines),
  * atomic (local mode's and metrics_file's temp, fsync, rename), ping, keep.
  */
@@ -57,6 +58,11 @@ struct run_result {
 	char reason[1024];	/* why skipped or failed, one line */
 	uint64_t dump_bytes, gzip_bytes;
 	double seconds;
+	/* rcheck.c: the restore check after this backup, when one was due */
+	int checked;		/* 1 ran and passed, -1 ran and failed, 0 did not run */
+	uint64_t check_rows;	/* rows the check counted, when it passed */
+	double check_seconds;
+	time_t check_end;	/* Unix time it ended */
 };
 
 /* Everything the jobs of one run share, read-only while they run. */
@@ -85,6 +91,8 @@ int argv_stale(struct argv *a, const struct run_ctx *x, const char *key, long ti
 int argv_verify(struct argv *a, const struct run_ctx *x, const char *key, const char *file);
 int argv_prune(struct argv *a, const struct run_ctx *x, const struct keep_policy *pol,
     const char *ymd, const char *key);
+int argv_restore_check(struct argv *a, const struct run_ctx *x, const char *restore,
+    const struct conf_db *db, const char *ymd);
 
 /* env.c: which variables each kind of child gets (env.h: pgbak-restore's too) */
 #include "env.h"
@@ -159,6 +167,12 @@ void verify_stored(const struct run_ctx *x, struct run_result *r, long timeout);
 void prune_after(const struct run_ctx *x, struct run_result *r, const char *ymd,
     long timeout);
 
+/* rcheck.c: pgbak-restore --check after a backup stored, when restore_check.every
+ * says one is due; a failed check fails the database ("restore check: ...") */
+void rcheck_after(const struct run_ctx *x, struct run_result *r, const char *ymd,
+    long timeout);
+void rcheck_dry_run(const struct run_ctx *x, const struct conf_db *db, FILE *f);
+
 /* dryrun.c */
 void job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
     const char *key, const char *local, FILE *f);
@@ -189,6 +203,9 @@ void hooks_dry_run(const struct run_ctx *x, FILE *f);
 int metrics_write(const struct run_ctx *x, const struct run_result *res,
     const struct summary *s, struct log_err *e);
 void metrics_dry_run(const struct run_ctx *x, FILE *f);
+/* When db's last restore check passed, by metrics_file (1, *when set), or
+ * 0: none recorded, or it failed */
+int metrics_last_check(const struct run_ctx *x, const struct conf_db *db, time_t *when);
 
 /* main.c: what its signal handler sets: got_stop the signal that stops
  * the run, got_hup a reload asked; each also writes to its pipe, to wake a

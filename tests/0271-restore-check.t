@@ -156,15 +156,7 @@ like "$(err)" "check of $K failed: cancelled by a signal" "...saying it was canc
 
 # A second server for restore_check, whose template1 changes what a new
 # database does: an event trigger on CREATE TABLE public.orders.
-# (pg-server picks a free port, which another test may take first: a few tries)
-for i in 1 2 3; do
-	PG2=$T/pg2-$i
-	at_exit "'$TESTS_DIR/lib/pg-server' stop '$PG2'"
-	"$TESTS_DIR/lib/pg-server" start "$PG2" >"$T/pg2.log" 2>&1 && break
-	PG2=
-done
-[ -n "$PG2" ] || { cat "$T/pg2.log" >&2; echo "Bail out! cannot start a second PostgreSQL"; exit 1; }
-P2=$(. "$PG2/env"; echo "$PGBAK_TEST_PG_PORT")
+pg2_start
 q2() { psql_q -p "$P2" "$@"; }
 settings "$T/r.yml" "restore_check:
   host: 127.0.0.1
@@ -178,17 +170,9 @@ is "$(scratch_left "$P2")" 0 "...its scratch database dropped there"
 q2 -d template1 >/dev/null <<'SQL' || exit 1
 create function public.drop_some() returns trigger language plpgsql as
   $$ begin if new.id % 1000 = 0 then return null; end if; return new; end $$;
-create function public.on_create() returns event_trigger language plpgsql as $$
-declare r record;
-begin
-  for r in select * from pg_event_trigger_ddl_commands() loop
-    if r.command_tag = 'CREATE TABLE' and r.object_identity = 'public.orders' then
-      execute 'create trigger drop_some before insert on public.orders for each row execute function public.drop_some()';
-    end if;
-  end loop;
-end $$;
-create event trigger on_create on ddl_command_end execute function public.on_create();
 SQL
+orders_trigger "$P2" "create trigger drop_some before insert on public.orders for each row execute function public.drop_some()" ||
+	exit 1
 out=$(run pgbak-restore --check -c "$T/r.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 1 "rows dropped silently by the server: exit 1"
 is "$(err)" "pgbak-restore: check of $K: public.orders: dump has 3,000 rows, restored 2,997" \
@@ -196,17 +180,8 @@ is "$(err)" "pgbak-restore: check of $K: public.orders: dump has 3,000 rows, res
 is "$out" "" "...and no ok line"
 is "$(scratch_left "$P2")" 0 "...and no scratch database left"
 # loudly: a CHECK constraint that rejects them
-q2 -d template1 >/dev/null <<'SQL' || exit 1
-create or replace function public.on_create() returns event_trigger language plpgsql as $$
-declare r record;
-begin
-  for r in select * from pg_event_trigger_ddl_commands() loop
-    if r.command_tag = 'CREATE TABLE' and r.object_identity = 'public.orders' then
-      execute 'alter table public.orders add constraint no_thousands check (id % 1000 <> 0)';
-    end if;
-  end loop;
-end $$;
-SQL
+orders_trigger "$P2" "alter table public.orders add constraint no_thousands check (id % 1000 <> 0)" ||
+	exit 1
 out=$(run pgbak-restore --check -c "$T/r.yml" "$C" 2>"$T/err"); st=$?
 is "$st" 1 "rows rejected by a CHECK constraint: exit 1"
 like "$(err)" "^pgbak-restore: check of $K failed: psql exited 3: ERROR: +new row for relation \"orders\" violates check constraint \"no_thousands\"$" \

@@ -110,3 +110,71 @@ no_procs() {
 
 # quiet CMD...: CMD with its stdout thrown away (keeps TAP output clean).
 quiet() { "$@" >/dev/null; }
+
+# ping_server LOG CODE_FILE: an HTTP server on 127.0.0.1 (stopped at exit),
+# for ping_url: it appends each GET's path to LOG and answers with the
+# status in CODE_FILE.  Its port in PING_PORT, its pid in PING_PID.
+ping_server() {
+	cat >"$T/ping-srv.py" <<'PY'
+import http.server, os, sys
+port_file, log, code_file = sys.argv[1:4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write(self.path + "\n")
+        code = int(open(code_file).read())
+        self.send_response(code)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+s.serve_forever()
+PY
+	python3 "$T/ping-srv.py" "$T/ping-port" "$1" "$2" 2>"$T/ping-srv.err" &
+	PING_PID=$!
+	at_exit "kill $PING_PID"
+	_i=0
+	while [ ! -s "$T/ping-port" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+	[ -s "$T/ping-port" ] || { echo "Bail out! the HTTP server did not start"; exit 1; }
+	PING_PORT=$(cat "$T/ping-port")
+}
+
+# pg2_start: a second PostgreSQL (stopped at exit): its directory in PG2,
+# its port in P2.  pg-server picks a free port, which another test may
+# take first: a few tries.
+pg2_start() {
+	for _i in 1 2 3; do
+		PG2=$T/pg2-$_i
+		at_exit "'$TESTS_DIR/lib/pg-server' stop '$PG2'"
+		"$TESTS_DIR/lib/pg-server" start "$PG2" >"$T/pg2.log" 2>&1 && break
+		PG2=
+	done
+	[ -n "$PG2" ] || { cat "$T/pg2.log" >&2; echo "Bail out! cannot start a second PostgreSQL"; exit 1; }
+	P2=$(. "$PG2/env"; echo "$PGBAK_TEST_PG_PORT")
+}
+
+# orders_trigger PORT STATEMENT: template1 of the server on PORT runs
+# STATEMENT (no single quotes in it) after each CREATE TABLE public.orders,
+# so that every database made there restores its orders otherwise: how the
+# restore check tests make a server lose or reject rows.
+orders_trigger() {
+	psql_q -p "$1" -d template1 >/dev/null <<SQL
+create or replace function public.on_create() returns event_trigger language plpgsql as \$\$
+declare r record;
+begin
+  for r in select * from pg_event_trigger_ddl_commands() loop
+    if r.command_tag = 'CREATE TABLE' and r.object_identity = 'public.orders' then
+      execute '$2';
+    end if;
+  end loop;
+end \$\$;
+SQL
+	[ "$(psql -X -At -p "$1" -d template1 -c "select count(*) from pg_event_trigger where evtname = 'on_create'")" = 1 ] ||
+		psql_q -p "$1" -d template1 -c \
+			"create event trigger on_create on ddl_command_end execute function public.on_create()"
+}

@@ -16,35 +16,11 @@ psql_q -d "$D" -c "create table t as select g from generate_series(1, 100) g" ||
 TOKEN=tok-0902-$$-5f1e3c9a
 
 # The server answers with the status in $T/code and logs each path.
-cat >"$T/srv.py" <<'PY'
-import http.server, os, sys
-port_file, log, code_file = sys.argv[1:4]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(log, "a") as f:
-            f.write(self.path + "\n")
-        code = int(open(code_file).read())
-        self.send_response(code)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"OK")
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(port_file + ".tmp", port_file)
-s.serve_forever()
-PY
 echo 200 >"$T/code"
 : >"$T/log"
-python3 "$T/srv.py" "$T/port" "$T/log" "$T/code" 2>"$T/srv.err" &
-srv=$!
-at_exit "kill $srv"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$T/port" ] || { echo "Bail out! the HTTP server did not start"; exit 1; }
-PGBAK_PING_URL=http://127.0.0.1:$(cat "$T/port")/$TOKEN
+ping_server "$T/log" "$T/code"
+srv=$PING_PID
+PGBAK_PING_URL=http://127.0.0.1:$PING_PORT/$TOKEN
 export PGBAK_PING_URL
 
 settings "$T/s.yml" 'ping_url: ${PGBAK_PING_URL}' "" "$(db_yaml "$D" ping/)"
@@ -96,7 +72,7 @@ unlike "$(cat "$T/err")" "$TOKEN" "without the token"
 out=$(run pgbak-run -n -v "$T/s.yml" 2>&1); st=$?
 is "$st" 0 "-n exits 0"
 like "$out" "ping_url: GET \*\*\* " "-n shows the ping as ***"
-unlike "$out" "$TOKEN|127.0.0.1:$(cat "$T/port")" "and neither the token nor the address"
+unlike "$out" "$TOKEN|127.0.0.1:$PING_PORT" "and neither the token nor the address"
 
 # A URL written in the file is a secret too; one that is not http(s) is a
 # settings error that does not show it.
