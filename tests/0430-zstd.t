@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v zstd >/dev/null || skip_all "zstd is not installed; run 'make deps'"
-plan 54
+plan 55
 need_pg
 need_s3
 # err FILE: stderr without valgrind's own notes
@@ -64,6 +64,9 @@ $entry"
 	out=$(run pgbak-verify -v -c "$T/$c.yml" "$K" 2>"$T/err"); st=$?
 	is "$st" 0 "$c: pgbak-verify passes"
 done
+out=$(run pgbak-run --verify --force "$T/zstd.yml" 2>"$T/err"); st=$?
+like "$st: $out" "^0: zstd/$Z-$TODAY\.zst: .*: ok, verified$" \
+	"zstd: pgbak-run --verify reads the stored .zst back: ok, verified"
 out=$(run pgbak-run -n "$T/zstd.yml" 2>&1)
 like "$out" "pg_dump .* \| [^ ]*zstd -q -c -3 -T2 --check \| [^ ]*pgbak-put " \
 	"zstd: -n shows the stage's fixed argv"
