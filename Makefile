@@ -144,7 +144,7 @@ clean:
 DEB_PKGS = gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	libyaml-dev libexpat1-dev perl procps time mandoc gzip pigz python3 python3-boto3 \
 	postgresql-15 postgresql-client-15 radosgw ceph-mon ceph-osd ceph-common awscli \
-	curl iproute2 util-linux man-db systemd openssl age
+	curl iproute2 util-linux man-db systemd openssl age zstd
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || \

@@ -425,6 +425,41 @@ case_11() {
 		--metric time --subject "$W/g11.json:check" --baseline "$W/g11.json:pgbak-restore" --le 1.15
 }
 
+# Case 13 (issue 18): compression: zstd at level 3.  13: pgbak-run against
+# bare pg_dump (wall); 13b: the bytes of pgbak-run's zstd argv against
+# gzip -6 on the saved dump; 13c: that zstd's CPU against pgbak-gzip -6's,
+# one run each on the saved dump, so the stage is measured without pg_dump.
+case_13() {
+	t="pgbak-run zstd -3 / pg_dump >/dev/null"
+	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
+		{ bench skip --case 13 --title "$t" --note "$n"; return 0; }
+	command -v zstd >/dev/null ||
+		{ bench skip --case 13 --title "$t" --note "zstd not installed"; return 0; }
+	sed -e 's|bench/run6/|bench/zst/|' \
+		-e 's|gzip_level: 6|compression: zstd\n    compression_level: 3|' \
+		"$W/run6.yml" >"$W/zst.yml" && chmod 600 "$W/zst.yml" || return 1
+	bench measure --out "$W/g13.json" --runs "$BENCH_RUNS" --prepare "$PREP" \
+		--cmd "pgbak-run-zstd=$(q "$B/pgbak-run") --force $(q "$W/zst.yml")" \
+		--cmd "pg_dump=pg_dump $(dump_args) >/dev/null" || return 1
+	bench verdict --case 13 --title "$t (wall)" --metric time \
+		--subject "$W/g13.json:pgbak-run-zstd" --baseline "$W/g13.json:pg_dump" --le 1.05 \
+		--note "compression: zstd, compression_level: 3 (zstd -q -c -3 -T2 --check)"
+	cpu_info 13a g13 pgbak-run-zstd pg_dump
+	bench measure --out "$W/g13s.json" --runs 1 \
+		--cmd "zstd=zstd -q -c -3 -T2 --check <$(q "$DUMP") >$(q "$W/dump.zst")" \
+		--cmd "pgbak-gzip=$(q "$B/pgbak-gzip") -6 <$(q "$DUMP") >/dev/null" \
+		--cmd "gzip=gzip -6 <$(q "$DUMP") >$(q "$W/dump.gz")" || return 1
+	zstd -d -c -q "$W/dump.zst" | cmp -s - "$DUMP" ||
+		{ echo "zstd -3 output does not decompress to the dump" >&2; return 1; }
+	a=$(stat -c %s "$W/dump.zst") b=$(stat -c %s "$W/dump.gz")
+	rm -f "$W/dump.zst" "$W/dump.gz"
+	bench verdict --case 13b --title "zstd -3 / gzip -6 (compressed bytes)" --metric bytes \
+		--subject-value "$a" --baseline-value "$b" --le 0.85
+	bench verdict --case 13c --title "zstd -3 -T2 / pgbak-gzip -6 on the dump (CPU s, 1 run)" \
+		--metric cpu --subject "$W/g13s.json:zstd" --baseline "$W/g13s.json:pgbak-gzip" \
+		--le 0.35
+}
+
 finish() {
 	cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)

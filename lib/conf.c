@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "conf.h"
+#include "name.h"
 
 #define CONF_FILE_MAX (1024 * 1024)	/* bytes in the settings file */
 #define CONF_DBS_MAX 10000		/* entries in tasks.postgres.dbs */
@@ -46,6 +47,7 @@ enum kind {
 	K_SECRET,	/* char *, ${NAME} expanded, counts as a written secret */
 	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
 	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
+	K_COMPRESSION,	/* int: enum conf_compression, gzip zstd none */
 	K_LIST,		/* char **, NULL-terminated: a list of strings (argv) */
 	K_MAP,		/* a nested mapping of known keys (sub) */
 	K_DBS		/* the list of databases */
@@ -129,7 +131,11 @@ static const struct field task_fields[] = {
 	F(conf, local_dir, K_STR),
 	F(conf, pg_dump, K_STR),
 	F(conf, pg_dumpall, K_STR),
-	R(conf, gzip_level, K_INT, 1, 9),
+	{ "gzip_level", K_INT, offsetof(struct conf, gzip_level), 1, 9, NULL, 0, 0,
+	    offsetof(struct conf, gzip_level_at) + 1 },
+	F(conf, compression, K_COMPRESSION),
+	{ "compression_level", K_INT, offsetof(struct conf, compression_level), 1, 19, NULL,
+	    0, 0, offsetof(struct conf, compression_level_at) + 1 },
 	M(conf, retention, conf_retention, retention_fields),
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
 	F(conf, on_success, K_LIST),
@@ -150,6 +156,9 @@ static const struct field db_fields[] = {
 	F(conf_db, timeout, K_DURATION),
 	F(conf_db, globals, K_BOOL),
 	M(conf_db, retention, conf_retention, retention_fields),
+	F(conf_db, compression, K_COMPRESSION),
+	{ "compression_level", K_INT, offsetof(struct conf_db, compression_level), 1, 19, NULL,
+	    0, 0, offsetof(struct conf_db, compression_level_at) + 1 },
 };
 
 
@@ -521,6 +530,8 @@ expected(const struct field *f, char *buf, size_t n)
 		return CONF_RATE_HELP;
 	case K_PATH_STYLE:
 		return "true, false or auto";
+	case K_COMPRESSION:
+		return "gzip, zstd or none";
 	case K_LIST:
 		return "a list of strings";
 	case K_DBS:
@@ -560,6 +571,17 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 		if (strcasecmp(v, "auto") == 0)
 			b = -1;
 		else if (parse_bool(v, &b) == -1)
+			break;
+		*(int *)p = b;
+		return 0;
+	case K_COMPRESSION:
+		if (strcmp(v, "gzip") == 0)
+			b = CONF_GZIP;
+		else if (strcmp(v, "zstd") == 0)
+			b = CONF_ZSTD;
+		else if (strcmp(v, "none") == 0)
+			b = CONF_NONE;
+		else
 			break;
 		*(int *)p = b;
 		return 0;
@@ -902,12 +924,86 @@ read_stream(struct ld *l)
 	return -1;
 }
 
+int
+conf_compression(const struct conf *c, const struct conf_db *db)
+{
+	if (db && db->compression)
+		return db->compression;
+	return c->compression ? c->compression : CONF_GZIP;
+}
+
+int
+conf_level(const struct conf *c, const struct conf_db *db)
+{
+	int task = c->compression ? c->compression : CONF_GZIP;
+
+	if (db && db->compression_level)
+		return db->compression_level;
+	if (db && db->compression && db->compression != task)
+		return 0;
+	if (c->compression_level)
+		return c->compression_level;
+	return task == CONF_GZIP ? c->gzip_level : 0;
+}
+
+int
+conf_name_flags(const struct conf *c, const struct conf_db *db)
+{
+	int comp = conf_compression(c, db);
+
+	return comp == CONF_ZSTD ? NAME_ZSTD : comp == CONF_NONE ? NAME_RAW : 0;
+}
+
+/* Where a value kept by keep_at is written, as libyaml marks it. */
+static yaml_mark_t
+mark_of(struct conf_at a)
+{
+	yaml_mark_t m = { 0, (size_t)(a.line > 0 ? a.line - 1 : 0),
+	    (size_t)(a.col > 0 ? a.col - 1 : 0) };
+
+	return m;
+}
+
+/* A compression_level that its compression does not take (gzip's 1-9 of the
+ * 1-19 the key allows), at where the level is written. */
+static int
+check_level(struct ld *l, const struct conf_db *db, struct conf_at a, const char *where)
+{
+	yaml_mark_t m = mark_of(a);
+	int comp = conf_compression(l->c, db), level = conf_level(l->c, db);
+
+	if (comp == CONF_GZIP && level > 9)
+		return at(l, m, "%s.compression_level: %d is not a gzip level: gzip takes 1 to 9, "
+		    "zstd 1 to 19", where, level);
+	if (comp == CONF_NONE && a.line > 0 && (db == NULL || db->compression_level))
+		return at(l, m, "%s.compression_level: compression is none: there is no level "
+		    "to set", where);
+	return 0;
+}
+
 /* Rules that span keys, checked once the whole section is read. */
 static int
 check(struct ld *l)
 {
 	struct conf *c = l->c;
 	const char *env = getenv("PGBAK_BUCKET");
+	char where[64];
+	size_t i;
+
+	if (c->gzip_level && c->compression_level)
+		return at(l, mark_of(c->gzip_level_at), "tasks.postgres.gzip_level: set "
+		    "compression_level alone (gzip_level is compression_level for gzip)");
+	if (c->gzip_level && c->compression && c->compression != CONF_GZIP)
+		return at(l, mark_of(c->gzip_level_at), "tasks.postgres.gzip_level: compression "
+		    "is not gzip: set compression_level");
+	if (check_level(l, NULL, c->compression_level_at, "tasks.postgres") < 0)
+		return -1;
+	for (i = 0; i < c->ndbs; i++) {
+		snprintf(where, sizeof where, "tasks.postgres.dbs[%zu]", i);
+		if (check_level(l, &c->dbs[i], c->dbs[i].compression_level_at.line ?
+		    c->dbs[i].compression_level_at : c->compression_level_at, where) < 0)
+			return -1;
+	}
 
 	if (c->enable && c->s3.enable && c->s3.bucket == NULL && (env == NULL || *env == '\0'))
 		return at(l, c->s3.present ? l->s3_mark : l->task_mark,

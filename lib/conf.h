@@ -46,6 +46,14 @@ struct conf_restore_check {
 	int present;
 };
 
+/* compression: the stage between pg_dump and pgbak-put (pgbak.yaml(5)). */
+enum conf_compression {
+	CONF_COMP_UNSET,	/* a database's: the task's; the task's: gzip */
+	CONF_GZIP,		/* pgbak-gzip, key .gz */
+	CONF_ZSTD,		/* zstd(1), key .zst */
+	CONF_NONE		/* no stage, key .sql */
+};
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -57,6 +65,9 @@ struct conf_db {
 	long timeout;		/* seconds; 0: the task's timeout */
 	int globals;		/* also pg_dumpall --globals-only into its own object */
 	struct conf_retention retention; /* present: instead of the task's */
+	int compression;	/* enum conf_compression; unset: the task's */
+	int compression_level;	/* 0: the task's when the compression is the task's */
+	struct conf_at compression_level_at;
 	int line;		/* line of the entry, for messages */
 };
 
@@ -99,7 +110,10 @@ struct conf {
 	char *local_dir;	/* s3.enable false: default "./backups" */
 	char *pg_dump;		/* NULL: "pg_dump" from PATH */
 	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
-	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 */
+	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 (compression_level for gzip) */
+	int compression;	/* enum conf_compression; unset: gzip */
+	int compression_level;	/* gzip 1-9, zstd 1-19; 0: the program's default */
+	struct conf_at compression_level_at, gzip_level_at;
 	struct conf_retention retention;
 	struct conf_encrypt encrypt;
 	char **on_success;	/* argv run after a run with no failure; NULL: none */
@@ -146,6 +160,17 @@ int conf_load_for(struct conf *c, const char *path, int flags, struct log_err *e
  * the descriptor (close-on-exec) or -1.
  */
 int conf_s3_fd(const struct conf *c, struct log_err *e);
+
+/* A database's compression (enum conf_compression, never unset) and its
+ * level (0: the program's default, pgbak-gzip's 6 or zstd's 3): the
+ * entry's, else the task's; gzip_level is the task's compression_level
+ * for gzip.  A level goes with its compression: an entry that names
+ * another compression than the task's does not inherit the task's level. */
+int conf_compression(const struct conf *c, const struct conf_db *db);
+int conf_level(const struct conf *c, const struct conf_db *db);
+/* The lib/name flags of a database's compression: NAME_ZSTD, NAME_RAW or
+ * 0 (gzip); the key's suffix is lib/name's to spell. */
+int conf_name_flags(const struct conf *c, const struct conf_db *db);
 
 /* Free everything, wiping passwords and secrets first. */
 void conf_free(struct conf *c);

@@ -209,6 +209,12 @@ normalize(const char *prefix, char *out, int *dirlike, struct log_err *e)
 	return 0;
 }
 
+const char *
+name_suffix(int flags)
+{
+	return flags & NAME_ZSTD ? ".zst" : flags & NAME_RAW ? ".sql" : ".gz";
+}
+
 int
 name_make(const char *prefix, const char *database, const char *ymd,
     char **key, char **local, struct log_err *e)
@@ -220,7 +226,7 @@ int
 name_object(const char *prefix, const char *database, const char *ymd, int flags,
     char **key, char **local, struct log_err *e)
 {
-	const char *sfx = flags & NAME_AGE ? NAME_AGE_SUFFIX : "";
+	const char *sfx = flags & NAME_AGE ? NAME_AGE_SUFFIX : "", *comp = name_suffix(flags);
 	char *norm, *base, *k, *l, vis[33];
 	const char *dir;
 	int dirlike;
@@ -274,7 +280,7 @@ name_object(const char *prefix, const char *database, const char *ymd, int flags
 		base = (char *)NAME_GLOBALS_BASE;
 	dn = strlen(dir);
 	bn = strlen(base);
-	tail = sizeof "-YYYYMMDD.gz" - 1 + strlen(sfx);
+	tail = sizeof "-YYYYMMDD" - 1 + strlen(comp) + strlen(sfx);
 	if (bn + tail > NAME_LOCAL_MAX || dn + 1 + bn + tail > NAME_KEY_MAX) {
 		log_fail(e, EXIT_USAGE, "backup name for \"%.64s\" is too long: keys are limited "
 		    "to %d bytes, file names to %d", *prefix ? prefix : database,
@@ -290,7 +296,7 @@ name_object(const char *prefix, const char *database, const char *ymd, int flags
 		free(norm);
 		return log_fail_sys(e, EXIT_TEMP, "unable to name the backup");
 	}
-	snprintf(l, bn + tail + 1, "%s-%s.gz%s", base, ymd, sfx);
+	snprintf(l, bn + tail + 1, "%s-%s%s%s", base, ymd, comp, sfx);
 	snprintf(k, dn + bn + tail + 2, "%s%s%s", dir, dn ? "/" : "", l);
 	free(norm);
 	*key = k;
@@ -298,20 +304,26 @@ name_object(const char *prefix, const char *database, const char *ymd, int flags
 	return 0;
 }
 
-/* Where "-YYYYMMDD.gz" or "-YYYYMMDD.gz.age" starts its date in key, and its
- * flags; 0 when key does not end so. */
+/* Where "-YYYYMMDD" and a suffix name_object writes (".gz", ".zst", ".sql",
+ * each perhaps followed by ".age") start the date in key, and its flags;
+ * 0 when key does not end so. */
 static size_t
 dated_tail(const char *key, int *flags)
 {
-	static const char *const ends[] = { ".gz" NAME_AGE_SUFFIX, ".gz" };
-	size_t n = strlen(key), k, i;
+	static const int comps[] = { 0, NAME_ZSTD, NAME_RAW };
+	size_t n = strlen(key), k, i, a;
+	char end[16];
 
-	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
-		k = strlen(ends[i]);
-		if (n >= k + 9 && strcmp(key + n - k, ends[i]) == 0 && key[n - k - 9] == '-' &&
-		    is_digits(key + n - k - 8, 8)) {
-			*flags = i == 0 ? NAME_AGE : 0;
-			return n - k - 8;
+	for (i = 0; i < sizeof comps / sizeof comps[0]; i++) {
+		for (a = 0; a < 2; a++) {
+			snprintf(end, sizeof end, "%s%s", name_suffix(comps[i]),
+			    a ? NAME_AGE_SUFFIX : "");
+			k = strlen(end);
+			if (n >= k + 9 && strcmp(key + n - k, end) == 0 && key[n - k - 9] == '-' &&
+			    is_digits(key + n - k - 8, 8)) {
+				*flags = comps[i] | (a ? NAME_AGE : 0);
+				return n - k - 8;
+			}
 		}
 	}
 	return 0;
@@ -336,8 +348,8 @@ name_parse(const char *key, struct name_parts *p, struct log_err *e)
 
 	memset(p, 0, sizeof *p);
 	if ((p->stem = dated_tail(key, &p->flags)) == 0)
-		return log_fail(e, EXIT_USAGE, "%s does not end with -YYYYMMDD.gz or "
-		    "-YYYYMMDD.gz" NAME_AGE_SUFFIX, visible(key, vis, sizeof vis));
+		return log_fail(e, EXIT_USAGE, "%s does not end with -YYYYMMDD.gz, .zst or .sql "
+		    "(each perhaps followed by " NAME_AGE_SUFFIX ")", visible(key, vis, sizeof vis));
 	p->suffix = p->stem + 8;
 	memcpy(p->ymd, key + p->stem, 8);
 	for (s = key; s < key + p->stem - 1; s++)
@@ -361,7 +373,8 @@ name_parse(const char *key, struct name_parts *p, struct log_err *e)
 		return log_fail_sys(e, EXIT_TEMP, "unable to read the key %s",
 		    visible(key, vis, sizeof vis));
 	}
-	rc = name_object(prefix, db, p->ymd, p->flags & NAME_AGE, &k, &l, &ne);
+	rc = name_object(prefix, db, p->ymd, p->flags & (NAME_AGE | NAME_ZSTD | NAME_RAW), &k, &l,
+	    &ne);
 	free(prefix);
 	free(db);
 	if (rc < 0)
@@ -385,7 +398,7 @@ name_stem(const char *prefix, const char *database, int flags, char **stem,
 	if (name_object(prefix, database, "20000101", flags, &key, &local, e) < 0)
 		return -1;
 	free(local);
-	key[strlen(key) - strlen("20000101.gz") -
+	key[strlen(key) - strlen("20000101") - strlen(name_suffix(flags)) -
 	    (flags & NAME_AGE ? strlen(NAME_AGE_SUFFIX) : 0)] = '\0';
 	*stem = key;
 	return 0;

@@ -25,8 +25,14 @@ int name_make(const char *prefix, const char *database, const char *ymd,
 /* What name_object names besides a database's plain dump; flags combine. */
 #define NAME_GLOBALS 1		/* the cluster's roles: the basename becomes "globals" */
 #define NAME_AGE 2		/* encrypted with age(1): ".gz.age" instead of ".gz" */
+#define NAME_ZSTD 4		/* compressed with zstd(1): ".zst" instead of ".gz" */
+#define NAME_RAW 8		/* not compressed (compression: none): ".sql" instead of ".gz" */
 #define NAME_GLOBALS_BASE "globals"
 #define NAME_AGE_SUFFIX ".age"
+
+/* The compression suffix of flags, without ".age": ".gz" (0), ".zst"
+ * (NAME_ZSTD) or ".sql" (NAME_RAW).  The one place that spells them. */
+const char *name_suffix(int flags);
 
 /* name_make with flags: the globals object of a database sits next to its
  * dump (same directory, basename "globals"), and an encrypted object's key
@@ -34,21 +40,22 @@ int name_make(const char *prefix, const char *database, const char *ymd,
 int name_object(const char *prefix, const char *database, const char *ymd, int flags,
     char **key, char **local, struct log_err *e);
 
-/* The parts of a key name_object makes, DIR/BASE-YYYYMMDD.gz[.age]: offsets
- * into the key. */
+/* The parts of a key name_object makes, DIR/BASE-YYYYMMDD.gz[.age] (or .zst,
+ * .sql for the other compressions): offsets into the key. */
 struct name_parts {
 	size_t dir;		/* bytes of "DIR/" (0: no directory) */
 	size_t stem;		/* bytes of "DIR/BASE-": where the date starts */
-	size_t suffix;		/* where ".gz" starts: stem + 8 */
+	size_t suffix;		/* where ".gz" (".zst", ".sql") starts: stem + 8 */
 	char ymd[9];		/* the date: eight digits, as name_object takes them */
-	int flags;		/* NAME_AGE for .gz.age; NAME_GLOBALS when BASE is "globals" */
+	int flags;		/* NAME_AGE for .age; NAME_ZSTD for .zst, NAME_RAW for .sql;
+				 * NAME_GLOBALS when BASE is "globals" */
 };
 
 /*
  * Split key into its parts, the inverse of name_object: 0 when a prefix, a
  * database and flags make exactly key with the date p->ymd, else -1
  * (EXIT_USAGE) with e.  On -1, p->stem is not 0 when key ends like a
- * backup's ("-YYYYMMDD.gz" or "-YYYYMMDD.gz.age") but is not spelled as
+ * backup's ("-YYYYMMDD.gz", ".zst" or ".sql", each perhaps with ".age") but is not spelled as
  * name_object spells it ("a//b-20250909.gz"); e says how it would be.
  * BASE "globals" is also the dump of a database named globals under a
  * directory-like prefix: pgbak-run refuses settings where both exist.

@@ -177,6 +177,16 @@ verify_feed(struct verify *v, const void *data, size_t n, struct log_err *e)
 	return v->state == V_BAD;
 }
 
+/* 0 when the SQL seen ends with the completion line, else 1 (v->why). */
+static int
+ends_complete(struct verify *v)
+{
+	if (!verify_sql_complete(v->tail, v->tail_len))
+		return bad(v, "the dump does not end with pg_dump's completion line "
+		    "(cut off or failed dump?)");
+	return 0;
+}
+
 int
 verify_end(struct verify *v)
 {
@@ -190,10 +200,24 @@ verify_end(struct verify *v)
 	if (v->nmagic > 0)
 		return bad(v, "trailing data after the gzip stream, at byte %llu after "
 		    "member %d", (unsigned long long)(v->in - v->nmagic), v->members);
-	if (!verify_sql_complete(v->tail, v->tail_len))
-		return bad(v, "the dump does not end with pg_dump's completion line "
-		    "(cut off or failed dump?)");
-	return 0;
+	return ends_complete(v);
+}
+
+void
+verify_sql(struct verify *v, const void *p, size_t n)
+{
+	keep_tail(v, p, n);
+	v->out += n;
+}
+
+int
+verify_sql_end(struct verify *v)
+{
+	if (v->state == V_BAD)
+		return 1;
+	if (v->out == 0)
+		return bad(v, "empty: 0 bytes of SQL");
+	return ends_complete(v);
 }
 
 static int

@@ -53,6 +53,13 @@ int verify_end(struct verify *v);
 
 void verify_free(struct verify *v);
 
+/* The SQL itself, for a backup the gzip checks do not apply to: the output
+ * of zstd -d (pgbak-verify's zstd stage), or a dump stored uncompressed
+ * (compression: none).  Feed it with verify_sql; verify_sql_end: 0 when it
+ * ends with the completion line, 1 damaged (v->why). */
+void verify_sql(struct verify *v, const void *p, size_t n);
+int verify_sql_end(struct verify *v);
+
 /* Whether SQL text ending with tail[0..n) ends like a complete pg_dump or
  * pg_dumpall output: the completion comment, then only "--" lines, blank
  * lines and pg_dump's closing \unrestrict line.  1 yes, 0 no. */

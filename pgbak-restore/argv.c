@@ -37,6 +37,16 @@ argv_gunzip(struct argv *a, const struct ctx *x)
 	return argv_done(a);
 }
 
+/* zstd -d -c -q, for a .zst backup: its exit status says whether every
+ * frame was whole and its checksum matched (pgbak-run writes them). */
+int
+argv_unzstd(struct argv *a, const struct ctx *x)
+{
+	argv_add(a, x->t.unzstd);
+	argv_add(a, "-d"), argv_add(a, "-c"), argv_add(a, "-q");
+	return argv_done(a);
+}
+
 /* pgbak-restore --relay [--count-fd 3] [--globals] [--progress] */
 int
 argv_relay(struct argv *a, const struct ctx *x, int count, int globals, int progress)

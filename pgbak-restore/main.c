@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "name.h"
 #include "restore.h"
 #include "sig.h"
 
@@ -206,6 +207,8 @@ main(int argc, char **argv)
 	if (plan_make(&x, &p, &e) < 0)
 		die_err(&e);
 	if (p.age && ctx_age(&x, &e) < 0)
+		die_err(&e);
+	if ((p.comp & NAME_ZSTD) && ctx_zstd(&x, &e) < 0)
 		die_err(&e);
 	rc = o.check ? check_run(&x, &p) : restore(&x, &p);
 	plan_free(&p);

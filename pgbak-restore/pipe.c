@@ -1,6 +1,7 @@
 /*
  * pipe: one object into one database, the reverse of pgbak-run's pipeline:
  *   pgbak-get KEY | [age -d -i IDENTITY] | gzip -d -c | relay | psql
+ * (zstd -d -c -q for a .zst backup, no stage for a .sql one)
  * through lib/spawn, each stage's argv from argv.c, its environment from
  * pgbak-run's policy (env.c): pgbak-get no database secret, age, gzip and
  * the relay no secret at all, psql the target's PGPASSWORD.  It succeeds
@@ -147,7 +148,8 @@ stages_make(struct stages *s, const struct ctx *x, const char *key, const char *
 {
 	struct name_parts np;
 	struct log_err e;
-	int age = name_parse(key, &np, &e) == 0 && (np.flags & NAME_AGE);
+	int ok = name_parse(key, &np, &e) == 0, age = ok && (np.flags & NAME_AGE);
+	int zst = ok && (np.flags & NAME_ZSTD), raw = ok && (np.flags & NAME_RAW);
 
 	memset(s, 0, sizeof *s);
 	if (argv_get(&s->a[s->n], x, key) < 0)
@@ -160,9 +162,15 @@ stages_make(struct stages *s, const struct ctx *x, const char *key, const char *
 			return -1;
 		stage(s, "age", x->env_bare);
 	}
-	if (argv_gunzip(&s->a[s->n], x) < 0)
-		return -1;
-	stage(s, "gzip -d", x->env_bare);
+	if (zst) {	/* compression: zstd */
+		if (argv_unzstd(&s->a[s->n], x) < 0)
+			return -1;
+		stage(s, "zstd -d", x->env_bare);
+	} else if (!raw) {	/* compression: none has no stage */
+		if (argv_gunzip(&s->a[s->n], x) < 0)
+			return -1;
+		stage(s, "gzip -d", x->env_bare);
+	}
 	if (argv_relay(&s->a[s->n], x, count, globals, progress) < 0)
 		return -1;
 	stage(s, "relay", x->env_bare);

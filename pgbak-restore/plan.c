@@ -77,6 +77,7 @@ void
 ctx_close(struct ctx *x)
 {
 	free(x->t.get), free(x->t.age), free(x->t.gunzip), free(x->t.psql), free(x->t.self);
+	free(x->t.unzstd);
 	free(x->env_s3), free(x->env_bare), free(x->env_pg);
 	if (x->pw) {
 		OPENSSL_cleanse(x->pw, strlen(x->pw));
@@ -160,9 +161,11 @@ struct best {
 	size_t stem_len;
 	const char *ymd;	/* -D: only this day */
 	int want_age;		/* on a tie, the encrypt setting's suffix */
+	int want_comp;		/* ... and the compression setting's */
 	char key[1024];
 	char day[9];
 	int age;
+	int comp;		/* the key's NAME_ZSTD, NAME_RAW or 0 */
 };
 
 static int
@@ -172,7 +175,7 @@ consider(void *ctx, const struct s3_object *o)
 	struct name_parts p;
 	struct log_err e;
 	char ymd[9];
-	int age, newer;
+	int age, comp, newer;
 
 	if (name_parse(o->key, &p, &e) < 0 || p.stem != b->stem_len ||
 	    memcmp(o->key, b->stem, b->stem_len) != 0 || (p.flags & NAME_GLOBALS) ||
@@ -181,11 +184,13 @@ consider(void *ctx, const struct s3_object *o)
 	if (b->ymd && strcmp(ymd, b->ymd) != 0)
 		return 0;
 	age = (p.flags & NAME_AGE) != 0;
+	comp = p.flags & (NAME_ZSTD | NAME_RAW);
 	newer = strcmp(ymd, b->day);
-	if (newer > 0 || (newer == 0 && age == b->want_age)) {
+	if (newer > 0 || (newer == 0 && age == b->want_age && comp == b->want_comp)) {
 		snprintf(b->key, sizeof b->key, "%s", o->key);
 		memcpy(b->day, ymd, sizeof b->day);
 		b->age = age;
+		b->comp = comp;
 	}
 	return 0;
 }
@@ -239,16 +244,18 @@ plan_make(const struct ctx *x, struct plan *p, struct log_err *e)
 	b.stem_len = np.stem;
 	b.ymd = x->o->date ? p->ymd : NULL;
 	b.want_age = enc;
+	b.want_comp = conf_name_flags(x->c, db);
 	if (x->o->dry_run && x->o->date) {	/* -n -D: the key as named, nothing listed */
 		char *named = NULL;
 
-		rc = name_object(db->backup_file_prefix, db->database, p->ymd, enc ? NAME_AGE : 0,
-		    &named, &local, e);
+		rc = name_object(db->backup_file_prefix, db->database, p->ymd,
+		    (enc ? NAME_AGE : 0) | b.want_comp, &named, &local, e);
 		if (rc == 0) {
 			free(local);
 			snprintf(b.key, sizeof b.key, "%s", named);
 			memcpy(b.day, p->ymd, sizeof b.day);
 			b.age = enc;
+			b.comp = b.want_comp;
 		}
 		free(named);
 	} else {
@@ -259,11 +266,13 @@ plan_make(const struct ctx *x, struct plan *p, struct log_err *e)
 		return -1;
 	memcpy(p->ymd, b.day, sizeof p->ymd);
 	p->age = b.age;
+	p->comp = b.comp;
 	if ((p->key = strdup(b.key)) == NULL)
 		return log_fail(e, EXIT_TEMP, "out of memory");
 	if (x->o->globals) {
 		if (name_object(db->backup_file_prefix, db->database, p->ymd,
-		    NAME_GLOBALS | (p->age ? NAME_AGE : 0), &p->globals_key, &local, e) < 0)
+		    NAME_GLOBALS | (p->age ? NAME_AGE : 0) | p->comp, &p->globals_key, &local,
+		    e) < 0)
 			return -1;
 		free(local);
 	}
@@ -278,6 +287,13 @@ ctx_age(struct ctx *x, struct log_err *e)
 		return log_fail(e, EXIT_USAGE, "the backup is encrypted (.gz.age): "
 		    "-i IDENTITY names the age identity file to decrypt it with");
 	return tool(&x->t.age, x->c->encrypt.age ? x->c->encrypt.age : "age", x->o->dry_run, e);
+}
+
+/* zstd, when the object is a .zst: from PATH, as gzip. */
+int
+ctx_zstd(struct ctx *x, struct log_err *e)
+{
+	return tool(&x->t.unzstd, "zstd", x->o->dry_run, e);
 }
 
 void

@@ -3,7 +3,8 @@
  *   main.c     the command line, the signals, the exit status
  *   plan.c     which object to restore: the entry, its key, the newest one
  *   argv.c     every child's argv, built once to run it and to print it (-n)
- *   pipe.c     pgbak-get | [age -d] | gzip -d | relay | psql, and its outcome
+ *   pipe.c     pgbak-get | [age -d] | [gzip -d or zstd -d] | relay | psql, and its
+ *              outcome
  *   target.c   the target database: refused, created, dropped; psql -c
  *   check.c    --check: a scratch database, the counts compared
  *   relay.c    the relay stage (pgbak-restore --relay): counts, roles, progress
@@ -35,6 +36,7 @@ struct opts {
 /* The programs a restore runs, resolved once. */
 struct tools {
 	char *get, *age, *gunzip, *psql, *self;
+	char *unzstd;		/* zstd, for a .zst backup */
 };
 
 /* Where psql connects: NULL fields are libpq's defaults. */
@@ -66,6 +68,7 @@ struct ctx {
 int argv_get(struct argv *a, const struct ctx *x, const char *key);
 int argv_age(struct argv *a, const struct ctx *x);
 int argv_gunzip(struct argv *a, const struct ctx *x);
+int argv_unzstd(struct argv *a, const struct ctx *x);
 int argv_relay(struct argv *a, const struct ctx *x, int count, int globals, int progress);
 int argv_psql(struct argv *a, const struct ctx *x, const char *db, int tuples, const char *sql);
 
@@ -75,6 +78,7 @@ struct plan {
 	char *key;		/* the database's dump */
 	char *globals_key;	/* with --globals */
 	int age;		/* the dump is .gz.age */
+	int comp;		/* its compression's lib/name flags: NAME_ZSTD, NAME_RAW, 0 */
 };
 int plan_make(const struct ctx *x, struct plan *p, struct log_err *e);
 void plan_free(struct plan *p);
@@ -82,6 +86,7 @@ int ctx_open(struct ctx *x, const struct opts *o, struct conf *c, struct log_err
 void ctx_close(struct ctx *x);
 void ctx_server(struct ctx *x, const struct conn *base, const struct conf_restore_check *pin);
 int ctx_age(struct ctx *x, struct log_err *e);
+int ctx_zstd(struct ctx *x, struct log_err *e);
 
 /* pipe.c: one object into one database */
 struct outcome {

@@ -42,12 +42,54 @@ argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int
 
 /* pgbak-gzip [-LEVEL] */
 int
-argv_gzip(struct argv *a, const struct run_ctx *x)
+argv_gzip(struct argv *a, const struct run_ctx *x, int level)
 {
 	argv_add(a, x->t->gzip);
-	if (x->c->gzip_level > 0)
-		argv_addf(a, "-%d", x->c->gzip_level);
+	if (level > 0)
+		argv_addf(a, "-%d", level);
 	return argv_done(a);
+}
+
+/*
+ * zstd -q -c -LEVEL -T2 --check: the zstd program as a stage, as
+ * pgbak-gzip is one, rather than libzstd in pgbak-gzip: no new library to
+ * build against, zstd's own worker threads, and a process of its own, so
+ * the pipeline's rules (its exit status decides the commit; a failure
+ * names it, "zstd exited 1") hold unchanged.  -T2: two workers at most,
+ * a bound a database host can plan for, where -T0 would take every core
+ * from the server being dumped.  --check (zstd's default, written out
+ * because pgbak-verify relies on it): each frame carries its checksum.
+ * Level 3, zstd's own default, when none is set.
+ */
+int
+argv_zstd(struct argv *a, const struct run_ctx *x, int level)
+{
+	argv_add(a, x->t->zstd);
+	argv_add(a, "-q"), argv_add(a, "-c");
+	argv_addf(a, "-%d", level > 0 ? level : 3);
+	argv_add(a, "-T2"), argv_add(a, "--check");
+	return argv_done(a);
+}
+
+/* The compression stage of db's dump into a (left empty, v NULL, for
+ * compression: none) and its name for the pipeline's messages. */
+int
+argv_compress(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
+    const char **name)
+{
+	int level = conf_level(x->c, db);
+
+	switch (conf_compression(x->c, db)) {
+	case CONF_NONE:
+		*name = NULL;
+		return 0;
+	case CONF_ZSTD:
+		*name = "zstd";
+		return argv_zstd(a, x, level);
+	default:
+		*name = "pgbak-gzip";
+		return argv_gzip(a, x, level);
+	}
 }
 
 /* age -r R1 -r R2 ...: recipients are public keys, so argv may show them. */

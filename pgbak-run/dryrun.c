@@ -73,8 +73,10 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		dry_show(f, "  ", &a, argv_exists(&a, x, key), "\n");
 	fputs("  ", f);
 	job_show(f, d.has_pw, d.argv.v);
-	fputs(" | ", f);
-	job_show(f, 0, d.gz_argv.v);
+	if (d.gz_argv.v) {
+		fputs(" | ", f);
+		job_show(f, 0, d.gz_argv.v);
+	}
 	if (d.age_argv.v) {
 		fputs(" | ", f);
 		job_show(f, 0, d.age_argv.v);

@@ -95,7 +95,7 @@ dump_release(struct dump *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* pg_dump (or pg_dumpall) | pgbak-gzip [| age], their argv from argv.c;
+/* pg_dump (or pg_dumpall) [| pgbak-gzip or zstd] [| age], their argv from argv.c;
  * the password in pg_dump's environment alone. */
 int
 dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, struct dump *d)
@@ -108,7 +108,8 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 		if (env_name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
 	d->name = globals ? "pg_dumpall" : "pg_dump";
-	if (argv_dump(&d->argv, x, db, globals) < 0 || argv_gzip(&d->gz_argv, x) < 0 ||
+	if (argv_dump(&d->argv, x, db, globals) < 0 ||
+	    argv_compress(&d->gz_argv, x, db, &d->gz_name) < 0 ||
 	    (x->c->encrypt.present && argv_age(&d->age_argv, x) < 0))
 		return -1;
 
@@ -151,18 +152,28 @@ s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
 	s->pass_fd = x->settings_fd;
 }
 
-/* The stages that make the object's bytes, pg_dump | pgbak-gzip [| age],
- * into st; returns how many. */
+/* The stages that make the object's bytes, pg_dump [| pgbak-gzip or zstd]
+ * [| age], into st; returns how many. */
 size_t
 make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st)
 {
 	size_t n = 0;
 
 	job_stage(&st[n++], d->name, d->argv.v, d->env);
-	job_stage(&st[n++], "pgbak-gzip", d->gz_argv.v, x->env_bare);
+	if (d->gz_argv.v)
+		job_stage(&st[n++], d->gz_name, d->gz_argv.v, x->env_bare);
 	if (d->age_argv.v)
 		job_stage(&st[n++], "age", d->age_argv.v, x->env_bare);
 	return n;
+}
+
+/* The sizes the summary shows: the dump's, and the compressed (with
+ * compression: none, the dump's again). */
+void
+stage_bytes(struct run_result *r, const struct dump *d, const struct spawn_stage *st)
+{
+	r->dump_bytes = st[DUMP].bytes_out;
+	r->gzip_bytes = d->gz_argv.v ? st[GZIP].bytes_out : st[DUMP].bytes_out;
 }
 
 void
@@ -296,13 +307,15 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 	tell_stderr(r->key, p, 0);
 }
 
-/* The key and local name of a job: the dump's or the globals', ".gz.age"
- * when encrypting.  The one place that decides. */
+/* The key and local name of a job: the dump's or the globals', ".zst" or
+ * ".sql" by its compression, ".age" added when encrypting.  The one place
+ * that decides. */
 int
 job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
     char **key, char **local, struct log_err *e)
 {
-	int flags = (globals ? NAME_GLOBALS : 0) | (c->encrypt.present ? NAME_AGE : 0);
+	int flags = (globals ? NAME_GLOBALS : 0) | (c->encrypt.present ? NAME_AGE : 0) |
+	    conf_name_flags(c, db);
 
 	return name_object(db->backup_file_prefix, db->database, ymd, flags, key, local, e);
 }

@@ -34,6 +34,7 @@ tools_free(struct run_tools *t)
 	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists), free(t->verify);
 	free(t->prune);
 	free(t->pg_dumpall), free(t->age);
+	free(t->zstd);
 	memset(t, 0, sizeof *t);
 }
 
@@ -60,6 +61,18 @@ any_globals(const struct conf *c)
 
 	for (i = 0; i < c->ndbs; i++)
 		if (c->dbs[i].globals)
+			return 1;
+	return 0;
+}
+
+/* Whether a database's compression is zstd: the zstd program is needed. */
+static int
+any_zstd(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (conf_compression(c, &c->dbs[i]) == CONF_ZSTD)
 			return 1;
 	return 0;
 }
@@ -93,6 +106,11 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "
 		    "install the age package or set encrypt.age", c->path, age);
+	}
+	if (any_zstd(c) && (t->zstd = setting_prog("zstd", dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: zstd not found in PATH (compression: zstd "
+		    "needs it): install the zstd package", c->path);
 	}
 	for (i = 0; i < 4; i++) {
 		if ((*slot[i] = spawn_sibling(names[i])) == NULL && dry)

@@ -45,6 +45,7 @@ struct run_tools {
 	char *prune;		/* pgbak-prune; NULL: no database has a retention policy */
 	char *pg_dumpall;	/* when a database has globals: true */
 	char *age;		/* when the settings have encrypt */
+	char *zstd;		/* when a database has compression: zstd */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
@@ -83,7 +84,10 @@ struct run_ctx {
  * zeroed one and return 0, or -1 out of memory (released) */
 struct keep_policy;
 int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
-int argv_gzip(struct argv *a, const struct run_ctx *x);
+int argv_gzip(struct argv *a, const struct run_ctx *x, int level);
+int argv_zstd(struct argv *a, const struct run_ctx *x, int level);
+int argv_compress(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
+    const char **name);
 int argv_age(struct argv *a, const struct run_ctx *x);
 int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
 int argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size);
@@ -106,13 +110,16 @@ int argv_restore_check(struct argv *a, const struct run_ctx *x, const char *rest
  */
 #define TEMP_STEM_MAX 200
 
-/* The dump's stages in its pipeline. */
+/* The dump's stages in its pipeline (GZIP: its compression stage, when
+ * it has one: gz_argv.v not NULL). */
 enum { DUMP, GZIP };
 
-/* One database's pg_dump (or pg_dumpall), pgbak-gzip and age, ready to run. */
+/* One database's pg_dump (or pg_dumpall), its compression stage (pgbak-gzip
+ * or zstd, none for compression: none) and age, ready to run. */
 struct dump {
 	const char *name;	/* "pg_dump" or "pg_dumpall" */
-	struct argv argv, gz_argv;	/* argv.c's */
+	const char *gz_name;	/* "pgbak-gzip" or "zstd"; NULL: no compression stage */
+	struct argv argv, gz_argv;	/* argv.c's; gz_argv.v NULL: none */
 	struct argv age_argv;	/* v NULL: no encryption */
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
@@ -137,6 +144,7 @@ void job_stage(struct spawn_stage *s, const char *name, char *const *argv, char 
 void s3_stage(const struct run_ctx *x, struct spawn_stage *s, const char *name,
     char *const *argv);
 size_t make_stages(const struct run_ctx *x, struct dump *d, struct spawn_stage *st);
+void stage_bytes(struct run_result *r, const struct dump *d, const struct spawn_stage *st);
 void pipe_init(const struct run_ctx *x, struct spawn_pipe *p, struct spawn_stage *st,
     size_t n, double deadline);
 void job_show(FILE *f, int has_pw, char *const *argv);

@@ -100,8 +100,7 @@ store_stream(const struct run_ctx *x, struct run_result *r, struct dump *d, doub
 	may_abort(r, &p, &st[put]);
 	show_line(r->key, &p, d, "");
 	rc = spawn_run(&p, &e);
-	r->dump_bytes = st[DUMP].bytes_out;
-	r->gzip_bytes = st[GZIP].bytes_out;
+	stage_bytes(r, d, st);
 	if (rc == 0 && st[put].committed) {
 		r->state = RUN_OK;
 		if (log_verbose)
@@ -132,8 +131,7 @@ dump_to(const struct run_ctx *x, struct run_result *r, struct dump *d, int fd,
 	snprintf(tail, sizeof tail, " > %s", where);
 	show_line(r->key, &p, d, tail);
 	rc = spawn_run(&p, &e);
-	r->dump_bytes = st[DUMP].bytes_out;
-	r->gzip_bytes = st[GZIP].bytes_out;
+	stage_bytes(r, d, st);
 	*stored = st[n - 1].bytes_out;
 	if (rc < 0)
 		fail_pipe(x, r, &p, &e, timeout);

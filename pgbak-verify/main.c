@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "name.h"
 #include "s3.h"
 #include "s3get.h"
 #include "s3open.h"
 #include "verify.h"
+#include "vz.h"
 
 #define USAGE "usage: pgbak-verify [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
 	"[--timeout SECONDS] KEY | -f FILE"
@@ -36,11 +38,62 @@ static struct verify v;		/* about 70 KiB: not on the stack */
 static int damaged;
 static struct log_err feed_err;
 
+/* What the name says the backup is (lib/name's suffix): gzip (.gz, and any
+ * name that is not a backup's, as before there were others), zstd (.zst:
+ * through zstd -d, vz.h) or plain SQL (.sql, compression: none). */
+enum { KIND_GZ, KIND_ZST, KIND_SQL };
+static int kind;
+static struct vz z;
+
+static int
+kind_of(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	struct name_parts p;
+
+	if (name_parse(base ? base + 1 : name, &p, NULL) < 0 || (p.flags & NAME_AGE))
+		return KIND_GZ;
+	return p.flags & NAME_ZSTD ? KIND_ZST : p.flags & NAME_RAW ? KIND_SQL : KIND_GZ;
+}
+
+/* The next n bytes, to the checks of the kind: as verify_feed, 0 go on,
+ * 1 damaged, -1 error (e). */
+static int
+feed(const void *p, size_t n, struct log_err *e)
+{
+	if (kind == KIND_ZST)
+		return vz_feed(&z, &v, p, n, e);
+	if (kind == KIND_SQL) {
+		v.in += n;
+		verify_sql(&v, p, n);
+		return 0;
+	}
+	return verify_feed(&v, p, n, e);
+}
+
+/* End of the object: 0 whole, 1 damaged (v.why); dies when zstd could not
+ * be talked to. */
+static int
+feed_end(void)
+{
+	struct log_err e;
+	int rc;
+
+	if (kind == KIND_SQL)
+		return verify_sql_end(&v);
+	if (kind == KIND_GZ)
+		return verify_end(&v);
+	if ((rc = vz_end(&z, &v, &e)) < 0)
+		die_err(&e);
+	return rc;
+}
+
 static noreturn void
 usage(void)
 {
 	printf("%s\n"
-	    "Check that the backup KEY (or FILE) is a whole gzip'd pg_dump: exit 0 good,\n"
+	    "Check that the backup KEY (or FILE) is a whole gzip'd (.gz), zstd'd (.zst) or\n"
+	    "plain (.sql) pg_dump: exit 0 good,\n"
 	    "1 damaged, 111 when it cannot be read.\n"
 	    "  -f, --file FILE           check a local file (- for standard input), not S3\n"
 	    S3_FLAGS_HELP
@@ -56,7 +109,7 @@ usage(void)
 static int
 to_verify(void *ctx, const char *p, size_t n)
 {
-	int rc = verify_feed(&v, p, n, &feed_err);
+	int rc = feed(p, n, &feed_err);
 
 	(void)ctx;
 	if (rc == 0)
@@ -119,7 +172,7 @@ from_file(const char *path, char *name, size_t cap)
 				continue;
 			die_sys(EXIT_TEMP, "unable to read %s", name);
 		}
-		if ((n = verify_feed(&v, buf, (size_t)n, &e)) < 0)
+		if ((n = feed(buf, (size_t)n, &e)) < 0)
 			die(EXIT_TEMP, "%s: %s", name, e.msg);
 		if (n > 0) {
 			damaged = 1;
@@ -170,12 +223,18 @@ main(int argc, char **argv)
 
 	if (verify_init(&v, &e) < 0)
 		die_err(&e);
+	kind = kind_of(file ? file : argv[optind]);
+	if (kind == KIND_ZST && vz_start(&z, &e) < 0)
+		die_err(&e);
 	if (file)
 		from_file(file, name, sizeof name);
 	else
 		from_s3(&flags, argv[optind], name, sizeof name);
-	if (!damaged && verify_end(&v) != 0)
+	/* zstd's verdict comes at its end, even when it stopped reading early */
+	if ((!damaged || kind == KIND_ZST) && feed_end() != 0)
 		damaged = 1;
+	if (kind == KIND_ZST)
+		vz_free(&z);
 	verify_free(&v);
 	if (damaged)
 		die(EXIT_NO, "%s: %s", name, v.why);

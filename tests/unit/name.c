@@ -380,14 +380,63 @@ test_parse(void)
 	for (i = 0; i < sizeof undated / sizeof undated[0]; i++) {
 		e.status = 0;
 		ok(name_parse(undated[i], &p, &e) == -1 && e.status == EXIT_USAGE &&
-		    p.stem == 0 && strstr(e.msg, "does not end with -YYYYMMDD.gz or "
-		    "-YYYYMMDD.gz.age"), "\"%s\": not dated", undated[i]);
+		    p.stem == 0 && strstr(e.msg, "does not end with -YYYYMMDD.gz, .zst or "
+		    ".sql"), "\"%s\": not dated", undated[i]);
 	}
+}
+
+/* compression: zstd and none: their suffixes, made and parsed by lib/name alone */
+static void
+test_compression(void)
+{
+	static const struct {
+		int flags;
+		const char *key;
+	} want[] = {
+		{ 0, "b/db-20250909.gz" },
+		{ NAME_ZSTD, "b/db-20250909.zst" },
+		{ NAME_RAW, "b/db-20250909.sql" },
+		{ NAME_ZSTD | NAME_AGE, "b/db-20250909.zst.age" },
+		{ NAME_RAW | NAME_AGE, "b/db-20250909.sql.age" },
+		{ NAME_ZSTD | NAME_GLOBALS, "b/globals-20250909.zst" },
+		{ NAME_RAW | NAME_GLOBALS | NAME_AGE, "b/globals-20250909.sql.age" },
+	};
+	static const char *const undated[] = { "b/db-20250909.zstd", "b/db-20250909.zst.gz",
+	    "b/db-20250909.SQL", "b/db-20250909.sql.bak", "b/db-20250909.age.zst" };
+	struct name_parts p;
+	struct log_err e;
+	char *key, *local, *stem;
+	size_t i;
+
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		key = local = NULL;
+		ok(name_object("b/", "db", "20250909", want[i].flags, &key, &local, &e) == 0 &&
+		    strcmp(key, want[i].key) == 0 && strcmp(local, want[i].key + 2) == 0,
+		    "flags %d name %s", want[i].flags, want[i].key);
+		if (key && strcmp(key, want[i].key) != 0)
+			diag("got %s", key);
+		ok(name_parse(want[i].key, &p, &e) == 0 && p.flags == want[i].flags &&
+		    p.stem == 2 + (want[i].flags & NAME_GLOBALS ? 8 : 3) &&
+		    strcmp(p.ymd, "20250909") == 0, "%s parses back to flags %d", want[i].key,
+		    want[i].flags);
+		ok(name_stem("b/", "db", want[i].flags, &stem, &e) == 0 &&
+		    strlen(stem) == p.stem && strncmp(stem, want[i].key, p.stem) == 0,
+		    "%s: its stem", want[i].key);
+		free(stem);
+		free(key);
+		free(local);
+	}
+	ok(strcmp(name_suffix(0), ".gz") == 0 && strcmp(name_suffix(NAME_ZSTD), ".zst") == 0 &&
+	    strcmp(name_suffix(NAME_RAW | NAME_AGE), ".sql") == 0, "name_suffix");
+	for (i = 0; i < sizeof undated / sizeof undated[0]; i++)
+		ok(name_parse(undated[i], &p, &e) == -1 && p.stem == 0, "%s: not a backup's key",
+		    undated[i]);
 }
 
 int
 main(void)
 {
+	test_compression();
 	test_make();
 	test_parse();
 	test_limits();
