@@ -341,16 +341,16 @@ case_7() {
 # netns.sh) they must beat awscli's download, in bounded memory.  The
 # object is stored once (pgbak-put) and read by every run: no --prepare.
 case_8() {
-	t="pgbak-get 1 GiB, -p 4 / -p 1 on loopback"
+	t="pgbak-get 1 GiB, -p 8 (default) / -p 1 on loopback"
 	n=$(have pgbak-get pgbak-put) || { bench skip --case 8 --title "$t" --note "$n"; return 0; }
 	bash -c "$(gen_cmd $GIB)" | "$B/pgbak-put" bench/get-1g || return 1
 	bench measure --out "$W/g8.json" --runs "$BENCH_RUNS" \
-		--cmd "get-p4=exec $(q "$B/pgbak-get") bench/get-1g >/dev/null" \
+		--cmd "get-p8=exec $(q "$B/pgbak-get") bench/get-1g >/dev/null" \
 		--cmd "get-p1=exec $(q "$B/pgbak-get") -p 1 bench/get-1g >/dev/null" || return 1
 	bench verdict --case 8a --title "$t (wall)" --metric time \
-		--subject "$W/g8.json:get-p4" --baseline "$W/g8.json:get-p1" --le 1.05
-	bench verdict --case 8b --title "pgbak-get -p 4 peak RSS on loopback (target in KiB)" \
-		--metric rss --subject "$W/g8.json:get-p4" --le 65536
+		--subject "$W/g8.json:get-p8" --baseline "$W/g8.json:get-p1" --le 1.05
+	bench verdict --case 8b --title "pgbak-get -p 8 peak RSS on loopback (target in KiB)" \
+		--metric rss --subject "$W/g8.json:get-p8" --le 65536
 	if [ "$BENCH_NETNS" != 1 ]; then
 		bench skip --case 8c --title "pgbak-get 1 GiB / aws s3 cp s3://… - at 50 ms RTT" \
 			--note "BENCH_NETNS=0"

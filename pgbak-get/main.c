@@ -11,7 +11,7 @@
  *
  * Where one stream is bound by the round trip, not the link, -p N ranged
  * GETs in flight (lib/s3pget) fill it; they are written out in order, in
- * N x 8 MiB of memory.
+ * N x 6 MiB of memory.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +38,7 @@ usage(void)
 	    "Write the object KEY to standard output; exit 1 when it does not exist.\n"
 	    S3_FLAGS_HELP
 	    S3_TIMEOUT_HELP
-	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 4; 8 MiB each)\n"
+	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 8; 6 MiB each)\n"
 	    "      --max-rate RATE       receive at most RATE bytes/s, e.g. 40MB, 40MiB\n"
 	    "  -v, --verbose             report resumed transfers and the rate\n"
 	    "      --help                print this help\n"
@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	double secs;
 	uint64_t max_rate = 0;
-	int c, rc, parallel = S3_PARALLEL;
+	int c, rc, parallel = S3_GET_PARALLEL;
 
 	log_init(argv[0]);
 	opterr = 0;
