@@ -129,6 +129,7 @@ static const struct field task_fields[] = {
 	F(conf, local_dir, K_STR),
 	F(conf, pg_dump, K_STR),
 	F(conf, pg_dumpall, K_STR),
+	F(conf, psql, K_STR),
 	R(conf, gzip_level, K_INT, 1, 9),
 	M(conf, retention, conf_retention, retention_fields),
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
@@ -150,6 +151,7 @@ static const struct field db_fields[] = {
 	F(conf_db, timeout, K_DURATION),
 	F(conf_db, globals, K_BOOL),
 	M(conf_db, retention, conf_retention, retention_fields),
+	F(conf_db, exclude, K_LIST),
 };
 
 
@@ -803,6 +805,10 @@ read_dbs(struct ld *l, const char *where)
 			return -1;
 		if (db->database == NULL)
 			return at(l, m, "%s: missing database", name);
+		/* a list that could exclude nothing is a mistake worth saying */
+		if (db->exclude && strcmp(db->database, CONF_DB_ALL) != 0)
+			return at(l, m, "%s: exclude needs database: \"*\" (every database of "
+			    "the server)", name);
 	}
 }
 
@@ -1173,6 +1179,7 @@ conf_free(struct conf *c)
 		wipe(&c->dbs[i].password);
 		free(c->dbs[i].database);
 		free(c->dbs[i].backup_file_prefix);
+		free_list(c->dbs[i].exclude);
 	}
 	free(c->dbs);
 	free(c->s3.endpoint);
@@ -1192,6 +1199,7 @@ conf_free(struct conf *c)
 	free(c->local_dir);
 	free(c->pg_dump);
 	free(c->pg_dumpall);
+	free(c->psql);
 	free_list(c->encrypt.age_recipients);
 	free(c->encrypt.age);
 	free_list(c->on_success);

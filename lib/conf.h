@@ -58,7 +58,12 @@ struct conf_db {
 	int globals;		/* also pg_dumpall --globals-only into its own object */
 	struct conf_retention retention; /* present: instead of the task's */
 	int line;		/* line of the entry, for messages */
+	char **exclude;		/* database "*": names or fnmatch(3) globs left out */
 };
+
+/* database: "*", every database of the server (pgbak-run's discover.c) */
+#define CONF_DB_ALL "*"
+
 
 /* s3.object_lock: every object written is locked until its upload time + days. */
 struct conf_lock {
@@ -99,6 +104,7 @@ struct conf {
 	char *local_dir;	/* s3.enable false: default "./backups" */
 	char *pg_dump;		/* NULL: "pg_dump" from PATH */
 	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
+	char *psql;		/* NULL: "psql" from PATH (database "*") */
 	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 */
 	struct conf_retention retention;
 	struct conf_encrypt encrypt;

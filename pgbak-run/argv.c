@@ -20,6 +20,18 @@ argv_settings(struct argv *a)
 	argv_addf(a, "%d", SETTINGS_FD);
 }
 
+/* -h HOST -p PORT -U USER, what is unset left to libpq */
+static void
+argv_conn(struct argv *a, const struct conf_db *db)
+{
+	if (db->host)
+		argv_add(a, "-h"), argv_add(a, db->host);
+	if (db->port > 0)
+		argv_add(a, "-p"), argv_addf(a, "%d", db->port);
+	if (db->user)
+		argv_add(a, "-U"), argv_add(a, db->user);
+}
+
 /* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
  * left to libpq.  For the globals:
  * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
@@ -27,16 +39,29 @@ int
 argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals)
 {
 	argv_add(a, globals ? x->t->pg_dumpall : x->t->pg_dump);
-	if (db->host)
-		argv_add(a, "-h"), argv_add(a, db->host);
-	if (db->port > 0)
-		argv_add(a, "-p"), argv_addf(a, "%d", db->port);
-	if (db->user)
-		argv_add(a, "-U"), argv_add(a, db->user);
+	argv_conn(a, db);
 	argv_add(a, globals ? "-l" : "-d"), argv_add(a, db->database);
 	if (globals)
 		argv_add(a, "--globals-only");
 	argv_add(a, "--no-password");
+	return argv_done(a);
+}
+
+/* psql -X -A -t -0 -v ON_ERROR_STOP=1 [-h H] [-p P] [-U U] -d postgres
+ * --no-password -c SELECT...: the databases of db's server for
+ * database "*" (discover.c), one a row, each ended by a NUL */
+int
+argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db)
+{
+	argv_add(a, x->t->psql);
+	argv_add(a, "-X"), argv_add(a, "-A"), argv_add(a, "-t"), argv_add(a, "-0");
+	argv_add(a, "-v"), argv_add(a, "ON_ERROR_STOP=1");
+	argv_conn(a, db);
+	argv_add(a, "-d"), argv_add(a, "postgres");	/* pg_dumpall's first choice */
+	argv_add(a, "--no-password");
+	argv_add(a, "-c");
+	argv_add(a, "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate "
+	    "ORDER BY 1");
 	return argv_done(a);
 }
 

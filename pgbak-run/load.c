@@ -34,6 +34,7 @@ tools_free(struct run_tools *t)
 	free(t->pg_dump), free(t->gzip), free(t->put), free(t->exists), free(t->verify);
 	free(t->prune);
 	free(t->pg_dumpall), free(t->age);
+	free(t->psql);
 	memset(t, 0, sizeof *t);
 }
 
@@ -51,6 +52,17 @@ setting_prog(const char *name, int dry)
 	if (p == NULL && dry)
 		p = strdup(name);
 	return p;
+}
+
+static int
+any_star(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -72,6 +84,7 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
 	const char *dumpall = c->pg_dumpall ? c->pg_dumpall : "pg_dumpall";
 	const char *age = c->encrypt.age ? c->encrypt.age : "age";
+	const char *psql = c->psql ? c->psql : "psql";
 	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists", "pgbak-verify" };
 	char **slot[] = { &t->gzip, &t->put, &t->exists, &t->verify };
 	int need[] = { 1, c->s3.enable, c->s3.enable, verify || c->verify };
@@ -88,6 +101,12 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dumpall %s not found or not executable "
 		    "(globals: true needs it): install the PostgreSQL client tools or set "
 		    "pg_dumpall", c->path, dumpall);
+	}
+	if (any_star(c) && (t->psql = setting_prog(psql, dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: psql %s not found or not executable "
+		    "(database \"*\" lists the databases with it): install the PostgreSQL "
+		    "client tools or set psql", c->path, psql);
 	}
 	if (c->encrypt.present && (t->age = setting_prog(age, dry)) == NULL) {
 		tools_free(t);
@@ -198,8 +217,8 @@ named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
  * ("dk//demo/demo" and "dk/demo/" with database demo), globals and .age
  * keys included.
  */
-static int
-check_names(const struct conf *c, struct log_err *e)
+int
+run_check_names(const struct conf *c, struct log_err *e)
 {
 	struct named *v = calloc(2 * c->ndbs + 1, sizeof *v), *a, *b;
 	const char *what[] = { "dump", "globals" }, *hint;
@@ -212,6 +231,9 @@ check_names(const struct conf *c, struct log_err *e)
 		return log_fail(e, EXIT_TEMP, "out of memory");
 	for (i = 0; i < c->ndbs && rc == 0; i++)
 		for (g = 0; g <= c->dbs[i].globals && rc == 0; g++) {
+			/* database "*": its names are known at each run (plan_make) */
+			if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
+				break;
 			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, &ne) < 0) {
 				rc = named_fail(c, i, &ne, e);
 				break;
@@ -259,7 +281,7 @@ run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int ver
 	memset(t, 0, sizeof *t);
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0)
+	if (check_recipients(c, e) < 0 || run_check_names(c, e) < 0 || notify_check(c, e) < 0)
 		goto fail;
 	if ((verify || c->verify) && c->encrypt.present) {
 		/* pgbak-verify would need the identity, which must not be here */

@@ -3,6 +3,7 @@
  *   main.c     the command line and the signals
  *   load.c     the settings checks, and the programs a run needs
  *   pass.c     running the passes: one run, -n's, and --daemon's loop
+ *   discover.c a pass's entries, database "*" listed by its server
  *   job.c      one database's backup: its pipeline, what the ways to store share
  *   store.c    the three ways to store it (stream, temp file, local), and the
  *              check whether it is already there
@@ -44,6 +45,7 @@ struct run_tools {
 	char *prune;		/* pgbak-prune; NULL: no database has a retention policy */
 	char *pg_dumpall;	/* when a database has globals: true */
 	char *age;		/* when the settings have encrypt */
+	char *psql;		/* when a database is "*" (discover.c) */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
@@ -77,6 +79,7 @@ struct run_ctx {
  * zeroed one and return 0, or -1 out of memory (released) */
 struct keep_policy;
 int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
+int argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db);
 int argv_gzip(struct argv *a, const struct run_ctx *x);
 int argv_age(struct argv *a, const struct run_ctx *x);
 int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
@@ -201,6 +204,23 @@ extern int cancel_pipe[2], hup_pipe[2];
 int run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e);
 void tools_free(struct run_tools *t);
+/* no two objects of a run under one key; -1 with e (EXIT_USAGE) */
+int run_check_names(const struct conf *c, struct log_err *e);
+
+/* discover.c: the entries of a pass, database "*" expanded by asking its
+ * server; an entry whose reason is set failed to list its databases. */
+struct run_entry {
+	struct conf_db db;	/* the file's, or a copy naming one database */
+	const struct conf_db *from;	/* the file's entry */
+	int own;		/* db.database and db.backup_file_prefix are ours */
+	char reason[1024];	/* not "": the list could not be had */
+};
+struct run_plan {
+	struct run_entry *v;
+	size_t n, cap;
+};
+int plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e);
+void plan_free(struct run_plan *p);
 
 /* pass.c: run_once returns EXIT_OK or EXIT_TEMP */
 int run_once(const struct run_ctx *x);
