@@ -303,6 +303,11 @@ spawn_last_line(const struct spawn_ring *g, char *buf, size_t n)
 
 	while (len > 0 && (all[len - 1] == '\n' || all[len - 1] == '\r'))
 		all[--len] = '\0';
+	/* PostgreSQL's tools follow their "error:" with "detail:" and "hint:"
+	 * lines (pg_dumpall's failed query): the error is the cause */
+	while ((s = strrchr(all, '\n')) != NULL &&
+	    (strstr(s, ": detail: ") != NULL || strstr(s, ": hint: ") != NULL))
+		*s = '\0';
 	s = strrchr(all, '\n');
 	snprintf(buf, n, "%s", s ? s + 1 : all);
 }
