@@ -47,6 +47,7 @@ enum kind {
 	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
 	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
 	K_LIST,		/* char **, NULL-terminated: a list of strings (argv) */
+	K_GLOBALS,	/* int: a boolean, or a mapping of globals_fields (on) */
 	K_MAP,		/* a nested mapping of known keys (sub) */
 	K_DBS		/* the list of databases */
 };
@@ -130,6 +131,7 @@ static const struct field task_fields[] = {
 	F(conf, pg_dump, K_STR),
 	F(conf, pg_dumpall, K_STR),
 	F(conf, psql, K_STR),
+	F(conf, pg_dump_options, K_LIST),
 	R(conf, gzip_level, K_INT, 1, 9),
 	M(conf, retention, conf_retention, retention_fields),
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
@@ -149,9 +151,15 @@ static const struct field db_fields[] = {
 	FA(conf_db, database, K_STR),
 	FA(conf_db, backup_file_prefix, K_STR),
 	F(conf_db, timeout, K_DURATION),
-	F(conf_db, globals, K_BOOL),
+	F(conf_db, globals, K_GLOBALS),
 	M(conf_db, retention, conf_retention, retention_fields),
 	F(conf_db, exclude, K_LIST),
+	F(conf_db, pg_dump_options, K_LIST),
+};
+
+/* globals: {passwords: false}: keys of the database entry itself */
+static const struct field globals_fields[] = {
+	{ "passwords", K_BOOL, offsetof(struct conf_db, globals_passwords), 0, 0, NULL, 0, 0, 0 },
 };
 
 
@@ -510,6 +518,8 @@ expected(const struct field *f, char *buf, size_t n)
 	switch (f->kind) {
 	case K_BOOL:
 		return "true or false (or yes/no, on/off)";
+	case K_GLOBALS:
+		return "true, false, or a mapping as in {passwords: false}";
 	case K_INT:
 		snprintf(buf, n, "an integer from %ld to %ld", f->min, f->max);
 		return buf;
@@ -554,6 +564,7 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 		return 0;	/* the default */
 	switch (f->kind) {
 	case K_BOOL:
+	case K_GLOBALS:
 		if (parse_bool(v, &b) == -1)
 			break;
 		*(int *)p = b;
@@ -635,6 +646,8 @@ keep_at(struct section *s, const struct field *f, yaml_mark_t m)
 static int read_dbs(struct ld *l, const char *where);
 static int read_map(struct ld *l, const struct field *f, void *base, const char *where);
 static int read_list(struct ld *l, char ***out, const char *where);
+static int read_section(struct ld *l, const struct field *fields, size_t n, void *base,
+    const char *where);
 
 /* One key of a section we own: known, first use, value of the right type. */
 static int
@@ -679,6 +692,10 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
 	} else if (ev.type == YAML_ALIAS_EVENT) {
 		r = at(l, ev.start_mark, "%s: aliases are not supported in tasks.postgres", where);
+	} else if (f->kind == K_GLOBALS && ev.type == YAML_MAPPING_START_EVENT) {
+		/* a mapping turns it on, with its options */
+		*(int *)(void *)((char *)s->base + f->off) = 1;
+		r = read_section(l, globals_fields, NFIELDS(globals_fields), s->base, where);
 	} else {
 		r = at(l, ev.start_mark, "%s: expected %s, found %s", where,
 		    expected(f, exp, sizeof exp), kind_of(&ev));
@@ -801,6 +818,7 @@ read_dbs(struct ld *l, const char *where)
 		db = &c->dbs[c->ndbs++];
 		memset(db, 0, sizeof *db);
 		db->line = (int)m.line + 1;
+		db->globals_passwords = 1;
 		if (read_section(l, db_fields, NFIELDS(db_fields), db, name) == -1)
 			return -1;
 		if (db->database == NULL)
@@ -1180,6 +1198,7 @@ conf_free(struct conf *c)
 		free(c->dbs[i].database);
 		free(c->dbs[i].backup_file_prefix);
 		free_list(c->dbs[i].exclude);
+		free_list(c->dbs[i].pg_dump_options);
 	}
 	free(c->dbs);
 	free(c->s3.endpoint);
@@ -1200,6 +1219,7 @@ conf_free(struct conf *c)
 	free(c->pg_dump);
 	free(c->pg_dumpall);
 	free(c->psql);
+	free_list(c->pg_dump_options);
 	free_list(c->encrypt.age_recipients);
 	free(c->encrypt.age);
 	free_list(c->on_success);

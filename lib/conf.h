@@ -59,6 +59,10 @@ struct conf_db {
 	struct conf_retention retention; /* present: instead of the task's */
 	int line;		/* line of the entry, for messages */
 	char **exclude;		/* database "*": names or fnmatch(3) globs left out */
+	int globals_passwords;	/* default 1; 0: --no-role-passwords (globals:
+				 * {passwords: false}, no superuser needed) */
+	char **pg_dump_options;	/* extra pg_dump flags (pgbak-run's dumpopts.c
+				 * checks them); NULL: the task's */
 };
 
 /* database: "*", every database of the server (pgbak-run's discover.c) */
@@ -105,6 +109,7 @@ struct conf {
 	char *pg_dump;		/* NULL: "pg_dump" from PATH */
 	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
 	char *psql;		/* NULL: "psql" from PATH (database "*") */
+	char **pg_dump_options;	/* every database's, unless it has its own */
 	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 */
 	struct conf_retention retention;
 	struct conf_encrypt encrypt;

@@ -32,18 +32,27 @@ argv_conn(struct argv *a, const struct conf_db *db)
 		argv_add(a, "-U"), argv_add(a, db->user);
 }
 
-/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
- * left to libpq.  For the globals:
- * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
+/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password [OPTIONS...],
+ * what is unset left to libpq, OPTIONS pg_dump_options (dumpopts.c checked
+ * them), the entry's or else the task's.  For the globals:
+ * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only
+ * [--no-role-passwords] --no-password; without the passwords it reads
+ * pg_roles, not pg_authid, and needs no superuser (managed services). */
 int
 argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals)
 {
+	char **o = db->pg_dump_options ? db->pg_dump_options : x->c->pg_dump_options;
+
 	argv_add(a, globals ? x->t->pg_dumpall : x->t->pg_dump);
 	argv_conn(a, db);
 	argv_add(a, globals ? "-l" : "-d"), argv_add(a, db->database);
 	if (globals)
 		argv_add(a, "--globals-only");
+	if (globals && !db->globals_passwords)
+		argv_add(a, "--no-role-passwords");
 	argv_add(a, "--no-password");
+	for (; !globals && o && *o; o++)
+		argv_add(a, *o);
 	return argv_done(a);
 }
 

@@ -281,7 +281,8 @@ run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int ver
 	memset(t, 0, sizeof *t);
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (check_recipients(c, e) < 0 || run_check_names(c, e) < 0 || notify_check(c, e) < 0)
+	if (check_recipients(c, e) < 0 || run_check_names(c, e) < 0 || notify_check(c, e) < 0 ||
+	    dumpopts_check(c, e) < 0)
 		goto fail;
 	if ((verify || c->verify) && c->encrypt.present) {
 		/* pgbak-verify would need the identity, which must not be here */

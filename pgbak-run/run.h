@@ -4,6 +4,7 @@
  *   load.c     the settings checks, and the programs a run needs
  *   pass.c     running the passes: one run, -n's, and --daemon's loop
  *   discover.c a pass's entries, database "*" listed by its server
+ *   dumpopts.c pg_dump_options, against the list of what may be passed
  *   job.c      one database's backup: its pipeline, what the ways to store share
  *   store.c    the three ways to store it (stream, temp file, local), and the
  *              check whether it is already there
@@ -204,6 +205,8 @@ extern int cancel_pipe[2], hup_pipe[2];
 int run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e);
 void tools_free(struct run_tools *t);
+/* dumpopts.c: every pg_dump_options allowed; -1 with e (EXIT_USAGE) */
+int dumpopts_check(const struct conf *c, struct log_err *e);
 /* no two objects of a run under one key; -1 with e (EXIT_USAGE) */
 int run_check_names(const struct conf *c, struct log_err *e);
 
