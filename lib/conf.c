@@ -131,6 +131,7 @@ static const struct field task_fields[] = {
 	F(conf, pg_dump, K_STR),
 	F(conf, pg_dumpall, K_STR),
 	F(conf, psql, K_STR),
+	F(conf, pg_bin_root, K_STR),
 	F(conf, pg_dump_options, K_LIST),
 	R(conf, gzip_level, K_INT, 1, 9),
 	M(conf, retention, conf_retention, retention_fields),
@@ -1219,6 +1220,7 @@ conf_free(struct conf *c)
 	free(c->pg_dump);
 	free(c->pg_dumpall);
 	free(c->psql);
+	free(c->pg_bin_root);
 	free_list(c->pg_dump_options);
 	free_list(c->encrypt.age_recipients);
 	free(c->encrypt.age);

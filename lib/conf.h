@@ -63,6 +63,10 @@ struct conf_db {
 				 * {passwords: false}, no superuser needed) */
 	char **pg_dump_options;	/* extra pg_dump flags (pgbak-run's dumpopts.c
 				 * checks them); NULL: the task's */
+	/* not read from the file: set by pgbak-run on its pass's copy of an
+	 * entry (pg_dump: auto, discover.c), which frees them; NULL: the
+	 * programs of the settings or PATH */
+	char *bin_dump, *bin_dumpall;
 };
 
 /* database: "*", every database of the server (pgbak-run's discover.c) */
@@ -106,7 +110,9 @@ struct conf {
 	int use_temp_file;	/* default 0: stream */
 	char *temp_dir;		/* NULL: $TMPDIR or /tmp */
 	char *local_dir;	/* s3.enable false: default "./backups" */
-	char *pg_dump;		/* NULL: "pg_dump" from PATH */
+	char *pg_dump;		/* NULL or "auto": by the server's version (pg_bin_root),
+				 * else "pg_dump" from PATH */
+	char *pg_bin_root;	/* NULL: /usr/lib/postgresql (MAJOR/bin/pg_dump) */
 	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
 	char *psql;		/* NULL: "psql" from PATH (database "*") */
 	char **pg_dump_options;	/* every database's, unless it has its own */

@@ -43,7 +43,10 @@ argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int
 {
 	char **o = db->pg_dump_options ? db->pg_dump_options : x->c->pg_dump_options;
 
-	argv_add(a, globals ? x->t->pg_dumpall : x->t->pg_dump);
+	if (globals)
+		argv_add(a, db->bin_dumpall ? db->bin_dumpall : x->t->pg_dumpall);
+	else
+		argv_add(a, db->bin_dump ? db->bin_dump : x->t->pg_dump);
 	argv_conn(a, db);
 	argv_add(a, globals ? "-l" : "-d"), argv_add(a, db->database);
 	if (globals)
@@ -56,21 +59,21 @@ argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int
 	return argv_done(a);
 }
 
-/* psql -X -A -t -0 -v ON_ERROR_STOP=1 [-h H] [-p P] [-U U] -d postgres
- * --no-password -c SELECT...: the databases of db's server for
- * database "*" (discover.c), one a row, each ended by a NUL */
+/* psql -X -A -t -0 -v ON_ERROR_STOP=1 [-h H] [-p P] [-U U] -d DBNAME
+ * --no-password -c SQL: for discover.c, the databases of db's server
+ * (database "*", DBNAME postgres, pg_dumpall's first choice) one a row, each
+ * ended by a NUL, and its version (pg_dump: auto) */
 int
-argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db)
+argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db, const char *dbname,
+    const char *sql)
 {
 	argv_add(a, x->t->psql);
 	argv_add(a, "-X"), argv_add(a, "-A"), argv_add(a, "-t"), argv_add(a, "-0");
 	argv_add(a, "-v"), argv_add(a, "ON_ERROR_STOP=1");
 	argv_conn(a, db);
-	argv_add(a, "-d"), argv_add(a, "postgres");	/* pg_dumpall's first choice */
+	argv_add(a, "-d"), argv_add(a, dbname);
 	argv_add(a, "--no-password");
-	argv_add(a, "-c");
-	argv_add(a, "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate "
-	    "ORDER BY 1");
+	argv_add(a, "-c"), argv_add(a, sql);
 	return argv_done(a);
 }
 

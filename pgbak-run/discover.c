@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE 1		/* memfd_create */
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,30 +56,26 @@ excluded(const struct conf_db *star, const char *name)
 	return 0;
 }
 
-/* Run psql for star; its output, NUL-separated, into *out (malloc'd), or
- * -1 with why: the stage's status and its last line of stderr. */
+/* Run argv (env: its environment), one stage; its stdout into *out
+ * (malloc'd, NUL-ended), or -1 with why: the stage's status and its last
+ * line of stderr.  what names the output in a message. */
 static int
-list_run(const struct run_ctx *x, const struct conf_db *star, char **out, size_t *len,
-    char *why, size_t n)
+child_out(const struct run_ctx *x, long timeout, const char *name, char *const *argv,
+    char **env, const char *what, char **out, size_t *len, char *why, size_t n)
 {
 	struct spawn_stage st;
 	struct spawn_pipe p;
 	struct log_err e;
-	struct dump d;
-	struct argv a = { 0 };
 	char desc[256], last[512];
-	long timeout = timeout_of(x->c, star);
-	off_t size;
-	int fd = -1, rc = -1;
+	off_t size = 0;
+	int fd, rc = -1;
 
 	*out = NULL;
-	/* dump_prepare for its environment alone: the one rule for PGPASSWORD */
-	if (dump_prepare(x, star, 0, &d) < 0 || argv_psql(&a, x, star) < 0 ||
-	    (fd = memfd_create("pgbak-psql", MFD_CLOEXEC)) < 0) {
+	if ((fd = memfd_create("pgbak-psql", MFD_CLOEXEC)) < 0) {
 		snprintf(why, n, "out of memory");
-		goto done;
+		return -1;
 	}
-	job_stage(&st, "psql", a.v, d.env);
+	job_stage(&st, name, argv, env);
 	pipe_init(x, &p, &st, 1, now_s() + (double)timeout);
 	p.out_fd = fd;
 	if (x->o->dry_run)
@@ -86,7 +83,7 @@ list_run(const struct run_ctx *x, const struct conf_db *star, char **out, size_t
 	if (spawn_run(&p, &e) < 0) {
 		if (p.timed_out) {
 			report_duration(timeout, desc, sizeof desc);
-			snprintf(why, n, "psql timed out after %s", desc);
+			snprintf(why, n, "%.64s timed out after %s", what, desc);
 		} else if (p.cancelled) {
 			snprintf(why, n, "cancelled by a signal");
 		} else if (p.failed < 0) {
@@ -101,8 +98,7 @@ list_run(const struct run_ctx *x, const struct conf_db *star, char **out, size_t
 	if ((size = lseek(fd, 0, SEEK_END)) < 0 || size > DISCOVER_OUT_MAX ||
 	    (*out = malloc((size_t)size + 1)) == NULL ||
 	    pread(fd, *out, (size_t)size, 0) != size) {
-		snprintf(why, n, "psql's list of databases could not be read (%lld bytes)",
-		    (long long)size);
+		snprintf(why, n, "%.64s could not be read (%lld bytes)", what, (long long)size);
 		free(*out);
 		*out = NULL;
 		goto done;
@@ -111,11 +107,109 @@ list_run(const struct run_ctx *x, const struct conf_db *star, char **out, size_t
 	*len = (size_t)size;
 	rc = 0;
 done:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
+	return rc;
+}
+
+/* psql's answer to sql, connected to dbname as db says. */
+static int
+psql_out(const struct run_ctx *x, const struct conf_db *db, const char *dbname,
+    const char *sql, char **out, size_t *len, char *why, size_t n)
+{
+	struct argv a = { 0 };
+	struct dump d;
+	int rc = -1;
+
+	/* dump_prepare for its environment alone: the one rule for PGPASSWORD */
+	if (dump_prepare(x, db, 0, &d) < 0 || argv_psql(&a, x, db, dbname, sql) < 0)
+		snprintf(why, n, "out of memory");
+	else
+		rc = child_out(x, timeout_of(x->c, db), "psql", a.v, d.env, "psql's answer", out,
+		    len, why, n);
 	argv_free(&a);
 	dump_release(&d);
 	return rc;
+}
+
+/* The first number after "PostgreSQL) " in s (pg_dump --version), or 0. */
+static int
+version_of(const char *s)
+{
+	const char *v = s ? strstr(s, "PostgreSQL) ") : NULL;
+
+	return v ? atoi(v + 12) : 0;
+}
+
+/* The major version of the pg_dump found in PATH (or set), asked once a
+ * pass; 0 when it cannot tell. */
+static int
+path_major(const struct run_ctx *x, struct run_plan *p)
+{
+	char *argv[] = { x->t->pg_dump, "--version", NULL }, *out, why[512] = "no version";
+	size_t len;
+
+	if (p->path_major == 0) {
+		p->path_major = -1;
+		if (child_out(x, 60, "pg_dump", argv, x->env_bare, "pg_dump --version", &out, &len, why,
+		    sizeof why) == 0 && version_of(out) > 0)
+			p->path_major = version_of(out);
+		if (p->path_major < 0)
+			warn("pg_dump: auto: the version of %s is unknown: %s", x->t->pg_dump, why);
+		free(out);
+	}
+	return p->path_major > 0 ? p->path_major : 0;
+}
+
+/* Whether pg_dump is chosen by the server's version (pg_dump unset or "auto"). */
+static int
+dump_auto(const struct conf *c)
+{
+	return c->pg_dump == NULL || strcmp(c->pg_dump, "auto") == 0;
+}
+
+/*
+ * pg_dump: auto: ask r's server its version; take pg_bin_root/MAJOR/bin's
+ * pg_dump (and pg_dumpall) when there is one, else the one in PATH, unless
+ * it is older than the server, which it would refuse to dump: then r fails
+ * with the fix (a settings problem: exit 100).  A server that does not
+ * answer keeps the PATH's, whose own connection error then says why.
+ */
+static int
+choose_dump(const struct run_ctx *x, struct run_plan *p, struct run_entry *r,
+    const char *dbname)
+{
+	const char *root = x->c->pg_bin_root ? x->c->pg_bin_root : "/usr/lib/postgresql";
+	char *out, why[512], path[PATH_MAX];
+	size_t len;
+	int major, have;
+
+	if (!dump_auto(x->c) || x->t->psql == NULL)
+		return 0;
+	if (psql_out(x, &r->db, dbname, "SHOW server_version_num", &out, &len, why,
+	    sizeof why) < 0)
+		return 0;
+	major = atoi(out) / 10000;
+	free(out);
+	if (major <= 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/%d/bin/pg_dump", root, major);
+	if (access(path, X_OK) == 0) {
+		if ((r->db.bin_dump = strdup(path)) == NULL)
+			return -1;
+		/* pg_dumpall alike, unless set */
+		snprintf(path, sizeof path, "%s/%d/bin/pg_dumpall", root, major);
+		if ((x->c->pg_dumpall == NULL || strcmp(x->c->pg_dumpall, "auto") == 0) &&
+		    access(path, X_OK) == 0 && (r->db.bin_dumpall = strdup(path)) == NULL)
+			return -1;
+		return 0;
+	}
+	have = path_major(x, p);
+	if (have > 0 && major > have) {
+		snprintf(r->reason, sizeof r->reason, "server is PostgreSQL %d, pg_dump is %d: "
+		    "install postgresql-client-%d or set pg_dump:", major, have, major);
+		r->config = 1;
+	}
+	return 0;
 }
 
 static int
@@ -135,7 +229,8 @@ plan_grow(struct run_plan *p)
 
 /* One database of star's server, under star's prefix as a directory. */
 static int
-plan_add(struct run_plan *p, const struct conf_db *star, const char *name, int globals)
+plan_add(struct run_plan *p, const struct conf_db *star, const char *name, int globals,
+    const struct conf_db *bins)
 {
 	struct run_entry *r;
 	const char *pre = star->backup_file_prefix;
@@ -160,7 +255,24 @@ plan_add(struct run_plan *p, const struct conf_db *star, const char *name, int g
 	if (pre)
 		snprintf(r->db.backup_file_prefix, n + 2, "%s%s", pre,
 		    n && pre[n - 1] == '/' ? "" : "/");
-	p->n++;
+	p->n++;		/* plan_free frees what it has from here */
+	if ((bins->bin_dump && (r->db.bin_dump = strdup(bins->bin_dump)) == NULL) ||
+	    (bins->bin_dumpall && (r->db.bin_dumpall = strdup(bins->bin_dumpall)) == NULL))
+		return -1;
+	return 0;
+}
+
+/* A failed entry for star: its databases are unknown, for why. */
+static int
+plan_fail(struct run_plan *p, const struct conf_db *star, const char *why, int config)
+{
+	if (plan_grow(p) < 0)
+		return -1;
+	memset(&p->v[p->n], 0, sizeof p->v[p->n]);
+	p->v[p->n].db = *star;
+	p->v[p->n].from = star;
+	p->v[p->n].config = config;
+	snprintf(p->v[p->n++].reason, sizeof p->v->reason, "%s", why);
 	return 0;
 }
 
@@ -168,32 +280,36 @@ plan_add(struct run_plan *p, const struct conf_db *star, const char *name, int g
 static int
 plan_star(const struct run_ctx *x, struct run_plan *p, const struct conf_db *star)
 {
-	char why[512], *out, *s;
+	struct run_entry probe;
+	char why[512], msg[sizeof p->v->reason], *out, *s;
 	size_t len, added = 0;
+	int rc = 0;
 
-	if (list_run(x, star, &out, &len, why, sizeof why) < 0) {
-		if (plan_grow(p) < 0)
-			return -1;
-		memset(&p->v[p->n], 0, sizeof p->v[p->n]);
-		p->v[p->n].db = *star;
-		p->v[p->n].from = star;
-		snprintf(p->v[p->n++].reason, sizeof p->v->reason, "unable to list the "
-		    "databases of %.200s%s%.0d: %s", star->host ? star->host : "the default server",
-		    star->port ? ":" : "", star->port, why);
-		return 0;
+	if (psql_out(x, star, "postgres", "SELECT datname FROM pg_database WHERE "
+	    "datallowconn AND NOT datistemplate ORDER BY 1", &out, &len, why, sizeof why) < 0) {
+		snprintf(msg, sizeof msg, "unable to list the databases of %.200s%s%.0d: %s",
+		    star->host ? star->host : "the default server", star->port ? ":" : "",
+		    star->port, why);
+		return plan_fail(p, star, msg, 0);
 	}
-	for (s = out; s < out + len; s += strlen(s) + 1) {
+	/* the server's pg_dump, asked once for all its databases */
+	memset(&probe, 0, sizeof probe);
+	probe.db = *star;
+	if (choose_dump(x, p, &probe, "postgres") < 0)
+		rc = -1;
+	else if (probe.reason[0])
+		rc = plan_fail(p, star, probe.reason, probe.config);
+	for (s = out; rc == 0 && !probe.reason[0] && s < out + len; s += strlen(s) + 1) {
 		if (*s == '\0' || excluded(star, s) || listed(x->c, star, s))
 			continue;
 		/* the cluster's globals go with the first one: their key is
 		 * the prefix's, whichever database pg_dumpall connects to */
-		if (plan_add(p, star, s, star->globals && added++ == 0) < 0) {
-			free(out);
-			return -1;
-		}
+		rc = plan_add(p, star, s, star->globals && added++ == 0, &probe.db);
 	}
+	free(probe.db.bin_dump);
+	free(probe.db.bin_dumpall);
 	free(out);
-	return 0;
+	return rc;
 }
 
 int
@@ -217,6 +333,8 @@ plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e)
 		memset(&p->v[p->n], 0, sizeof p->v[p->n]);
 		p->v[p->n].db = c->dbs[i];
 		p->v[p->n++].from = &c->dbs[i];
+		if (choose_dump(x, p, &p->v[p->n - 1], c->dbs[i].database) < 0)
+			goto oom;
 	}
 	/* the names of the expanded entries, checked as the loader checks the file's */
 	if ((v = calloc(p->n + 1, sizeof *v)) == NULL)
@@ -241,11 +359,14 @@ plan_free(struct run_plan *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		if (p->v[i].own) {
 			free(p->v[i].db.database);
 			free(p->v[i].db.backup_file_prefix);
 		}
+		free(p->v[i].db.bin_dump);
+		free(p->v[i].db.bin_dumpall);
+	}
 	free(p->v);
 	memset(p, 0, sizeof *p);
 }

@@ -81,7 +81,8 @@ any_globals(const struct conf *c)
 static int
 tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struct log_err *e)
 {
-	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
+	const char *dump = c->pg_dump && strcmp(c->pg_dump, "auto") != 0 ? c->pg_dump :
+	    "pg_dump";
 	const char *dumpall = c->pg_dumpall ? c->pg_dumpall : "pg_dumpall";
 	const char *age = c->encrypt.age ? c->encrypt.age : "age";
 	const char *psql = c->psql ? c->psql : "psql";
@@ -108,6 +109,9 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		    "(database \"*\" lists the databases with it): install the PostgreSQL "
 		    "client tools or set psql", c->path, psql);
 	}
+	/* pg_dump: auto without psql: the PATH's pg_dump, as before auto */
+	if (t->psql == NULL && (c->pg_dump == NULL || strcmp(c->pg_dump, "auto") == 0))
+		t->psql = setting_prog(psql, 0);
 	if (c->encrypt.present && (t->age = setting_prog(age, dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "

@@ -70,6 +70,7 @@ run_once(const struct run_ctx *x)
 		pl.res[n++].db = &plan.v[i].db;
 		if (plan.v[i].reason[0]) {
 			set_reason(&pl.res[n - 1], RUN_FAILED, "%s", plan.v[i].reason);
+			pl.res[n - 1].config = plan.v[i].config;
 			continue;
 		}
 		if (plan.v[i].db.globals) {
@@ -96,8 +97,8 @@ run_once(const struct run_ctx *x)
 	if (!got_stop)		/* a deliberate stop is no result to report */
 		notify_run(x, pl.res, n, &t0);
 	for (i = 0; i < n; i++) {
-		if (pl.res[i].state == RUN_FAILED)
-			rc = EXIT_TEMP;
+		if (pl.res[i].state == RUN_FAILED && rc != EXIT_USAGE)
+			rc = pl.res[i].config ? EXIT_USAGE : EXIT_TEMP;
 		free(pl.res[i].key);
 		free(pl.res[i].local);
 	}

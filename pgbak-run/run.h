@@ -57,6 +57,7 @@ struct run_result {
 	char *key, *local;
 	enum run_state state;
 	int verified;		/* pgbak-verify found the stored backup whole */
+	int config;		/* failed for the settings (no pg_dump fits): exit 100 */
 	char reason[1024];	/* why skipped or failed, one line */
 	uint64_t dump_bytes, gzip_bytes;
 	double seconds;
@@ -80,7 +81,8 @@ struct run_ctx {
  * zeroed one and return 0, or -1 out of memory (released) */
 struct keep_policy;
 int argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals);
-int argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db);
+int argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
+    const char *dbname, const char *sql);
 int argv_gzip(struct argv *a, const struct run_ctx *x);
 int argv_age(struct argv *a, const struct run_ctx *x);
 int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
@@ -216,11 +218,13 @@ struct run_entry {
 	struct conf_db db;	/* the file's, or a copy naming one database */
 	const struct conf_db *from;	/* the file's entry */
 	int own;		/* db.database and db.backup_file_prefix are ours */
-	char reason[1024];	/* not "": the list could not be had */
+	char reason[1024];	/* not "": the list could not be had, or no pg_dump fits */
+	int config;		/* the reason is the settings' (exit 100): pg_dump too old */
 };
 struct run_plan {
 	struct run_entry *v;
 	size_t n, cap;
+	int path_major;		/* pg_dump: auto: PATH's pg_dump's major; 0 not asked yet */
 };
 int plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e);
 void plan_free(struct run_plan *p);
