@@ -10,7 +10,7 @@
 # through its environment, never argv.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 41
+plan 44
 # A cluster of its own: "*" sees every database, the suite's others' too.
 PGBAK_TEST_PG_PORT=
 need_pg
@@ -143,3 +143,15 @@ err=$(run pgbak-run -n "$T/ex.yml" 2>&1); st=$?
 is "$st" 100 "exclude on an entry that is not \"*\": exit 100"
 like "$err" "ex\.yml:[0-9]+:[0-9]+: tasks\.postgres\.dbs\[0\]: exclude needs database: \"\*\"" \
 	"the message names the entry FILE:LINE"
+
+# globals: true on "*": the cluster's globals once, under the prefix.
+rm -rf "$T/out"
+conf "$T/glob.yml" "$(star disc "$EXCL
+        globals: true")"
+out=$(run pgbak-run "$T/glob.yml" 2>"$T/err"); st=$?
+is "$st" 0 "\"*\" with globals: exit 0"
+[ "$st" -eq 0 ] || diag "$(cat "$T/err")"
+is "$(printf '%s\n' "$out" | grep -c "^disc/globals-$TODAY\.gz: .*: ok$")" 1 \
+	"one globals line for the server"
+gunzip -c "$D/globals-$TODAY.gz" | grep -q -- '-- PostgreSQL database cluster dump complete'
+ok $? "the globals object is complete"
