@@ -318,7 +318,7 @@ plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e)
 	const struct conf *c = x->c;
 	struct conf cc;
 	struct conf_db *v;
-	size_t i, k;
+	size_t i, k, *ix;
 	int rc;
 
 	memset(p, 0, sizeof *p);
@@ -337,15 +337,21 @@ plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e)
 			goto oom;
 	}
 	/* the names of the expanded entries, checked as the loader checks the file's */
-	if ((v = calloc(p->n + 1, sizeof *v)) == NULL)
+	v = calloc(p->n + 1, sizeof *v);
+	ix = calloc(p->n + 1, sizeof *ix);
+	if (v == NULL || ix == NULL) {
+		free(v), free(ix);
 		goto oom;
+	}
 	for (i = k = 0; i < p->n; i++)
-		if (p->v[i].reason[0] == '\0')
+		if (p->v[i].reason[0] == '\0') {
+			ix[k] = (size_t)(p->v[i].from - c->dbs);
 			v[k++] = p->v[i].db;
+		}
 	cc = *c;
 	cc.dbs = v, cc.ndbs = k;
-	rc = run_check_names(&cc, e);
-	free(v);
+	rc = run_check_names(&cc, ix, e);
+	free(v), free(ix);
 	if (rc < 0)
 		plan_free(p);
 	return rc;

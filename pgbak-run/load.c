@@ -187,7 +187,8 @@ named_date(char *key)
 /* An entry whose names cannot be made: the message of lib/name, at the
  * value it comes from (the prefix when there is one). */
 static int
-named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_err *e)
+named_fail(const struct conf *c, size_t i, size_t fi, const struct log_err *ne,
+    struct log_err *e)
 {
 	const struct conf_db *db = &c->dbs[i];
 
@@ -196,12 +197,12 @@ named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_
 		return -1;
 	}
 	return conf_fail_at(c, db->backup_file_prefix ? db->backup_file_prefix_at :
-	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", i, ne->msg);
+	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", fi, ne->msg);
 }
 
 /* A key local mode could not write: a directory of it over NAME_MAX. */
 static int
-named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
+named_local(const struct conf *c, size_t i, size_t fi, const char *key, struct log_err *e)
 {
 	struct log_err ne;
 
@@ -209,7 +210,7 @@ named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
 		return 0;
 	log_fail(&ne, EXIT_USAGE, "the key %.64s... has a directory longer than a file "
 	    "name may be (%d bytes), and s3.enable is false", key, NAME_LOCAL_MAX);
-	return named_fail(c, i, &ne, e);
+	return named_fail(c, i, fi, &ne, e);
 }
 
 /*
@@ -222,7 +223,7 @@ named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
  * keys included.
  */
 int
-run_check_names(const struct conf *c, struct log_err *e)
+run_check_names(const struct conf *c, const size_t *ix, struct log_err *e)
 {
 	struct named *v = calloc(2 * c->ndbs + 1, sizeof *v), *a, *b;
 	const char *what[] = { "dump", "globals" }, *hint;
@@ -239,12 +240,12 @@ run_check_names(const struct conf *c, struct log_err *e)
 			if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
 				break;
 			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, &ne) < 0) {
-				rc = named_fail(c, i, &ne, e);
+				rc = named_fail(c, i, ix ? ix[i] : i, &ne, e);
 				break;
 			}
 			free(local);
 			v[n].db = i, v[n++].globals = g;
-			rc = named_local(c, i, v[n - 1].key, e);
+			rc = named_local(c, i, ix ? ix[i] : i, v[n - 1].key, e);
 		}
 	if (rc == 0)
 		qsort(v, n, sizeof *v, named_cmp);
@@ -265,8 +266,9 @@ run_check_names(const struct conf *c, struct log_err *e)
 			    "per cluster)";
 		rc = conf_fail_at(c, (struct conf_at){ c->dbs[b->db].line, 0 }, e,
 		    "tasks.postgres.dbs[%zu]'s %s (database %.64s) would be stored as %s, the key "
-		    "of dbs[%zu]'s %s (database %.64s) at %s:%d: %s", b->db, what[b->globals],
-		    c->dbs[b->db].database, b->key, a->db, what[a->globals],
+		    "of dbs[%zu]'s %s (database %.64s) at %s:%d: %s", ix ? ix[b->db] : b->db,
+		    what[b->globals], c->dbs[b->db].database, b->key, ix ? ix[a->db] : a->db,
+		    what[a->globals],
 		    c->dbs[a->db].database, c->path, c->dbs[a->db].line, hint);
 	}
 	for (i = 0; i < n; i++)
@@ -285,7 +287,7 @@ run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int ver
 	memset(t, 0, sizeof *t);
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (check_recipients(c, e) < 0 || run_check_names(c, e) < 0 || notify_check(c, e) < 0 ||
+	if (check_recipients(c, e) < 0 || run_check_names(c, NULL, e) < 0 || notify_check(c, e) < 0 ||
 	    dumpopts_check(c, e) < 0)
 		goto fail;
 	if ((verify || c->verify) && c->encrypt.present) {

@@ -209,8 +209,9 @@ int run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int
 void tools_free(struct run_tools *t);
 /* dumpopts.c: every pg_dump_options allowed; -1 with e (EXIT_USAGE) */
 int dumpopts_check(const struct conf *c, struct log_err *e);
-/* no two objects of a run under one key; -1 with e (EXIT_USAGE) */
-int run_check_names(const struct conf *c, struct log_err *e);
+/* no two objects of a run under one key; -1 with e (EXIT_USAGE).  ix:
+ * the file's index of each of c's dbs, for messages (NULL: the same) */
+int run_check_names(const struct conf *c, const size_t *ix, struct log_err *e);
 
 /* discover.c: the entries of a pass, database "*" expanded by asking its
  * server; an entry whose reason is set failed to list its databases. */

@@ -112,7 +112,7 @@ conf "$T/clash.yml" "$(star disc "$EXCL")
 $(db_yaml ${P}_a disc/ | sed 's/host: .*/host: "localhost"/')"
 err=$(run pgbak-run "$T/clash.yml" 2>&1 >/dev/null); st=$?
 is "$st" 100 "an expanded entry's key that another entry has: exit 100"
-like "$err" "would be stored as disc/${P}_a-YYYYMMDD\.gz" "the message names the key"
+like "$err" "clash\.yml:[0-9]+: tasks\.postgres\.dbs\[1\].s dump \(database ${P}_a\) would be stored as disc/${P}_a-YYYYMMDD\.gz, the key of dbs\[0\].s dump \(database ${P}_a\)" "the message names the key and the entries of the file"
 test ! -e "$T/out"; ok $? "nothing was run or written"
 conf "$T/noclash.yml" "$(star disc "$EXCL")
 $(db_yaml ${P}_a other/ | sed 's/host: .*/host: "localhost"/')"
