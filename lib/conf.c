@@ -49,6 +49,7 @@ enum kind {
 	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
 	K_COMPRESSION,	/* int: enum conf_compression, gzip zstd none */
 	K_LIST,		/* char **, NULL-terminated: a list of strings (argv) */
+	K_GLOBALS,	/* int: a boolean, or a mapping of globals_fields (on) */
 	K_MAP,		/* a nested mapping of known keys (sub) */
 	K_DBS		/* the list of databases */
 };
@@ -136,6 +137,9 @@ static const struct field task_fields[] = {
 	F(conf, compression, K_COMPRESSION),
 	{ "compression_level", K_INT, offsetof(struct conf, compression_level), 1, 19, NULL,
 	    0, 0, offsetof(struct conf, compression_level_at) + 1 },
+	F(conf, psql, K_STR),
+	F(conf, pg_bin_root, K_STR),
+	F(conf, pg_dump_options, K_LIST),
 	M(conf, retention, conf_retention, retention_fields),
 	M(conf, encrypt, conf_encrypt, encrypt_fields),
 	F(conf, on_success, K_LIST),
@@ -154,13 +158,19 @@ static const struct field db_fields[] = {
 	FA(conf_db, database, K_STR),
 	FA(conf_db, backup_file_prefix, K_STR),
 	F(conf_db, timeout, K_DURATION),
-	F(conf_db, globals, K_BOOL),
+	F(conf_db, globals, K_GLOBALS),
 	M(conf_db, retention, conf_retention, retention_fields),
 	F(conf_db, compression, K_COMPRESSION),
 	{ "compression_level", K_INT, offsetof(struct conf_db, compression_level), 1, 19, NULL,
 	    0, 0, offsetof(struct conf_db, compression_level_at) + 1 },
+	F(conf_db, exclude, K_LIST),
+	F(conf_db, pg_dump_options, K_LIST),
 };
 
+/* globals: {passwords: false}: keys of the database entry itself */
+static const struct field globals_fields[] = {
+	{ "passwords", K_BOOL, offsetof(struct conf_db, globals_passwords), 0, 0, NULL, 0, 0, 0 },
+};
 
 #define SECTION_FIELDS_MAX 32
 
@@ -517,6 +527,8 @@ expected(const struct field *f, char *buf, size_t n)
 	switch (f->kind) {
 	case K_BOOL:
 		return "true or false (or yes/no, on/off)";
+	case K_GLOBALS:
+		return "true, false, or a mapping as in {passwords: false}";
 	case K_INT:
 		snprintf(buf, n, "an integer from %ld to %ld", f->min, f->max);
 		return buf;
@@ -563,6 +575,7 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 		return 0;	/* the default */
 	switch (f->kind) {
 	case K_BOOL:
+	case K_GLOBALS:
 		if (parse_bool(v, &b) == -1)
 			break;
 		*(int *)p = b;
@@ -655,6 +668,8 @@ keep_at(struct section *s, const struct field *f, yaml_mark_t m)
 static int read_dbs(struct ld *l, const char *where);
 static int read_map(struct ld *l, const struct field *f, void *base, const char *where);
 static int read_list(struct ld *l, char ***out, const char *where);
+static int read_section(struct ld *l, const struct field *fields, size_t n, void *base,
+    const char *where);
 
 /* One key of a section we own: known, first use, value of the right type. */
 static int
@@ -699,6 +714,10 @@ section_key(struct ld *l, const char *key, yaml_mark_t km, void *ctx)
 			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
 	} else if (ev.type == YAML_ALIAS_EVENT) {
 		r = at(l, ev.start_mark, "%s: aliases are not supported in tasks.postgres", where);
+	} else if (f->kind == K_GLOBALS && ev.type == YAML_MAPPING_START_EVENT) {
+		/* a mapping turns it on, with its options */
+		*(int *)(void *)((char *)s->base + f->off) = 1;
+		r = read_section(l, globals_fields, NFIELDS(globals_fields), s->base, where);
 	} else {
 		r = at(l, ev.start_mark, "%s: expected %s, found %s", where,
 		    expected(f, exp, sizeof exp), kind_of(&ev));
@@ -821,10 +840,15 @@ read_dbs(struct ld *l, const char *where)
 		db = &c->dbs[c->ndbs++];
 		memset(db, 0, sizeof *db);
 		db->line = (int)m.line + 1;
+		db->globals_passwords = 1;
 		if (read_section(l, db_fields, NFIELDS(db_fields), db, name) == -1)
 			return -1;
 		if (db->database == NULL)
 			return at(l, m, "%s: missing database", name);
+		/* a list that could exclude nothing is a mistake worth saying */
+		if (db->exclude && strcmp(db->database, CONF_DB_ALL) != 0)
+			return at(l, m, "%s: exclude needs database: \"*\" (every database of "
+			    "the server)", name);
 	}
 }
 
@@ -1269,6 +1293,8 @@ conf_free(struct conf *c)
 		wipe(&c->dbs[i].password);
 		free(c->dbs[i].database);
 		free(c->dbs[i].backup_file_prefix);
+		free_list(c->dbs[i].exclude);
+		free_list(c->dbs[i].pg_dump_options);
 	}
 	free(c->dbs);
 	free(c->s3.endpoint);
@@ -1288,6 +1314,9 @@ conf_free(struct conf *c)
 	free(c->local_dir);
 	free(c->pg_dump);
 	free(c->pg_dumpall);
+	free(c->psql);
+	free(c->pg_bin_root);
+	free_list(c->pg_dump_options);
 	free_list(c->encrypt.age_recipients);
 	free(c->encrypt.age);
 	free_list(c->on_success);

@@ -69,7 +69,20 @@ struct conf_db {
 	int compression_level;	/* 0: the task's when the compression is the task's */
 	struct conf_at compression_level_at;
 	int line;		/* line of the entry, for messages */
+	char **exclude;		/* database "*": names or fnmatch(3) globs left out */
+	int globals_passwords;	/* default 1; 0: --no-role-passwords (globals:
+				 * {passwords: false}, no superuser needed) */
+	char **pg_dump_options;	/* extra pg_dump flags (pgbak-run's dumpopts.c
+				 * checks them); NULL: the task's */
+	/* not read from the file: set by pgbak-run on its pass's copy of an
+	 * entry (pg_dump: auto, discover.c), which frees them; NULL: the
+	 * programs of the settings or PATH */
+	char *bin_dump, *bin_dumpall;
 };
+
+/* database: "*", every database of the server (pgbak-run's discover.c) */
+#define CONF_DB_ALL "*"
+
 
 /* s3.object_lock: every object written is locked until its upload time + days. */
 struct conf_lock {
@@ -108,8 +121,12 @@ struct conf {
 	int use_temp_file;	/* default 0: stream */
 	char *temp_dir;		/* NULL: $TMPDIR or /tmp */
 	char *local_dir;	/* s3.enable false: default "./backups" */
-	char *pg_dump;		/* NULL: "pg_dump" from PATH */
+	char *pg_dump;		/* NULL or "auto": by the server's version (pg_bin_root),
+				 * else "pg_dump" from PATH */
+	char *pg_bin_root;	/* NULL: /usr/lib/postgresql (MAJOR/bin/pg_dump) */
 	char *pg_dumpall;	/* NULL: "pg_dumpall" from PATH (globals) */
+	char *psql;		/* NULL: "psql" from PATH (database "*") */
+	char **pg_dump_options;	/* every database's, unless it has its own */
 	int gzip_level;		/* 1-9; 0: pgbak-gzip's default, 6 (compression_level for gzip) */
 	int compression;	/* enum conf_compression; unset: gzip */
 	int compression_level;	/* gzip 1-9, zstd 1-19; 0: the program's default */

@@ -303,6 +303,13 @@ spawn_last_line(const struct spawn_ring *g, char *buf, size_t n)
 
 	while (len > 0 && (all[len - 1] == '\n' || all[len - 1] == '\r'))
 		all[--len] = '\0';
+	/* PostgreSQL's tools follow their "error:" with "detail:" and "hint:"
+	 * lines (pg_dumpall's failed query), and libpq continues a message on
+	 * lines that start with a tab ("Is the server running...?"): the
+	 * error is the cause */
+	while ((s = strrchr(all, '\n')) != NULL && (s[1] == '\t' ||
+	    strstr(s, ": detail: ") != NULL || strstr(s, ": hint: ") != NULL))
+		*s = '\0';
 	s = strrchr(all, '\n');
 	snprintf(buf, n, "%s", s ? s + 1 : all);
 }

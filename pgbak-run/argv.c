@@ -20,23 +20,60 @@ argv_settings(struct argv *a)
 	argv_addf(a, "%d", SETTINGS_FD);
 }
 
-/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password, what is unset
- * left to libpq.  For the globals:
- * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only --no-password. */
-int
-argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals)
+/* -h HOST -p PORT -U USER, what is unset left to libpq */
+static void
+argv_conn(struct argv *a, const struct conf_db *db)
 {
-	argv_add(a, globals ? x->t->pg_dumpall : x->t->pg_dump);
 	if (db->host)
 		argv_add(a, "-h"), argv_add(a, db->host);
 	if (db->port > 0)
 		argv_add(a, "-p"), argv_addf(a, "%d", db->port);
 	if (db->user)
 		argv_add(a, "-U"), argv_add(a, db->user);
+}
+
+/* pg_dump -h HOST -p PORT -U USER -d DATABASE --no-password [OPTIONS...],
+ * what is unset left to libpq, OPTIONS pg_dump_options (dumpopts.c checked
+ * them), the entry's or else the task's.  For the globals:
+ * pg_dumpall -h HOST -p PORT -U USER -l DATABASE --globals-only
+ * [--no-role-passwords] --no-password; without the passwords it reads
+ * pg_roles, not pg_authid, and needs no superuser (managed services). */
+int
+argv_dump(struct argv *a, const struct run_ctx *x, const struct conf_db *db, int globals)
+{
+	char **o = db->pg_dump_options ? db->pg_dump_options : x->c->pg_dump_options;
+
+	if (globals)
+		argv_add(a, db->bin_dumpall ? db->bin_dumpall : x->t->pg_dumpall);
+	else
+		argv_add(a, db->bin_dump ? db->bin_dump : x->t->pg_dump);
+	argv_conn(a, db);
 	argv_add(a, globals ? "-l" : "-d"), argv_add(a, db->database);
 	if (globals)
 		argv_add(a, "--globals-only");
+	if (globals && !db->globals_passwords)
+		argv_add(a, "--no-role-passwords");
 	argv_add(a, "--no-password");
+	for (; !globals && o && *o; o++)
+		argv_add(a, *o);
+	return argv_done(a);
+}
+
+/* psql -X -A -t -0 -v ON_ERROR_STOP=1 [-h H] [-p P] [-U U] -d DBNAME
+ * --no-password -c SQL: for discover.c, the databases of db's server
+ * (database "*", DBNAME postgres, pg_dumpall's first choice) one a row, each
+ * ended by a NUL, and its version (pg_dump: auto) */
+int
+argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db, const char *dbname,
+    const char *sql)
+{
+	argv_add(a, x->t->psql);
+	argv_add(a, "-X"), argv_add(a, "-A"), argv_add(a, "-t"), argv_add(a, "-0");
+	argv_add(a, "-v"), argv_add(a, "ON_ERROR_STOP=1");
+	argv_conn(a, db);
+	argv_add(a, "-d"), argv_add(a, dbname);
+	argv_add(a, "--no-password");
+	argv_add(a, "-c"), argv_add(a, sql);
 	return argv_done(a);
 }
 

@@ -35,6 +35,7 @@ tools_free(struct run_tools *t)
 	free(t->prune);
 	free(t->pg_dumpall), free(t->age);
 	free(t->zstd);
+	free(t->psql);
 	memset(t, 0, sizeof *t);
 }
 
@@ -52,6 +53,17 @@ setting_prog(const char *name, int dry)
 	if (p == NULL && dry)
 		p = strdup(name);
 	return p;
+}
+
+static int
+any_star(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -82,9 +94,11 @@ any_zstd(const struct conf *c)
 static int
 tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struct log_err *e)
 {
-	const char *dump = c->pg_dump ? c->pg_dump : "pg_dump";
+	const char *dump = c->pg_dump && strcmp(c->pg_dump, "auto") != 0 ? c->pg_dump :
+	    "pg_dump";
 	const char *dumpall = c->pg_dumpall ? c->pg_dumpall : "pg_dumpall";
 	const char *age = c->encrypt.age ? c->encrypt.age : "age";
+	const char *psql = c->psql ? c->psql : "psql";
 	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists", "pgbak-verify" };
 	char **slot[] = { &t->gzip, &t->put, &t->exists, &t->verify };
 	int need[] = { 1, c->s3.enable, c->s3.enable, verify || c->verify };
@@ -102,6 +116,15 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		    "(globals: true needs it): install the PostgreSQL client tools or set "
 		    "pg_dumpall", c->path, dumpall);
 	}
+	if (any_star(c) && (t->psql = setting_prog(psql, dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: psql %s not found or not executable "
+		    "(database \"*\" lists the databases with it): install the PostgreSQL "
+		    "client tools or set psql", c->path, psql);
+	}
+	/* pg_dump: auto without psql: the PATH's pg_dump, as before auto */
+	if (t->psql == NULL && (c->pg_dump == NULL || strcmp(c->pg_dump, "auto") == 0))
+		t->psql = setting_prog(psql, 0);
 	if (c->encrypt.present && (t->age = setting_prog(age, dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "
@@ -182,7 +205,8 @@ named_date(char *key)
 /* An entry whose names cannot be made: the message of lib/name, at the
  * value it comes from (the prefix when there is one). */
 static int
-named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_err *e)
+named_fail(const struct conf *c, size_t i, size_t fi, const struct log_err *ne,
+    struct log_err *e)
 {
 	const struct conf_db *db = &c->dbs[i];
 
@@ -191,12 +215,12 @@ named_fail(const struct conf *c, size_t i, const struct log_err *ne, struct log_
 		return -1;
 	}
 	return conf_fail_at(c, db->backup_file_prefix ? db->backup_file_prefix_at :
-	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", i, ne->msg);
+	    db->database_at, e, "tasks.postgres.dbs[%zu]: %s", fi, ne->msg);
 }
 
 /* A key local mode could not write: a directory of it over NAME_MAX. */
 static int
-named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
+named_local(const struct conf *c, size_t i, size_t fi, const char *key, struct log_err *e)
 {
 	struct log_err ne;
 
@@ -204,7 +228,7 @@ named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
 		return 0;
 	log_fail(&ne, EXIT_USAGE, "the key %.64s... has a directory longer than a file "
 	    "name may be (%d bytes), and s3.enable is false", key, NAME_LOCAL_MAX);
-	return named_fail(c, i, &ne, e);
+	return named_fail(c, i, fi, &ne, e);
 }
 
 /*
@@ -216,8 +240,8 @@ named_local(const struct conf *c, size_t i, const char *key, struct log_err *e)
  * ("dk//demo/demo" and "dk/demo/" with database demo), globals and .age
  * keys included.
  */
-static int
-check_names(const struct conf *c, struct log_err *e)
+int
+run_check_names(const struct conf *c, const size_t *ix, struct log_err *e)
 {
 	struct named *v = calloc(2 * c->ndbs + 1, sizeof *v), *a, *b;
 	const char *what[] = { "dump", "globals" }, *hint;
@@ -230,13 +254,16 @@ check_names(const struct conf *c, struct log_err *e)
 		return log_fail(e, EXIT_TEMP, "out of memory");
 	for (i = 0; i < c->ndbs && rc == 0; i++)
 		for (g = 0; g <= c->dbs[i].globals && rc == 0; g++) {
+			/* database "*": its names are known at each run (plan_make) */
+			if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
+				break;
 			if (job_name(c, &c->dbs[i], g, "20000101", &v[n].key, &local, &ne) < 0) {
-				rc = named_fail(c, i, &ne, e);
+				rc = named_fail(c, i, ix ? ix[i] : i, &ne, e);
 				break;
 			}
 			free(local);
 			v[n].db = i, v[n++].globals = g;
-			rc = named_local(c, i, v[n - 1].key, e);
+			rc = named_local(c, i, ix ? ix[i] : i, v[n - 1].key, e);
 		}
 	if (rc == 0)
 		qsort(v, n, sizeof *v, named_cmp);
@@ -257,8 +284,9 @@ check_names(const struct conf *c, struct log_err *e)
 			    "per cluster)";
 		rc = conf_fail_at(c, (struct conf_at){ c->dbs[b->db].line, 0 }, e,
 		    "tasks.postgres.dbs[%zu]'s %s (database %.64s) would be stored as %s, the key "
-		    "of dbs[%zu]'s %s (database %.64s) at %s:%d: %s", b->db, what[b->globals],
-		    c->dbs[b->db].database, b->key, a->db, what[a->globals],
+		    "of dbs[%zu]'s %s (database %.64s) at %s:%d: %s", ix ? ix[b->db] : b->db,
+		    what[b->globals], c->dbs[b->db].database, b->key, ix ? ix[a->db] : a->db,
+		    what[a->globals],
 		    c->dbs[a->db].database, c->path, c->dbs[a->db].line, hint);
 	}
 	for (i = 0; i < n; i++)
@@ -277,7 +305,8 @@ run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int ver
 	memset(t, 0, sizeof *t);
 	if (conf_load(c, path, e) < 0)
 		return -1;
-	if (check_recipients(c, e) < 0 || check_names(c, e) < 0 || notify_check(c, e) < 0)
+	if (check_recipients(c, e) < 0 || run_check_names(c, NULL, e) < 0 || notify_check(c, e) < 0 ||
+	    dumpopts_check(c, e) < 0)
 		goto fail;
 	if ((verify || c->verify) && c->encrypt.present) {
 		/* pgbak-verify would need the identity, which must not be here */

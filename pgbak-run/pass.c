@@ -38,7 +38,8 @@ worker(void *arg)
 		if (i >= pl->n || got_stop)
 			return NULL;
 		r = &pl->res[i];
-		job_run(pl->x, r);
+		if (r->state == RUN_NOTRUN)	/* not a list that failed (plan_make) */
+			job_run(pl->x, r);
 		pthread_mutex_lock(&pl->mu);
 		report(stdout, r, pl->x->o->json);
 		pthread_mutex_unlock(&pl->mu);
@@ -49,21 +50,31 @@ worker(void *arg)
 int
 run_once(const struct run_ctx *x)
 {
-	const struct conf *c = x->c;
 	struct pool pl = { .x = x, .next = 0 };
+	struct run_plan plan;
+	struct log_err e;
 	pthread_t *th;
 	size_t i, n = 0, nth = (size_t)x->o->jobs;
 	int rc = EXIT_OK;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (plan_make(x, &plan, &e) < 0) {
+		warn("%s", e.msg);
+		return e.status == EXIT_USAGE ? EXIT_USAGE : EXIT_TEMP;
+	}
 	/* One job per database, and one more for each globals: true. */
-	if ((pl.res = calloc(2 * c->ndbs + 1, sizeof *pl.res)) == NULL)
+	if ((pl.res = calloc(2 * plan.n + 1, sizeof *pl.res)) == NULL)
 		die(EXIT_TEMP, "out of memory");
-	for (i = 0; i < c->ndbs; i++) {
-		pl.res[n++].db = &c->dbs[i];
-		if (c->dbs[i].globals) {
-			pl.res[n].db = &c->dbs[i];
+	for (i = 0; i < plan.n; i++) {
+		pl.res[n++].db = &plan.v[i].db;
+		if (plan.v[i].reason[0]) {
+			set_reason(&pl.res[n - 1], RUN_FAILED, "%s", plan.v[i].reason);
+			pl.res[n - 1].config = plan.v[i].config;
+			continue;
+		}
+		if (plan.v[i].db.globals) {
+			pl.res[n].db = &plan.v[i].db;
 			pl.res[n++].globals = 1;
 		}
 	}
@@ -86,33 +97,43 @@ run_once(const struct run_ctx *x)
 	if (!got_stop)		/* a deliberate stop is no result to report */
 		notify_run(x, pl.res, n, &t0);
 	for (i = 0; i < n; i++) {
-		if (pl.res[i].state == RUN_FAILED)
-			rc = EXIT_TEMP;
+		if (pl.res[i].state == RUN_FAILED && rc != EXIT_USAGE)
+			rc = pl.res[i].config ? EXIT_USAGE : EXIT_TEMP;
 		free(pl.res[i].key);
 		free(pl.res[i].local);
 	}
 	pthread_mutex_destroy(&pl.mu);
 	free(pl.res);
+	plan_free(&plan);
 	return rc;
 }
 
 void
 dry_run(const struct run_ctx *x)
 {
+	struct run_plan plan;
 	struct log_err e;
 	char ymd[9], *key, *local;
 	size_t i;
 	int g;
 
 	name_today(ymd);
-	for (i = 0; i < x->c->ndbs; i++)
-		for (g = 0; g <= x->c->dbs[i].globals; g++) {
-			if (job_name(x->c, &x->c->dbs[i], g, ymd, &key, &local, &e) < 0)
+	/* database "*" is listed for real: -n shows what a run would back up */
+	if (plan_make(x, &plan, &e) < 0)
+		die_err(&e);
+	for (i = 0; i < plan.n; i++)
+		for (g = 0; g <= plan.v[i].db.globals; g++) {
+			if (plan.v[i].reason[0]) {
+				printf("%s: %s\n", plan.v[i].db.database, plan.v[i].reason);
+				break;
+			}
+			if (job_name(x->c, &plan.v[i].db, g, ymd, &key, &local, &e) < 0)
 				die_err(&e);
-			job_dry_run(x, &x->c->dbs[i], g, key, local, stdout);
+			job_dry_run(x, &plan.v[i].db, g, key, local, stdout);
 			free(key);
 			free(local);
 		}
+	plan_free(&plan);
 	notify_dry_run(x, stdout);
 }
 

@@ -3,6 +3,8 @@
  *   main.c     the command line and the signals
  *   load.c     the settings checks, and the programs a run needs
  *   pass.c     running the passes: one run, -n's, and --daemon's loop
+ *   discover.c a pass's entries, database "*" listed by its server
+ *   dumpopts.c pg_dump_options, against the list of what may be passed
  *   job.c      one database's backup: its pipeline, what the ways to store share
  *   store.c    the three ways to store it (stream, temp file, local), and the
  *              check whether it is already there
@@ -46,6 +48,7 @@ struct run_tools {
 	char *pg_dumpall;	/* when a database has globals: true */
 	char *age;		/* when the settings have encrypt */
 	char *zstd;		/* when a database has compression: zstd */
+	char *psql;		/* when a database is "*" (discover.c) */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
@@ -56,6 +59,7 @@ struct run_result {
 	char *key, *local;
 	enum run_state state;
 	int verified;		/* pgbak-verify found the stored backup whole */
+	int config;		/* failed for the settings (no pg_dump fits): exit 100 */
 	char reason[1024];	/* why skipped or failed, one line */
 	uint64_t dump_bytes, gzip_bytes;
 	double seconds;
@@ -88,6 +92,8 @@ int argv_gzip(struct argv *a, const struct run_ctx *x, int level);
 int argv_zstd(struct argv *a, const struct run_ctx *x, int level);
 int argv_compress(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
     const char **name);
+int argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
+    const char *dbname, const char *sql);
 int argv_age(struct argv *a, const struct run_ctx *x);
 int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
 int argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size);
@@ -226,6 +232,28 @@ extern int cancel_pipe[2], hup_pipe[2];
 int run_load(const char *path, struct conf *c, struct run_tools *t, int dry, int verify,
     struct log_err *e);
 void tools_free(struct run_tools *t);
+/* dumpopts.c: every pg_dump_options allowed; -1 with e (EXIT_USAGE) */
+int dumpopts_check(const struct conf *c, struct log_err *e);
+/* no two objects of a run under one key; -1 with e (EXIT_USAGE).  ix:
+ * the file's index of each of c's dbs, for messages (NULL: the same) */
+int run_check_names(const struct conf *c, const size_t *ix, struct log_err *e);
+
+/* discover.c: the entries of a pass, database "*" expanded by asking its
+ * server; an entry whose reason is set failed to list its databases. */
+struct run_entry {
+	struct conf_db db;	/* the file's, or a copy naming one database */
+	const struct conf_db *from;	/* the file's entry */
+	int own;		/* db.database and db.backup_file_prefix are ours */
+	char reason[1024];	/* not "": the list could not be had, or no pg_dump fits */
+	int config;		/* the reason is the settings' (exit 100): pg_dump too old */
+};
+struct run_plan {
+	struct run_entry *v;
+	size_t n, cap;
+	int path_major;		/* pg_dump: auto: PATH's pg_dump's major; 0 not asked yet */
+};
+int plan_make(const struct run_ctx *x, struct run_plan *p, struct log_err *e);
+void plan_free(struct run_plan *p);
 
 /* pass.c: run_once returns EXIT_OK or EXIT_TEMP */
 int run_once(const struct run_ctx *x);
