@@ -91,7 +91,8 @@ grep -q "$D-$TODAY.gz: .*ok, verified" "$T/out"; ok $? "...and verify read the b
 check "the day's backup is locked GOVERNANCE for 3 days" retain_ok "locked/$D-$TODAY.gz" 3 GOVERNANCE
 check "the globals object too" retain_ok "locked/globals-$TODAY.gz" 3 GOVERNANCE
 fails "awscli delete-object of the locked version is refused" delete_version "locked/$D-$TODAY.gz"
-grep -q "AccessDenied" "$T/del.err"; ok $? "...AccessDenied"
+grep -q "AccessDenied" "$T/del.err"; ok $? "...AccessDenied" ||
+	diag "version: $(version_of "locked/$D-$TODAY.gz" 2>&1); awscli said: $(cat "$T/del.err")"
 check "...and the backup is still there" run pgbak-exists --sse-customer-key-file "$T/key.b64" \
 	"locked/$D-$TODAY.gz"
 fails "awscli without the key cannot read the backup: it is SSE-C" \
