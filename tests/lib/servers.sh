@@ -9,7 +9,7 @@
 # PGBAK_PW_PASS (a role that must give its password over TCP).
 need_pg() {
 	if [ -z "${PGBAK_TEST_PG_PORT:-}" ]; then
-		"$TESTS_DIR/lib/pg-server" start "$T/pg" >&2 || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
+		"$TESTS_DIR/lib/server-start" pg-server "$T/pg" >&2 || { echo "Bail out! cannot start PostgreSQL"; exit 1; }
 		at_exit "'$TESTS_DIR/lib/pg-server' stop '$T/pg'"
 		. "$T/pg/env"
 	fi
@@ -27,7 +27,7 @@ psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 # empty bucket for this test.
 need_s3() {
 	if [ -z "${PGBAK_TEST_S3_ENDPOINT:-}" ]; then
-		"$TESTS_DIR/lib/s3-server" start "$T/s3" >&2 || { echo "Bail out! cannot start Ceph RGW"; exit 1; }
+		"$TESTS_DIR/lib/server-start" s3-server "$T/s3" >&2 || { echo "Bail out! cannot start Ceph RGW"; exit 1; }
 		at_exit "'$TESTS_DIR/lib/s3-server' stop '$T/s3'"
 		. "$T/s3/env"
 	fi
@@ -53,7 +53,7 @@ need_s3() {
 # bad signature or an unknown key as AccessDenied, and other tests check
 # the exact codes.
 need_s3_sts() {
-	PGBAK_TEST_S3_STS=1 "$TESTS_DIR/lib/s3-server" start "$T/s3sts" >&2 ||
+	PGBAK_TEST_S3_STS=1 "$TESTS_DIR/lib/server-start" s3-server "$T/s3sts" >&2 ||
 		{ echo "Bail out! cannot start Ceph RGW with STS"; exit 1; }
 	at_exit "'$TESTS_DIR/lib/s3-server' stop '$T/s3sts'"
 	. "$T/s3sts/env"
