@@ -44,6 +44,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import serveutil
 
 ROLE_PATH = '/latest/meta-data/iam/security-credentials/'
 STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/'
@@ -250,12 +251,7 @@ def main():
     st = State(a)
     ThreadingHTTPServer.daemon_threads = True
     srv = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    threading.Timer(a.lifetime, lambda: os._exit(0)).start()
-    tmp = a.port_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % srv.server_address[1])
-    os.rename(tmp, a.port_file)
-    srv.serve_forever()
+    serveutil.serve(srv, a.lifetime, a.port_file)
 
 
 if __name__ == '__main__':

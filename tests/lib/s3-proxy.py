@@ -48,7 +48,6 @@ exits by itself after --lifetime seconds (default 900).
 """
 import argparse
 import http.client
-import os
 import re
 import socket
 import socketserver
@@ -58,6 +57,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import serveutil
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ERR = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code>'
@@ -322,12 +322,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.tls[0], a.tls[1])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Timer(a.lifetime, lambda: os._exit(0)).start()
-    tmp = a.port_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % srv.server_address[1])
-    os.rename(tmp, a.port_file)
-    srv.serve_forever()
+    serveutil.serve(srv, a.lifetime, a.port_file)
 
 
 if __name__ == '__main__':
