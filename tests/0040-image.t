@@ -23,16 +23,15 @@ podman image exists "$PGBAK_IMAGE" || { echo "Bail out! no image $PGBAK_IMAGE: m
 # img [PODMAN-OPTION...] -- [ARG...]: the image, run once, on the host's
 # network (the servers listen on 127.0.0.1), the settings mounted where
 # the image looks for them, the S3 keys passed by name (never in argv).
-# Each container is named and removed at exit, should a run hang.
-_n=0
+# Each container is named pgbak-tPID-*, and any such one left (a run that
+# hung) is removed at exit: img runs in $(...), which cannot add to at_exit.
+at_exit "podman ps -a -q --filter name=^pgbak-t$$- | xargs -r podman rm -f -t 0"
 img() {
-	_n=$((_n + 1))
-	at_exit "podman rm -f pgbak-t$$-$_n"
 	_o=
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do _o="$_o $1"; shift; done
 	shift
 	# shellcheck disable=SC2086 # the options, one word each
-	podman run --rm --name "pgbak-t$$-$_n" --network host \
+	podman run --rm --name "pgbak-t$$-$(date +%s%N)" --network host \
 		-v "$T/s.yml:/etc/pgbak/settings.yml:ro" \
 		-e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_REGION \
 		-e AWS_EC2_METADATA_DISABLED $_o "$PGBAK_IMAGE" "$@"
