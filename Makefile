@@ -189,8 +189,9 @@ build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/fuzz.h lib/%.c lib/%.h lib/log.c lib/log.h
 # builds it from a Debian 12 base that mmdebstrap makes from Debian's
 # mirror (public image registries are not needed); make image-test runs
 # it against the tests' PostgreSQL and RGW (tests/0040-image.t).
-# Times on 2 loaded cores: image 165 s cold (the base made anew), 46 s
-# after a source change, 3 s with nothing changed; image-test 35 s more.
+# Times on 2 loaded cores: image 165 s cold (the base made anew), 20 to
+# 46 s after a source change, 2 s with nothing changed; image-test 15 to
+# 35 s more.  From a fresh clone, never built: make -j2 image-test 3m52s.
 IMAGE = localhost/pgbak:latest
 IMAGE_BASE = localhost/pgbak-base:bookworm
 IMAGE_DEB_PKGS = mmdebstrap podman runc
