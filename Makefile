@@ -185,7 +185,8 @@ build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/fuzz.h lib/%.c lib/%.h lib/log.c lib/log.h
 
 .PHONY: fuzz
 
-# Where operators run it (issue 19): the Debian package.
+# Where operators run it (issue 19): the Debian package and the Kubernetes
+# manifests.
 #
 # make deb: dpkg-buildpackage -b in a copy of the tree (build/deb/pgbak),
 # since debian/rules' clean step runs "make clean", which would take this
@@ -212,4 +213,13 @@ deb: deb-deps
 deb-test: deb
 	PGBAK_DEB=$(abspath $(DEB_FILE)) prove -e '' tests/pkg/deb.t
 
-.PHONY: deb-deps deb deb-test
+# make k8s-check: contrib/kubernetes against the Kubernetes schemas
+# (kubernetes-models, from npm at the versions of its package-lock.json),
+# the CronJob's rules, and its ConfigMap's settings through pgbak-run -n
+# (tests/pkg/k8s.t, which also shows that broken manifests are refused).
+K8S_TEST = contrib/kubernetes/test
+k8s-check: all
+	cd $(K8S_TEST) && npm ci --no-audit --no-fund --loglevel=error
+	PGBAK_BUILD=$(abspath $(B)) prove -e '' tests/pkg/k8s.t
+
+.PHONY: deb-deps deb deb-test k8s-check
