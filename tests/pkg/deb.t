@@ -13,7 +13,7 @@
 if dpkg-query -W -f='${Status}' pgbak 2>/dev/null | grep -q 'ok installed'; then
 	skip_all "a pgbak package is installed already; not replacing it"
 fi
-plan 22
+plan 23
 export DEBIAN_FRONTEND=noninteractive
 # Other apt-gets on this machine hold dpkg's lock for a while; wait for it.
 APT="apt-get -o DPkg::Lock::Timeout=600 -y -q"
@@ -53,6 +53,7 @@ out=$(PGBAK_DB_PASSWORD=x AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
 	runuser -u pgbak -- /usr/bin/pgbak-run $S 2>&1)
 ok $? "pgbak-run as pgbak reads it and exits 0"
 like "$out" "enable is false: nothing to do" "... doing nothing until it is edited"
+fails "... and not telling the admin to chmod 600 it" grep -q 'chmod 600' $S
 fails "user nobody cannot read it" runuser -u nobody -- cat $S 2>/dev/null
 
 [ -f $UNITS/pgbak.service ] && [ -f $UNITS/pgbak.timer ]
