@@ -13,7 +13,7 @@
 if dpkg-query -W -f='${Status}' pgbak 2>/dev/null | grep -q 'ok installed'; then
 	skip_all "a pgbak package is installed already; not replacing it"
 fi
-plan 23
+plan 30
 export DEBIAN_FRONTEND=noninteractive
 # Other apt-gets on this machine hold dpkg's lock for a while; wait for it.
 APT="apt-get -o DPkg::Lock::Timeout=600 -y -q"
@@ -55,6 +55,34 @@ ok $? "pgbak-run as pgbak reads it and exits 0"
 like "$out" "enable is false: nothing to do" "... doing nothing until it is edited"
 fails "... and not telling the admin to chmod 600 it" grep -q 'chmod 600' $S
 fails "user nobody cannot read it" runuser -u nobody -- cat $S 2>/dev/null
+
+# An upgrade whose example changed replaces the unedited file with the
+# same owner and mode; an edit the admin made is kept through the next one
+# (here the downgrade back), owner and mode too.
+# The newer package is this one repacked with one line added to the example.
+dpkg-deb -R "$PGBAK_DEB" "$T/up" &&
+	sed -i 's/^Version: .*/&+up1/' "$T/up/DEBIAN/control" &&
+	echo '# the next version' >>"$T/up$S" &&
+	(cd "$T/up" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' |
+		sort | xargs md5sum >DEBIAN/md5sums) &&
+	dpkg-deb --root-owner-group -b "$T/up" "$T/up.deb" >/dev/null
+ok $? "a newer package, its example changed"
+# upgrade DEB DESC: apt-get install DEB over the installed one.
+upgrade() {
+	$APT -o Dpkg::Options::=--force-confold --allow-downgrades install "$1" \
+		>"$T/upgrade.log" 2>&1
+	r=$?; ok $r "$2"
+	[ $r -eq 0 ] || diag "$(tail -n 20 "$T/upgrade.log")"
+}
+upgrade "$T/up.deb" "upgrading to it"
+grep -q '^# the next version$' $S
+ok $? "... replaces the unedited $S"
+is "$(stat -c '%U:%G %a' $S)" "root:pgbak 640" "... keeping it root:pgbak 0640"
+echo '# edited by the admin' >>$S
+upgrade "$PGBAK_DEB" "going back to the first package once $S is edited"
+grep -q '^# edited by the admin$' $S
+ok $? "... keeps the admin's edit"
+is "$(stat -c '%U:%G %a' $S)" "root:pgbak 640" "... and its owner and mode"
 
 [ -f $UNITS/pgbak.service ] && [ -f $UNITS/pgbak.timer ]
 ok $? "pgbak.service and pgbak.timer are installed"
