@@ -215,3 +215,47 @@ lint-docker: $(DOCKERFILELINT)
 	$(DOCKERFILELINT) Dockerfile
 
 .PHONY: image-deps image image-test lint-docker
+
+# Where operators run it (issue 19): the Debian package and the Kubernetes
+# manifests.
+#
+# make deb: dpkg-buildpackage -b in a copy of the tree (build/deb/pgbak),
+# since debian/rules' clean step runs "make clean", which would take this
+# tree's build/ with it; the .deb lands in build/deb/.  lintian must find
+# no error and no warning.  debian/changelog's version must be VERSION.
+# make deb-test: install that .deb here, use it, purge it (tests/pkg/deb.t;
+# root, as CI is).  Both install what they need (deb-deps) as make deps does;
+# postgresql-client and adduser are there so that the test installs and
+# purges nothing but pgbak.
+DEB_BUILD_PKGS = debhelper lintian dpkg-dev man-db perl adduser postgresql-client
+DEB_FILE = build/deb/pgbak_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+deb-deps:
+	@$(MAKE) -s deps DEB_PKGS="$(DEB_BUILD_PKGS)"
+deb: deb-deps
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	rm -rf build/deb && mkdir -p build/deb/pgbak
+	tar -cf - --exclude=./build --exclude=./.git --exclude=node_modules \
+		--exclude=./bench/cache --exclude=./bench/results.json . | tar -xf - -C build/deb/pgbak
+	cd build/deb/pgbak && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 50 ../build.log >&2; exit 1; }
+	lintian --fail-on error,warning $(DEB_FILE)
+	@echo "deb: $(DEB_FILE)"
+deb-test: deb
+	PGBAK_DEB=$(abspath $(DEB_FILE)) prove -e '' tests/pkg/deb.t
+
+# make k8s-check: contrib/kubernetes against the Kubernetes schemas
+# (kubernetes-models, from npm at the versions of its package-lock.json),
+# the CronJob's rules, and its ConfigMap's settings through pgbak-run -n
+# (tests/pkg/k8s.t, which also shows that broken manifests are refused).
+# Node.js and npm from Debian where the machine has none (Debian 12's
+# Node.js is 18; kubernetes-models asks for 22, and check.mjs was seen
+# working on 20 and on that 18).
+K8S_TEST = contrib/kubernetes/test
+k8s-deps:
+	@command -v npm >/dev/null || $(MAKE) -s deps DEB_PKGS="nodejs npm"
+k8s-check: all k8s-deps
+	cd $(K8S_TEST) && npm ci --no-audit --no-fund --loglevel=error
+	PGBAK_BUILD=$(abspath $(B)) prove -e '' tests/pkg/k8s.t
+
+.PHONY: deb-deps deb deb-test k8s-deps k8s-check
