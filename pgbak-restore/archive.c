@@ -130,6 +130,28 @@ fetch(const struct ctx *x, const char *key, const char *path, struct outcome *ou
 	return rc;
 }
 
+/* One program, its stdout into out_fd (-1: /dev/null); 0, or -1 (out). */
+static int
+run_one(const struct ctx *x, const char *name, char *const *argv, char **env, int out_fd,
+    struct outcome *out)
+{
+	struct spawn_stage st;
+	struct spawn_pipe p;
+	struct log_err e;
+
+	memset(&st, 0, sizeof st);
+	st.name = name;
+	st.argv = argv;
+	st.envp = env;
+	st.capture = 1;
+	pipe_ready(x, &p, &st, 1);
+	p.out_fd = out_fd;
+	if (spawn_run(&p, &e) == 0)
+		return 0;
+	failed(&p, &e, out);
+	return -1;
+}
+
 /* Whether the listing (pg_restore -l) has a TABLE entry named name:
  * "215; 1259 16390 TABLE public solo postgres". */
 static int
@@ -159,9 +181,6 @@ static int
 tables_present(const struct ctx *x, const char *path, struct outcome *out)
 {
 	struct argv a ARGV_AUTO = { 0 };
-	struct spawn_stage st;
-	struct spawn_pipe p;
-	struct log_err e;
 	struct stat sb;
 	char *list = NULL;
 	size_t i;
@@ -175,15 +194,8 @@ tables_present(const struct ctx *x, const char *path, struct outcome *out)
 		    strerror(errno));
 		return -1;
 	}
-	memset(&st, 0, sizeof st);
-	st.name = "pg_restore -l";
-	st.argv = a.v;
-	st.envp = x->env_bare;
-	st.capture = 1;
-	pipe_ready(x, &p, &st, 1);
-	p.out_fd = fd;
-	if (spawn_run(&p, &e) < 0) {
-		failed(&p, &e, out);
+	if (run_one(x, "pg_restore -l", a.v, x->env_bare, fd, out) < 0) {
+		;	/* out says why */
 	} else if (fstat(fd, &sb) < 0 || (list = calloc(1, (size_t)sb.st_size + 1)) == NULL ||
 	    pread(fd, list, (size_t)sb.st_size, 0) != sb.st_size) {
 		snprintf(out->why, sizeof out->why, "unable to read pg_restore's listing");
@@ -211,25 +223,13 @@ static int
 pg_restore(const struct ctx *x, const char *db, const char *path, struct outcome *out)
 {
 	struct argv a ARGV_AUTO = { 0 };
-	struct spawn_stage st;
-	struct spawn_pipe p;
-	struct log_err e;
 
 	if (argv_pg_restore(&a, x, db, path) < 0) {
 		snprintf(out->why, sizeof out->why, "out of memory");
 		out->could_not_run = 1;
 		return -1;
 	}
-	memset(&st, 0, sizeof st);
-	st.name = "pg_restore";
-	st.argv = a.v;
-	st.envp = x->env_pg;
-	st.capture = 1;
-	pipe_ready(x, &p, &st, 1);
-	if (spawn_run(&p, &e) == 0)
-		return 0;
-	failed(&p, &e, out);
-	return -1;
+	return run_one(x, "pg_restore", a.v, x->env_pg, -1, out);
 }
 
 int

@@ -201,3 +201,17 @@ insert into blobs select g, decode(md5(g::text) || '00ff0a0d', 'hex') from gener
 select lo_from_bytea(0, convert_to(repeat('large object ☃ ', 1000), 'UTF8'));
 SQL
 }
+
+# fake_zstd DIR: DIR/zstd, a zstd that reads a little, writes 20 MB, then
+# fails ("zstd: error: broken on purpose", exit 1); put DIR first in PATH.
+fake_zstd() {
+	mkdir -p "$1"
+	cat >"$1/zstd" <<'EOF'
+#!/bin/sh
+head -c 100000 >/dev/null
+head -c 20000000 /dev/urandom
+echo "zstd: error: broken on purpose" >&2
+exit 1
+EOF
+	chmod 755 "$1/zstd"
+}

@@ -99,15 +99,7 @@ is "$st" 1 "verify: a .sql without the completion line exits 1"
 
 # The zstd stage's failures.  A zstd that fails after some output: no
 # object, no upload, the culprit named.
-mkdir -p "$T/fz"
-cat >"$T/fz/zstd" <<'EOF'
-#!/bin/sh
-head -c 100000 >/dev/null
-head -c 20000000 /dev/urandom
-echo "zstd: error: broken on purpose" >&2
-exit 1
-EOF
-chmod 755 "$T/fz/zstd"
+fake_zstd "$T/fz"
 settings "$T/fz.yml" "compression: zstd" "" "$(db_yaml "$Z" fz/)"
 out=$(with_env PATH="$T/fz:$PATH" run pgbak-run "$T/fz.yml" 2>"$T/err"); st=$?
 is "$st" 111 "zstd failing: exit 111"
