@@ -12,7 +12,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v zstd >/dev/null || skip_all "zstd is not installed; run 'make deps'"
 command -v pg_restore >/dev/null || skip_all "pg_restore is not installed"
-plan 55
+plan 66
 need_pg
 need_s3
 err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
@@ -55,8 +55,33 @@ compression: $c" "" "$(db_yaml "$Z" "$f$c/")
 		dump_cmp "$R" >"$T/back.sql" && cmp -s "$T/orig.sql" "$T/back.sql"
 		ok $? "$f $c: pg_dump of the restore is identical to the source's"
 		is "$(leftovers "$TMPD")" "" "$f $c: the restore left nothing in temp_dir"
+		out=$(run pgbak-verify -v -c "$T/$f$c.yml" "$K" 2>"$T/err"); st=$?
+		like "$st: $out" "^0: .*$K: ok, [0-9]+ bytes compressed, [0-9]+ bytes of (custom archive|tar)$" \
+			"$f $c: pgbak-verify checks the compression and the archive: ok"
 	done
 done
+out=$(run pgbak-run --verify --force "$T/directoryzstd.yml" 2>"$T/err"); st=$?
+like "$st: $out" "^0: directoryzstd/$Z-$TODAY\.tar\.zst: .*: ok, verified$" \
+	"pgbak-run --verify reads a directory backup back: ok, verified"
+
+# pgbak-verify's archive checks, and their negative twins
+fetch "customnone/$Z-$TODAY.dump" >"$T/good-20250101.dump"
+fetch "directorynone/$Z-$TODAY.tar" >"$T/good-20250101.tar"
+out=$(run pgbak-verify -f "$T/good-20250101.dump" 2>"$T/err"); st=$?
+is "$st" 0 "verify -f: the stored .dump is a custom archive"
+pg_dump -d "$Z" -t words | gzip -c >"$T/sql-20250101.dump.gz"
+out=$(run pgbak-verify -f "$T/sql-20250101.dump.gz" 2>"$T/err"); st=$?
+like "$st: $(err "$T/err")" "^1: .*sql-20250101\.dump\.gz: not a pg_dump custom archive: it does not start with PGDMP$" \
+	"verify: a plain dump under a .dump.gz name is damaged (exit 1), saying why"
+size=$(wc -c <"$T/good-20250101.tar")
+head -c $((size / 2)) "$T/good-20250101.tar" >"$T/cut-20250101.tar"
+out=$(run pgbak-verify -f "$T/cut-20250101.tar" 2>"$T/err"); st=$?
+like "$st: $(err "$T/err")" "^1: .*cut-20250101\.tar: truncated: the tar stream " \
+	"verify: a .tar cut in half is damaged (exit 1)"
+mkdir -p "$T/notoc" && echo x >"$T/notoc/1.dat" && tar -C "$T/notoc" -cf - . | zstd -q -c >"$T/notoc-20250101.tar.zst"
+out=$(run pgbak-verify -f "$T/notoc-20250101.tar.zst" 2>"$T/err"); st=$?
+like "$st: $(err "$T/err")" "^1: .*notoc-20250101\.tar\.zst: the tar stream has no toc\.dat: not a pg_dump directory$" \
+	"verify: a tar without toc.dat is not a directory backup (exit 1)"
 
 # pgbak-ls knows the formats through lib/name: the key, and --json's format
 out=$(run pgbak-ls --json -c "$T/customzstd.yml" "$Z" 2>"$T/err"); st=$?
