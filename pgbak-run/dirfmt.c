@@ -76,8 +76,9 @@ dir_dump(const struct run_ctx *x, struct run_result *r, struct dump *d, double d
 	struct log_err e;
 	char *out;
 
-	if ((d->dir = malloc(n)) == NULL || (out = malloc(n)) == NULL) {
+	if ((out = malloc(n)) == NULL || (d->dir = malloc(n)) == NULL) {
 		set_reason(r, RUN_FAILED, "out of memory");
+		free(out);
 		return -1;
 	}
 	snprintf(d->dir, n, "%s/%.*s.XXXXXX", root, TEMP_STEM_MAX, r->local);

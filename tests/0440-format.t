@@ -12,7 +12,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v zstd >/dev/null || skip_all "zstd is not installed; run 'make deps'"
 command -v pg_restore >/dev/null || skip_all "pg_restore is not installed"
-plan 66
+plan 68
 need_pg
 need_s3
 err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
@@ -131,6 +131,22 @@ out=$(run pgbak-restore -c "$T/customzstd.yml" --into "$R2" -t no_such_table "$Z
 st=$?
 like "$st: $out" "^111: .*failed: -t no_such_table: the backup has no table of that name" \
 	"-t no_such_table: refused, where pg_restore -t alone would restore nothing and exit 0"
+
+# restore_check.every: pgbak-restore --check counts a plain dump's rows, so
+# a custom database is not checked (the check would refuse it); a plain
+# one is (the negative twin, with -n)
+for f in custom plain; do
+	settings "$T/rc$f.yml" "metrics_file: $T/rc$f.prom
+format: $f
+restore_check:
+  every: 1d" "" "$(db_yaml "$Z" "rc$f/")"
+done
+out=$(run pgbak-run "$T/rccustom.yml" 2>"$T/err"); st=$?
+like "$st: $out" "^0: rccustom/$Z-$TODAY\.dump\.gz: .*ok" \
+	"restore_check with format: custom: the backup is ok, not failed by a check it cannot have"
+out=$(run pgbak-run -n "$T/rcplain.yml" 2>&1)
+like "$out" "when no restore check passed within restore_check.every: .*pgbak-restore --check" \
+	"restore_check with format: plain: -n shows the check"
 
 # negative twins of the settings and options
 settings "$T/badfmt.yml" "format: tar" "" "$(db_yaml "$Z" "x/")"
