@@ -12,7 +12,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v zstd >/dev/null || skip_all "zstd is not installed; run 'make deps'"
 command -v pg_restore >/dev/null || skip_all "pg_restore is not installed"
-plan 68
+plan 71
 need_pg
 need_s3
 err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
@@ -131,6 +131,19 @@ out=$(run pgbak-restore -c "$T/customzstd.yml" --into "$R2" -t no_such_table "$Z
 st=$?
 like "$st: $out" "^111: .*failed: -t no_such_table: the backup has no table of that name" \
 	"-t no_such_table: refused, where pg_restore -t alone would restore nothing and exit 0"
+
+# s3.enable: false: a directory backup into local_dir through the same
+# tar | zstd stages and temporary name; the file is a whole .tar.zst
+settings "$T/local.yml" "temp_dir: \"$TMPD\"
+local_dir: $T/local
+format: directory
+compression: zstd" "enable: false" "$(db_yaml "$Z" "loc/")"
+out=$(run pgbak-run "$T/local.yml" 2>"$T/err"); st=$?
+is "$st: $(ls -A "$T/local/loc")" "0: $Z-$TODAY.tar.zst" \
+	"local_dir: the directory backup is one file, named by lib/name"
+zstd -d -c -q "$T/local/loc/$Z-$TODAY.tar.zst" | tar -tf - | grep -qx './toc.dat'
+ok $? "local_dir: it is a zstd'd tar with toc.dat"
+is "$(leftovers "$TMPD")" "" "local_dir: nothing left in temp_dir"
 
 # restore_check.every: pgbak-restore --check counts a plain dump's rows, so
 # a custom database is not checked (the check would refuse it); a plain

@@ -10,7 +10,7 @@
 . "$TESTS_DIR/0400-run-lib.sh"
 command -v zstd >/dev/null || skip_all "zstd is not installed; run 'make deps'"
 command -v pg_restore >/dev/null || skip_all "pg_restore is not installed"
-plan 44
+plan 48
 need_pg
 need_s3
 err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
@@ -187,3 +187,25 @@ out=$(run pgbak-restore -c "$T/tar.yml" --into "${R}3" "$Z" 2>"$T/err"); st=$?
 is "$st" 0 "restore: the real tar and zstd restore the directory backup"
 dump_cmp "$Z" >"$T/orig.sql" && dump_cmp "${R}3" >"$T/back.sql" && cmp -s "$T/orig.sql" "$T/back.sql"
 ok $? "restore: with identical pg_dump output"
+
+# SIGTERM while pg_restore runs: pgbak-restore stops it, removes the
+# fetched archive and exits 143
+mkdir -p "$T/fpr"
+cat >"$T/fpr/pg_restore" <<EOF
+#!/bin/sh
+echo \$\$ >'$T/pr.pid'
+sleep 1000.$U
+EOF
+chmod 755 "$T/fpr/pg_restore"
+rm -f "$T/pr.pid"
+PATH="$T/fpr:$PATH" pgbak-restore -c "$T/rc.yml" --into "${R}4" "$Z" >"$T/out" 2>"$T/err" &
+bg=$!
+drop_at_exit "${R}4"
+i=0
+while [ ! -s "$T/pr.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$TMPD"/pgbak-restore.*/dump ]; ok $? "restore: the archive is fetched into temp_dir while pg_restore runs"
+kill -TERM $bg
+wait $bg; st=$?
+is "$st" 143 "restore: SIGTERM while pg_restore runs: exit 143"
+check "restore: pg_restore is not left running" no_procs "1000\.$U"
+is "$(ls -A "$TMPD")" "" "restore: SIGTERM leaves nothing in temp_dir"
