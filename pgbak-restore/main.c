@@ -8,6 +8,9 @@
  * and a failure names the stage to blame (lib/culprit) and leaves the
  * target database as it is, for inspection.
  *
+ * A custom or directory backup goes through pg_restore -j instead of psql,
+ * from a temporary file or directory (archive.c); -t restores one table.
+ *
  * --check restores into a scratch database instead and proves that every
  * row of every table in the dump came back (check.c).  The relay stage is
  * this program again (--relay): it counts rows, makes an existing role no
@@ -39,8 +42,9 @@ static noreturn void
 usage(void)
 {
 	printf("%s\n"
-	    "Restore DATABASE from its backup: pgbak-get | [age] | gunzip | psql,\n"
-	    "successful only when every stage is.\n"
+	    "Restore DATABASE from its backup: pgbak-get | [age] | gunzip | psql (a custom\n"
+	    "or directory backup: fetched to temp_dir, then pg_restore -j), successful\n"
+	    "only when every stage is.\n"
 	    "  -c, --config FILE     the settings file (the database's entry, the s3 section)\n"
 	    "  -D, --date DATE       the backup of DATE (YYYYMMDD or YYYY-MM-DD)\n"
 	    "      --latest          the newest backup (the default)\n"
