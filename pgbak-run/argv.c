@@ -36,10 +36,11 @@ argv_conn(struct argv *a, const struct conf_db *db)
  * format: custom adds -Fc -Z0, format: directory -Fd -Z0 -j JOBS (its -f
  * DIR comes from dirfmt.c, once the directory is made).  -Z0: the
  * pipeline's own stage compresses, as for a plain dump; on the bench
- * database (bench/README.md, case 14) pg_dump -Fc -Z0 | zstd -3 -T2 took
- * 0.78x the wall of pg_dump's own -Z6 for 0.90x the bytes, and | pgbak-gzip
- * -6 0.62x for the same bytes: pg_dump compresses in the process that also
- * waits on the server, one core, zlib only (PostgreSQL 15).
+ * database (bench/README.md, case 14, two runs) pg_dump -Fc -Z0 | zstd -3
+ * -T2 took 0.69-0.78x the wall and 0.71-0.81x the CPU of pg_dump's own -Z6
+ * for 0.90x the bytes, and | pgbak-gzip -6 0.62-0.90x the wall for the same
+ * bytes at 1.06-1.16x the CPU: pg_dump compresses in the process that also
+ * waits on the server, on one core, zlib only (PostgreSQL 15).
  */
 static void
 argv_format(struct argv *a, const struct run_ctx *x, const struct conf_db *db)
