@@ -460,6 +460,96 @@ case_13() {
 		--le 0.35
 }
 
+# Case 14 (issue 18): where a custom-format dump is compressed.  pg_dump
+# -Fc compresses inside pg_dump (-Z, zlib, in the process that also talks
+# to the server), or writes -Z0 into our stage (zstd -T2, pgbak-gzip), as
+# plain dumps do.  Each command writes its archive to a file, so the sizes
+# are compared too; wall and CPU (clients and servers) against -Z6, the
+# -Fc default.
+case_14() {
+	t="pg_dump -Fc -Z0 | stage / pg_dump -Fc (-Z6)"
+	n=$(have pgbak-gzip) || { bench skip --case 14 --title "$t" --note "$n"; return 0; }
+	command -v zstd >/dev/null ||
+		{ bench skip --case 14 --title "$t" --note "zstd not installed"; return 0; }
+	bench measure --out "$W/g14.json" --runs "$BENCH_RUNS" \
+		--cmd "Z6=pg_dump -Fc -Z6 $(dump_args) >$(q "$W/c.Z6")" \
+		--cmd "Z1=pg_dump -Fc -Z1 $(dump_args) >$(q "$W/c.Z1")" \
+		--cmd "Z0zstd=pg_dump -Fc -Z0 $(dump_args) | zstd -q -c -3 -T2 --check >$(q "$W/c.zst")" \
+		--cmd "Z0gzip=pg_dump -Fc -Z0 $(dump_args) | $(q "$B/pgbak-gzip") -6 >$(q "$W/c.gz")" ||
+		return 1
+	for s in Z1 Z0zstd Z0gzip; do
+		bench verdict --case "14$s" --title "pg_dump -Fc $s / -Z6 (wall)" --metric time \
+			--subject "$W/g14.json:$s" --baseline "$W/g14.json:Z6"
+		bench verdict --case "14$s-c" --title "  CPU s incl. servers, $s / -Z6" \
+			--metric allcpu --subject "$W/g14.json:$s" --baseline "$W/g14.json:Z6"
+	done
+	z6=$(stat -c %s "$W/c.Z6")
+	for f in Z1:c.Z1 Z0zstd:c.zst Z0gzip:c.gz; do
+		bench verdict --case "14${f%%:*}-b" --title "  bytes, ${f%%:*} / -Z6" --metric bytes \
+			--subject-value "$(stat -c %s "$W/${f#*:}")" --baseline-value "$z6"
+	done
+	rm -f "$W"/c.Z6 "$W"/c.Z1 "$W"/c.zst "$W"/c.gz
+}
+
+# Case 15 (issue 18): format: directory with jobs: 2 against a plain dump,
+# both through pgbak-run with zstd -3 into the RGW: pg_dump -Fd -j 2 into
+# temp_dir, then tar | zstd | pgbak-put, against pg_dump | zstd |
+# pgbak-put.  15b: the bare dumps, pg_dump -Fd -j 2 -Z0 against plain
+# pg_dump, without the store.
+case_15() {
+	t="pgbak-run format: directory, jobs: 2 / plain (zstd -3)"
+	n=$(have pgbak-run pgbak-put pgbak-exists) ||
+		{ bench skip --case 15 --title "$t" --note "$n"; return 0; }
+	command -v zstd >/dev/null ||
+		{ bench skip --case 15 --title "$t" --note "zstd not installed"; return 0; }
+	for f in plain directory; do
+		sed -e "s|bench/run6/|bench/$f/|" \
+			-e "s|gzip_level: 6|compression: zstd\n    format: $f\n    temp_dir: $W|" \
+			"$W/run6.yml" >"$W/$f.yml" && chmod 600 "$W/$f.yml" || return 1
+	done
+	sed -i 's|format: directory|format: directory\n    jobs: 2|' "$W/directory.yml" || return 1
+	bench measure --out "$W/g15.json" --runs "$BENCH_RUNS" --prepare "$PREP; rm -rf $(q "$W/fd")" \
+		--cmd "directory=$(q "$B/pgbak-run") --force $(q "$W/directory.yml")" \
+		--cmd "plain=$(q "$B/pgbak-run") --force $(q "$W/plain.yml")" \
+		--cmd "pg_dump-Fd-j2=pg_dump -Fd -j 2 -Z0 -f $(q "$W/fd") $(dump_args)" \
+		--cmd "pg_dump=pg_dump $(dump_args) >/dev/null" || return 1
+	rm -rf "$W/fd"
+	bench verdict --case 15 --title "$t (wall)" --metric time \
+		--subject "$W/g15.json:directory" --baseline "$W/g15.json:plain" --le 0.75
+	cpu_info 15c g15 directory plain
+	bench verdict --case 15b --title "pg_dump -Fd -j 2 -Z0 / pg_dump (wall, no store)" \
+		--metric time --subject "$W/g15.json:pg_dump-Fd-j2" --baseline "$W/g15.json:pg_dump"
+}
+
+# Case 16 (issue 18): pgbak-restore of a custom backup (zstd -3, stored
+# once) with pg_restore -j 2, against psql of the plain dump from a local
+# file, as case 11's baseline; and with pg_restore -j 1.  Each run starts
+# with no target database.
+case_16() {
+	t="pgbak-restore custom -j 2 / createdb && psql < dump.sql"
+	n=$(have pgbak-run pgbak-restore pgbak-get pgbak-put pgbak-exists) ||
+		{ bench skip --case 16 --title "$t" --note "$n"; return 0; }
+	command -v zstd >/dev/null ||
+		{ bench skip --case 16 --title "$t" --note "zstd not installed"; return 0; }
+	sed -e 's|bench/run6/|bench/cus/|' \
+		-e "s|gzip_level: 6|compression: zstd\n    format: custom\n    temp_dir: $W|" \
+		"$W/run6.yml" >"$W/cus.yml" && chmod 600 "$W/cus.yml" || return 1
+	"$B/pgbak-run" --force "$W/cus.yml" >/dev/null || return 1
+	pg="-h 127.0.0.1 -p $PGPORT -U postgres"
+	bench measure --out "$W/g16.json" --runs "$BENCH_RUNS" \
+		--prepare "psql -X -q $pg -d postgres -c 'drop database if exists bench_r'" \
+		--cmd "restore-j2=$(q "$B/pgbak-restore") -c $(q "$W/cus.yml") -j 2 --into bench_r bench" \
+		--cmd "restore-j1=$(q "$B/pgbak-restore") -c $(q "$W/cus.yml") -j 1 --into bench_r bench" \
+		--cmd "psql=createdb $pg bench_r && psql -X -q -v ON_ERROR_STOP=1 $pg -d bench_r <$(q "$DUMP") >/dev/null" ||
+		return 1
+	psql -X -q $pg -d postgres -c 'drop database if exists bench_r'
+	bench verdict --case 16 --title "$t (wall)" --metric time \
+		--subject "$W/g16.json:restore-j2" --baseline "$W/g16.json:psql"
+	bench verdict --case 16b --title "pgbak-restore custom -j 2 / -j 1 (wall)" --metric time \
+		--subject "$W/g16.json:restore-j2" --baseline "$W/g16.json:restore-j1"
+	cpu_info 16c g16 restore-j2 psql
+}
+
 finish() {
 	cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)

@@ -48,6 +48,7 @@ enum kind {
 	K_KEY,		/* char *, ${NAME} expanded (an access key id) */
 	K_PATH_STYLE,	/* int: -1 for "auto", else a boolean */
 	K_COMPRESSION,	/* int: enum conf_compression, gzip zstd none */
+	K_FORMAT,	/* int: enum conf_format, plain custom directory */
 	K_LIST,		/* char **, NULL-terminated: a list of strings (argv) */
 	K_GLOBALS,	/* int: a boolean, or a mapping of globals_fields (on) */
 	K_MAP,		/* a nested mapping of known keys (sub) */
@@ -137,6 +138,8 @@ static const struct field task_fields[] = {
 	F(conf, compression, K_COMPRESSION),
 	{ "compression_level", K_INT, offsetof(struct conf, compression_level), 1, 19, NULL,
 	    0, 0, offsetof(struct conf, compression_level_at) + 1 },
+	F(conf, format, K_FORMAT),
+	R(conf, jobs, K_INT, 1, CONF_JOBS_MAX),
 	F(conf, psql, K_STR),
 	F(conf, pg_bin_root, K_STR),
 	F(conf, pg_dump_options, K_LIST),
@@ -163,6 +166,8 @@ static const struct field db_fields[] = {
 	F(conf_db, compression, K_COMPRESSION),
 	{ "compression_level", K_INT, offsetof(struct conf_db, compression_level), 1, 19, NULL,
 	    0, 0, offsetof(struct conf_db, compression_level_at) + 1 },
+	F(conf_db, format, K_FORMAT),
+	R(conf_db, jobs, K_INT, 1, CONF_JOBS_MAX),
 	F(conf_db, exclude, K_LIST),
 	F(conf_db, pg_dump_options, K_LIST),
 };
@@ -544,6 +549,8 @@ expected(const struct field *f, char *buf, size_t n)
 		return "true, false or auto";
 	case K_COMPRESSION:
 		return "gzip, zstd or none";
+	case K_FORMAT:
+		return "plain, custom or directory";
 	case K_LIST:
 		return "a list of strings";
 	case K_DBS:
@@ -594,6 +601,17 @@ set_scalar(struct ld *l, struct section *s, const struct field *f, yaml_event_t 
 			b = CONF_ZSTD;
 		else if (strcmp(v, "none") == 0)
 			b = CONF_NONE;
+		else
+			break;
+		*(int *)p = b;
+		return 0;
+	case K_FORMAT:
+		if (strcmp(v, "plain") == 0)
+			b = CONF_PLAIN;
+		else if (strcmp(v, "custom") == 0)
+			b = CONF_CUSTOM;
+		else if (strcmp(v, "directory") == 0)
+			b = CONF_DIRECTORY;
 		else
 			break;
 		*(int *)p = b;
@@ -973,9 +991,32 @@ conf_level(const struct conf *c, const struct conf_db *db)
 int
 conf_name_flags(const struct conf *c, const struct conf_db *db)
 {
-	int comp = conf_compression(c, db);
+	int comp = conf_compression(c, db), fmt = conf_format(c, db);
 
-	return comp == CONF_ZSTD ? NAME_ZSTD : comp == CONF_NONE ? NAME_RAW : 0;
+	return (comp == CONF_ZSTD ? NAME_ZSTD : comp == CONF_NONE ? NAME_RAW : 0) |
+	    (fmt == CONF_CUSTOM ? NAME_CUSTOM : fmt == CONF_DIRECTORY ? NAME_DIR : 0);
+}
+
+const char *
+conf_temp_dir(const struct conf *c)
+{
+	const char *dir = c->temp_dir ? c->temp_dir : getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+int
+conf_format(const struct conf *c, const struct conf_db *db)
+{
+	if (db && db->format)
+		return db->format;
+	return c->format ? c->format : CONF_PLAIN;
+}
+
+int
+conf_jobs(const struct conf *c, const struct conf_db *db)
+{
+	return db && db->jobs ? db->jobs : c->jobs ? c->jobs : 1;
 }
 
 /* Where a value kept by keep_at is written, as libyaml marks it. */
@@ -1027,6 +1068,14 @@ check(struct ld *l)
 		if (check_level(l, &c->dbs[i], c->dbs[i].compression_level_at.line ?
 		    c->dbs[i].compression_level_at : c->compression_level_at, where) < 0)
 			return -1;
+		/* psql restores a plain dump and pg_dump -j needs a directory */
+		if (c->dbs[i].jobs && conf_format(c, &c->dbs[i]) == CONF_PLAIN) {
+			struct conf_at a = { c->dbs[i].line, 0 };
+
+			return at(l, mark_of(a), "%s.jobs: the format is plain, dumped by one "
+			    "pg_dump and restored by one psql: jobs needs format custom or "
+			    "directory", where);
+		}
 	}
 
 	if (c->enable && c->s3.enable && c->s3.bucket == NULL && (env == NULL || *env == '\0'))

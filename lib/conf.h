@@ -54,6 +54,17 @@ enum conf_compression {
 	CONF_NONE		/* no stage, key .sql */
 };
 
+/* format: what pg_dump writes (pgbak.yaml(5)). */
+enum conf_format {
+	CONF_FMT_UNSET,		/* a database's: the task's; the task's: plain */
+	CONF_PLAIN,		/* SQL, restored by psql; key .gz, .zst, .sql */
+	CONF_CUSTOM,		/* pg_dump -Fc, restored by pg_restore -j; key .dump.* */
+	CONF_DIRECTORY		/* pg_dump -Fd -j into temp_dir, stored as a tar; .tar.* */
+};
+
+/* jobs: pg_dump's and pg_restore's -j, at most this many */
+#define CONF_JOBS_MAX 64
+
 struct conf_db {
 	char *host;		/* NULL: libpq's default (PGHOST) */
 	int port;		/* 0: libpq's default (PGPORT) */
@@ -68,6 +79,8 @@ struct conf_db {
 	int compression;	/* enum conf_compression; unset: the task's */
 	int compression_level;	/* 0: the task's when the compression is the task's */
 	struct conf_at compression_level_at;
+	int format;		/* enum conf_format; unset: the task's */
+	int jobs;		/* pg_dump -j (directory), pg_restore -j; 0: the task's */
 	int line;		/* line of the entry, for messages */
 	char **exclude;		/* database "*": names or fnmatch(3) globs left out */
 	int globals_passwords;	/* default 1; 0: --no-role-passwords (globals:
@@ -131,6 +144,8 @@ struct conf {
 	int compression;	/* enum conf_compression; unset: gzip */
 	int compression_level;	/* gzip 1-9, zstd 1-19; 0: the program's default */
 	struct conf_at compression_level_at, gzip_level_at;
+	int format;		/* enum conf_format; unset: plain */
+	int jobs;		/* 0: 1 */
 	struct conf_retention retention;
 	struct conf_encrypt encrypt;
 	char **on_success;	/* argv run after a run with no failure; NULL: none */
@@ -185,9 +200,18 @@ int conf_s3_fd(const struct conf *c, struct log_err *e);
  * another compression than the task's does not inherit the task's level. */
 int conf_compression(const struct conf *c, const struct conf_db *db);
 int conf_level(const struct conf *c, const struct conf_db *db);
-/* The lib/name flags of a database's compression: NAME_ZSTD, NAME_RAW or
- * 0 (gzip); the key's suffix is lib/name's to spell. */
+/* The lib/name flags of a database's compression (NAME_ZSTD, NAME_RAW or
+ * 0 for gzip) and format (NAME_CUSTOM, NAME_DIR or 0 for plain); the key's
+ * suffix is lib/name's to spell. */
 int conf_name_flags(const struct conf *c, const struct conf_db *db);
+
+/* A database's format (enum conf_format, never unset) and jobs (1 when
+ * unset): the entry's, else the task's. */
+int conf_format(const struct conf *c, const struct conf_db *db);
+int conf_jobs(const struct conf *c, const struct conf_db *db);
+
+/* Where temporary files go: temp_dir, else $TMPDIR, else /tmp. */
+const char *conf_temp_dir(const struct conf *c);
 
 /* Free everything, wiping passwords and secrets first. */
 void conf_free(struct conf *c);

@@ -209,10 +209,23 @@ normalize(const char *prefix, char *out, int *dirlike, struct log_err *e)
 	return 0;
 }
 
+/*
+ * A custom archive or a directory's tar keeps its format's word before the
+ * compression's (".dump.zst", ".tar.gz"): `file`, tar and pg_restore users
+ * know them, and a plain dump keeps the seed's ".gz".  Uncompressed, the
+ * format's word alone: ".dump", ".tar" (".sql" for plain).
+ */
 const char *
 name_suffix(int flags)
 {
-	return flags & NAME_ZSTD ? ".zst" : flags & NAME_RAW ? ".sql" : ".gz";
+	static const char *const sfx[3][3] = {
+		{ ".gz", ".zst", ".sql" },
+		{ ".dump.gz", ".dump.zst", ".dump" },
+		{ ".tar.gz", ".tar.zst", ".tar" },
+	};
+	int f = flags & NAME_CUSTOM ? 1 : flags & NAME_DIR ? 2 : 0;
+
+	return sfx[f][flags & NAME_ZSTD ? 1 : flags & NAME_RAW ? 2 : 0];
 }
 
 int
@@ -304,25 +317,31 @@ name_object(const char *prefix, const char *database, const char *ymd, int flags
 	return 0;
 }
 
-/* Where "-YYYYMMDD" and a suffix name_object writes (".gz", ".zst", ".sql",
- * each perhaps followed by ".age") start the date in key, and its flags;
- * 0 when key does not end so. */
+/* Where "-YYYYMMDD" and a suffix name_object writes (name_suffix's, each
+ * perhaps followed by ".age") start the date in key, and its flags; 0 when
+ * key does not end so.  The date must come right before the suffix, so no
+ * two suffixes match one key (".gz" needs a digit where ".dump.gz" has "p"). */
 static size_t
 dated_tail(const char *key, int *flags)
 {
 	static const int comps[] = { 0, NAME_ZSTD, NAME_RAW };
-	size_t n = strlen(key), k, i, a;
-	char end[16];
+	static const int formats[] = { 0, NAME_CUSTOM, NAME_DIR };
+	size_t n = strlen(key), k, i, j, a;
+	char end[32];
+	int f;
 
-	for (i = 0; i < sizeof comps / sizeof comps[0]; i++) {
-		for (a = 0; a < 2; a++) {
-			snprintf(end, sizeof end, "%s%s", name_suffix(comps[i]),
-			    a ? NAME_AGE_SUFFIX : "");
-			k = strlen(end);
-			if (n >= k + 9 && strcmp(key + n - k, end) == 0 && key[n - k - 9] == '-' &&
-			    is_digits(key + n - k - 8, 8)) {
-				*flags = comps[i] | (a ? NAME_AGE : 0);
-				return n - k - 8;
+	for (j = 0; j < sizeof formats / sizeof formats[0]; j++) {
+		for (i = 0; i < sizeof comps / sizeof comps[0]; i++) {
+			for (a = 0; a < 2; a++) {
+				f = formats[j] | comps[i];
+				snprintf(end, sizeof end, "%s%s", name_suffix(f),
+				    a ? NAME_AGE_SUFFIX : "");
+				k = strlen(end);
+				if (n >= k + 9 && strcmp(key + n - k, end) == 0 &&
+				    key[n - k - 9] == '-' && is_digits(key + n - k - 8, 8)) {
+					*flags = f | (a ? NAME_AGE : 0);
+					return n - k - 8;
+				}
 			}
 		}
 	}
@@ -349,7 +368,8 @@ name_parse(const char *key, struct name_parts *p, struct log_err *e)
 	memset(p, 0, sizeof *p);
 	if ((p->stem = dated_tail(key, &p->flags)) == 0)
 		return log_fail(e, EXIT_USAGE, "%s does not end with -YYYYMMDD.gz, .zst or .sql "
-		    "(each perhaps followed by " NAME_AGE_SUFFIX ")", visible(key, vis, sizeof vis));
+		    "(or .dump, .tar with or without .gz, .zst; each perhaps followed by "
+		    NAME_AGE_SUFFIX ")", visible(key, vis, sizeof vis));
 	p->suffix = p->stem + 8;
 	memcpy(p->ymd, key + p->stem, 8);
 	for (s = key; s < key + p->stem - 1; s++)
@@ -373,8 +393,7 @@ name_parse(const char *key, struct name_parts *p, struct log_err *e)
 		return log_fail_sys(e, EXIT_TEMP, "unable to read the key %s",
 		    visible(key, vis, sizeof vis));
 	}
-	rc = name_object(prefix, db, p->ymd, p->flags & (NAME_AGE | NAME_ZSTD | NAME_RAW), &k, &l,
-	    &ne);
+	rc = name_object(prefix, db, p->ymd, p->flags & (NAME_AGE | NAME_KINDS), &k, &l, &ne);
 	free(prefix);
 	free(db);
 	if (rc < 0)

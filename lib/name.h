@@ -27,11 +27,18 @@ int name_make(const char *prefix, const char *database, const char *ymd,
 #define NAME_AGE 2		/* encrypted with age(1): ".gz.age" instead of ".gz" */
 #define NAME_ZSTD 4		/* compressed with zstd(1): ".zst" instead of ".gz" */
 #define NAME_RAW 8		/* not compressed (compression: none): ".sql" instead of ".gz" */
+#define NAME_CUSTOM 16		/* format: custom (pg_dump -Fc): ".dump" before ".gz", ".zst" */
+#define NAME_DIR 32		/* format: directory (pg_dump -Fd), as a tar: ".tar" before them */
+/* What the suffix says besides ".age": the format and its compression. */
+#define NAME_FORMATS (NAME_CUSTOM | NAME_DIR)
+#define NAME_KINDS (NAME_ZSTD | NAME_RAW | NAME_FORMATS)
 #define NAME_GLOBALS_BASE "globals"
 #define NAME_AGE_SUFFIX ".age"
 
-/* The compression suffix of flags, without ".age": ".gz" (0), ".zst"
- * (NAME_ZSTD) or ".sql" (NAME_RAW).  The one place that spells them. */
+/* The format and compression suffix of flags, without ".age": ".gz" (0),
+ * ".zst" (NAME_ZSTD) or ".sql" (NAME_RAW) for a plain dump; ".dump.gz",
+ * ".dump.zst", ".dump" with NAME_CUSTOM; ".tar.gz", ".tar.zst", ".tar" with
+ * NAME_DIR.  The one place that spells them. */
 const char *name_suffix(int flags);
 
 /* name_make with flags: the globals object of a database sits next to its
@@ -41,13 +48,15 @@ int name_object(const char *prefix, const char *database, const char *ymd, int f
     char **key, char **local, struct log_err *e);
 
 /* The parts of a key name_object makes, DIR/BASE-YYYYMMDD.gz[.age] (or .zst,
- * .sql for the other compressions): offsets into the key. */
+ * .sql for the other compressions, .dump.* and .tar.* for the other
+ * formats): offsets into the key. */
 struct name_parts {
 	size_t dir;		/* bytes of "DIR/" (0: no directory) */
 	size_t stem;		/* bytes of "DIR/BASE-": where the date starts */
-	size_t suffix;		/* where ".gz" (".zst", ".sql") starts: stem + 8 */
+	size_t suffix;		/* where ".gz" (".zst", ".dump.zst"...) starts: stem + 8 */
 	char ymd[9];		/* the date: eight digits, as name_object takes them */
 	int flags;		/* NAME_AGE for .age; NAME_ZSTD for .zst, NAME_RAW for .sql;
+				 * NAME_CUSTOM for .dump*, NAME_DIR for .tar*;
 				 * NAME_GLOBALS when BASE is "globals" */
 };
 
@@ -55,7 +64,7 @@ struct name_parts {
  * Split key into its parts, the inverse of name_object: 0 when a prefix, a
  * database and flags make exactly key with the date p->ymd, else -1
  * (EXIT_USAGE) with e.  On -1, p->stem is not 0 when key ends like a
- * backup's ("-YYYYMMDD.gz", ".zst" or ".sql", each perhaps with ".age") but is not spelled as
+ * backup's ("-YYYYMMDD" and a suffix of name_suffix, perhaps with ".age") but is not spelled as
  * name_object spells it ("a//b-20250909.gz"); e says how it would be.
  * BASE "globals" is also the dump of a database named globals under a
  * directory-like prefix: pgbak-run refuses settings where both exist.

@@ -29,6 +29,11 @@ struct verify {
 	uint64_t out;		/* SQL bytes inflated */
 	int members;		/* gzip members started */
 	char why[256];		/* once damaged: how, one line */
+	/* Set after verify_init when the bytes are an archive, not SQL
+	 * (pgbak-verify's custom and directory formats): every byte out
+	 * goes to sink, and no completion line is looked for. */
+	void (*sink)(void *ctx, const void *p, size_t n);
+	void *sink_ctx;
 
 	/* private */
 	z_stream z;

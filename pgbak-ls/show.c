@@ -57,8 +57,9 @@ line_json(const struct ls_entry *en, int lock, const char *until)
 	fputs("{\"key\":", stdout);
 	json_str(en->key);
 	printf(",\"date\":\"%s\",\"size\":%llu,\"encrypted\":%s,\"globals\":%s,"
-	    "\"last_modified\":", d, (unsigned long long)en->size,
-	    en->flags & NAME_AGE ? "true" : "false", en->flags & NAME_GLOBALS ? "true" : "false");
+	    "\"format\":\"%s\",\"last_modified\":", d, (unsigned long long)en->size,
+	    en->flags & NAME_AGE ? "true" : "false", en->flags & NAME_GLOBALS ? "true" : "false",
+	    en->flags & NAME_CUSTOM ? "custom" : en->flags & NAME_DIR ? "directory" : "plain");
 	json_str(en->modified);
 	if (lock) {
 		fputs(",\"storage_class\":", stdout);

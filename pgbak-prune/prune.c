@@ -26,7 +26,9 @@ by_date(const void *a, const void *b)
 }
 
 /* A listed key: one of the series' backups when the rest of it after the
- * stem is exactly YYYYMMDD.gz or YYYYMMDD.gz.age, a real date. */
+ * stem is exactly YYYYMMDD and a suffix of lib/name (.gz, .dump.zst,
+ * .tar.gz.age, ...: every format and compression of the database is one
+ * series), a real date. */
 struct backup *
 series_add(struct series *sr, const char *key, const char *last_modified, int *stop)
 {

@@ -62,6 +62,21 @@ argv_relay(struct argv *a, const struct ctx *x, int count, int globals, int prog
 	return argv_done(a);
 }
 
+/* -h HOST -p PORT -U USER -d DB --no-password, what is unset left to libpq:
+ * psql's and pg_restore's */
+static void
+argv_conn(struct argv *a, const struct ctx *x, const char *db)
+{
+	if (x->conn.host)
+		argv_add(a, "-h"), argv_add(a, x->conn.host);
+	if (x->conn.port)
+		argv_add(a, "-p"), argv_add(a, x->conn.port);
+	if (x->conn.user)
+		argv_add(a, "-U"), argv_add(a, x->conn.user);
+	argv_add(a, "-d"), argv_add(a, db);
+	argv_add(a, "--no-password");
+}
+
 /*
  * psql -X -q -v ON_ERROR_STOP=1 [-At [-c SQL]] -h HOST -p PORT -U USER
  * -d DB --no-password: the restore (the SQL on stdin), or queries whose
@@ -79,13 +94,50 @@ argv_psql(struct argv *a, const struct ctx *x, const char *db, int tuples, const
 		argv_add(a, "-At");
 	if (sql)
 		argv_add(a, "-c"), argv_add(a, sql);
-	if (x->conn.host)
-		argv_add(a, "-h"), argv_add(a, x->conn.host);
-	if (x->conn.port)
-		argv_add(a, "-p"), argv_add(a, x->conn.port);
-	if (x->conn.user)
-		argv_add(a, "-U"), argv_add(a, x->conn.user);
-	argv_add(a, "-d"), argv_add(a, db);
-	argv_add(a, "--no-password");
+	argv_conn(a, x, db);
+	return argv_done(a);
+}
+
+/* tar -x -f - -C DIR --no-same-owner: a directory backup unpacked for
+ * pg_restore.  GNU tar drops a leading "/" and refuses members with "..",
+ * so nothing lands outside DIR; the files are ours, whoever wrote them. */
+int
+argv_untar(struct argv *a, const struct ctx *x, const char *dir)
+{
+	argv_add(a, x->t.tar);
+	argv_add(a, "-x"), argv_add(a, "-f"), argv_add(a, "-");
+	argv_add(a, "-C"), argv_add(a, dir);
+	argv_add(a, "--no-same-owner");
+	return argv_done(a);
+}
+
+/*
+ * pg_restore -j JOBS -e [-h HOST] [-p PORT] [-U USER] -d DB --no-password
+ * [-t TABLE...] PATH: a custom archive file or a directory.  -e: stop at
+ * the first error and exit non-zero, as psql's ON_ERROR_STOP does for a
+ * plain backup; without it pg_restore goes on and the restore would look
+ * whole.  JOBS: -j, else the entry's jobs key.
+ */
+int
+argv_pg_restore(struct argv *a, const struct ctx *x, const char *db, const char *path)
+{
+	size_t i;
+
+	argv_add(a, x->t.pg_restore);
+	argv_add(a, "-j"), argv_addf(a, "%d", x->o->jobs ? x->o->jobs : conf_jobs(x->c, x->db));
+	argv_add(a, "-e");
+	argv_conn(a, x, db);
+	for (i = 0; i < x->o->ntables; i++)
+		argv_add(a, "-t"), argv_add(a, x->o->tables[i]);
+	argv_add(a, path);
+	return argv_done(a);
+}
+
+/* pg_restore -l PATH: the archive's table of contents, one entry a line */
+int
+argv_pg_list(struct argv *a, const struct ctx *x, const char *path)
+{
+	argv_add(a, x->t.pg_restore);
+	argv_add(a, "-l"), argv_add(a, path);
 	return argv_done(a);
 }

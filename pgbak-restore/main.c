@@ -8,6 +8,9 @@
  * and a failure names the stage to blame (lib/culprit) and leaves the
  * target database as it is, for inspection.
  *
+ * A custom or directory backup goes through pg_restore -j instead of psql,
+ * from a temporary file or directory (archive.c); -t restores one table.
+ *
  * --check restores into a scratch database instead and proves that every
  * row of every table in the dump came back (check.c).  The relay stage is
  * this program again (--relay): it counts rows, makes an existing role no
@@ -29,7 +32,8 @@
 #include "sig.h"
 
 #define USAGE "usage: pgbak-restore -c settings.yml [-D DATE | --latest] [--into NEWDB] " \
-	"[--force] [--globals] [-i IDENTITY] [--check [--keep]] [-nv] DATABASE"
+	"[--force] [--globals] [-i IDENTITY] [--check [--keep]] [-j JOBS] [-t TABLE]... " \
+	"[-nv] DATABASE"
 
 static volatile sig_atomic_t got_stop;
 static int cancel_pipe[2] = { -1, -1 };
@@ -38,8 +42,9 @@ static noreturn void
 usage(void)
 {
 	printf("%s\n"
-	    "Restore DATABASE from its backup: pgbak-get | [age] | gunzip | psql,\n"
-	    "successful only when every stage is.\n"
+	    "Restore DATABASE from its backup: pgbak-get | [age] | gunzip | psql (a custom\n"
+	    "or directory backup: fetched to temp_dir, then pg_restore -j), successful\n"
+	    "only when every stage is.\n"
 	    "  -c, --config FILE     the settings file (the database's entry, the s3 section)\n"
 	    "  -D, --date DATE       the backup of DATE (YYYYMMDD or YYYY-MM-DD)\n"
 	    "      --latest          the newest backup (the default)\n"
@@ -52,11 +57,30 @@ usage(void)
 	    "      --check           restore into a scratch database and compare every\n"
 	    "                        table's rows with the dump's, then drop it\n"
 	    "      --keep            --check: keep the scratch database\n"
+	    "  -j, --jobs JOBS       pg_restore -j for a custom or directory backup\n"
+	    "                        (default: the entry's jobs key, else 1)\n"
+	    "  -t, --table TABLE     restore this table alone (pg_restore -t; custom\n"
+	    "                        or directory backups); may be given again\n"
 	    "  -n, --dry-run         print the commands, run nothing\n"
 	    "  -v, --verbose         more messages\n"
 	    "  -h, --help            this text\n"
 	    "  -V, --version         the version\n", USAGE);
 	log_help_done();
+}
+
+/* -j JOBS: 1 to CONF_JOBS_MAX, as the jobs key */
+static int
+jobs_arg(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || n < 1 || n > CONF_JOBS_MAX)
+		die(EXIT_USAGE, "-j %s: expected a number of jobs from 1 to %d", s,
+		    CONF_JOBS_MAX);
+	return (int)n;
 }
 
 static void
@@ -80,6 +104,32 @@ signals(void)
 	signal(SIGPIPE, SIG_IGN);	/* a dead stage shows as EPIPE in spawn's relay */
 }
 
+/* A custom or directory backup (archive.c): --globals (plain SQL, through
+ * psql), then pg_restore; the summary line.  The target is prepared. */
+static int
+restore_archive(struct ctx *x, const struct plan *p, const char *db)
+{
+	char b[32], tm[32];
+	struct outcome out;
+
+	if (p->globals_key && pipe_restore(x, p->globals_key, db, 1, -1, &out) < 0) {
+		warn("restore of %s failed: %s; the database %s is left as it is, for inspection",
+		    p->globals_key, out.why, db);
+		return EXIT_TEMP;
+	}
+	if (archive_restore(x, p->key, db, &out) < 0) {
+		warn("restore of %s into %s failed: %s; the database is left as it is, "
+		    "for inspection", p->key, db, out.why);
+		return EXIT_TEMP;
+	}
+	human_bytes(out.got, b, sizeof b);
+	human_time(out.seconds, tm, sizeof tm);
+	printf("restored %s into %s: %s in %s (pg_restore -j %d%s)\n", p->key, db, b, tm,
+	    x->o->jobs ? x->o->jobs : conf_jobs(x->c, x->db),
+	    x->o->ntables ? ", selected tables" : "");
+	return log_stdout_done(EXIT_OK);
+}
+
 /* --globals, then the database, into the target; the summary line. */
 static int
 restore(struct ctx *x, const struct plan *p)
@@ -92,11 +142,16 @@ restore(struct ctx *x, const struct plan *p)
 	if (x->o->dry_run) {
 		if (p->globals_key)
 			pipe_show(stdout, x, p->globals_key, db, 1, 0);
-		pipe_show(stdout, x, p->key, db, 0, 0);
+		if (p->comp & NAME_FORMATS)
+			archive_show(stdout, x, p->key, db);
+		else
+			pipe_show(stdout, x, p->key, db, 0, 0);
 		return log_stdout_done(EXIT_OK);
 	}
 	if (target_prepare(x, db, x->o->into == NULL, &e) < 0)
 		die_err(&e);
+	if (p->comp & NAME_FORMATS)
+		return restore_archive(x, p, db);
 	if (p->globals_key && pipe_restore(x, p->globals_key, db, 1, -1, &out) < 0) {
 		warn("restore of %s failed: %s; the database %s is left as it is, for inspection",
 		    p->globals_key, out.why, db);
@@ -134,6 +189,8 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, O_USER },
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "keep", no_argument, NULL, O_KEEP },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "table", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -153,7 +210,7 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "--relay") == 0)
 		return relay_main(argc, argv);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:D:i:nvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:D:i:j:t:nvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.settings = optarg; break;
 		case 'D': o.date = optarg; break;
@@ -167,6 +224,14 @@ main(int argc, char **argv)
 		case O_USER: o.user = optarg; break;
 		case O_CHECK: o.check = 1; break;
 		case O_KEEP: o.keep = 1; break;
+		case 'j': o.jobs = jobs_arg(optarg); break;
+		case 't':
+			if (o.ntables == OPT_TABLES_MAX)
+				die(EXIT_USAGE, "-t TABLE: at most %d tables", OPT_TABLES_MAX);
+			if (*optarg == '\0')
+				die(EXIT_USAGE, "-t: empty table name");
+			o.tables[o.ntables++] = optarg;
+			break;
 		case 'n': o.dry_run = 1; break;
 		case 'v': log_verbose++; break;
 		case 'h': usage();
@@ -210,6 +275,19 @@ main(int argc, char **argv)
 		die_err(&e);
 	if ((p.comp & NAME_ZSTD) && ctx_zstd(&x, &e) < 0)
 		die_err(&e);
+	if (p.comp & NAME_FORMATS) {
+		/* pg_restore's data: --check counts the rows of a plain dump's COPY */
+		if (o.check)
+			die(EXIT_USAGE, "%s is a %s backup: --check reads the SQL of a plain one; "
+			    "restore it with --into a scratch database instead", p.key,
+			    p.comp & NAME_DIR ? "directory" : "custom");
+		if (ctx_archive(&x, p.comp, &e) < 0)
+			die_err(&e);
+	} else if (o.ntables || o.jobs) {
+		die(EXIT_USAGE, "%s is a plain backup, restored by psql whole: %s needs a "
+		    "custom or directory backup (format: custom)", p.key, o.ntables ? "-t TABLE" :
+		    "-j JOBS");
+	}
 	rc = o.check ? check_run(&x, &p) : restore(&x, &p);
 	plan_free(&p);
 	ctx_close(&x);

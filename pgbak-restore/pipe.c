@@ -110,25 +110,16 @@ stage_why(const struct spawn_stage *s, char *buf, size_t n)
 		snprintf(buf, n, "%s", how);
 }
 
-/* The stages and their argv; returns how many, 0 out of memory. */
-struct stages {
-	struct argv a[5];
-	struct spawn_stage st[5];
-	const char *label[5];
-	size_t n;
-	int psql;		/* index of psql */
-};
-
-static void
+void
 stages_free(struct stages *s)
 {
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < STAGES_MAX; i++)
 		argv_free(&s->a[i]);
 }
 
-static void
+void
 stage(struct stages *s, const char *name, char **env)
 {
 	struct spawn_stage *st = &s->st[s->n];
@@ -142,9 +133,10 @@ stage(struct stages *s, const char *name, char **env)
 	s->n++;
 }
 
-static int
-stages_make(struct stages *s, const struct ctx *x, const char *key, const char *db,
-    int globals, int count, int progress)
+/* pgbak-get KEY | [age -d] | [gzip -d or zstd -d]: the object's bytes as
+ * pg_dump wrote them, the start of every restore's pipeline. */
+int
+stages_fetch(struct stages *s, const struct ctx *x, const char *key)
 {
 	struct name_parts np;
 	struct log_err e;
@@ -171,6 +163,15 @@ stages_make(struct stages *s, const struct ctx *x, const char *key, const char *
 			return -1;
 		stage(s, "gzip -d", x->env_bare);
 	}
+	return 0;
+}
+
+static int
+stages_make(struct stages *s, const struct ctx *x, const char *key, const char *db,
+    int globals, int count, int progress)
+{
+	if (stages_fetch(s, x, key) < 0)
+		return -1;
 	if (argv_relay(&s->a[s->n], x, count, globals, progress) < 0)
 		return -1;
 	stage(s, "relay", x->env_bare);

@@ -77,7 +77,7 @@ void
 ctx_close(struct ctx *x)
 {
 	free(x->t.get), free(x->t.age), free(x->t.gunzip), free(x->t.psql), free(x->t.self);
-	free(x->t.unzstd);
+	free(x->t.unzstd), free(x->t.pg_restore), free(x->t.tar);
 	free(x->env_s3), free(x->env_bare), free(x->env_pg);
 	if (x->pw) {
 		OPENSSL_cleanse(x->pw, strlen(x->pw));
@@ -165,7 +165,7 @@ struct best {
 	char key[1024];
 	char day[9];
 	int age;
-	int comp;		/* the key's NAME_ZSTD, NAME_RAW or 0 */
+	int comp;		/* the key's NAME_KINDS: compression and format */
 };
 
 static int
@@ -184,7 +184,7 @@ consider(void *ctx, const struct s3_object *o)
 	if (b->ymd && strcmp(ymd, b->ymd) != 0)
 		return 0;
 	age = (p.flags & NAME_AGE) != 0;
-	comp = p.flags & (NAME_ZSTD | NAME_RAW);
+	comp = p.flags & NAME_KINDS;
 	newer = strcmp(ymd, b->day);
 	if (newer > 0 || (newer == 0 && age == b->want_age && comp == b->want_comp)) {
 		snprintf(b->key, sizeof b->key, "%s", o->key);
@@ -271,7 +271,8 @@ plan_make(const struct ctx *x, struct plan *p, struct log_err *e)
 		return log_fail(e, EXIT_TEMP, "out of memory");
 	if (x->o->globals) {
 		if (name_object(db->backup_file_prefix, db->database, p->ymd,
-		    NAME_GLOBALS | (p->age ? NAME_AGE : 0) | p->comp, &p->globals_key, &local,
+		    NAME_GLOBALS | (p->age ? NAME_AGE : 0) | (p->comp & ~NAME_FORMATS),
+		    &p->globals_key, &local,
 		    e) < 0)
 			return -1;
 		free(local);
@@ -294,6 +295,16 @@ int
 ctx_zstd(struct ctx *x, struct log_err *e)
 {
 	return tool(&x->t.unzstd, "zstd", x->o->dry_run, e);
+}
+
+/* pg_restore for a custom or directory backup, and tar for a directory
+ * one: from PATH, as psql. */
+int
+ctx_archive(struct ctx *x, int flags, struct log_err *e)
+{
+	if (tool(&x->t.pg_restore, "pg_restore", x->o->dry_run, e) < 0)
+		return -1;
+	return flags & NAME_DIR ? tool(&x->t.tar, "tar", x->o->dry_run, e) : 0;
 }
 
 void

@@ -5,6 +5,7 @@
  *   argv.c     every child's argv, built once to run it and to print it (-n)
  *   pipe.c     pgbak-get | [age -d] | [gzip -d or zstd -d] | relay | psql, and its
  *              outcome
+ *   archive.c  a custom or directory backup: fetched to temp_dir, pg_restore -j
  *   target.c   the target database: refused, created, dropped; psql -c
  *   check.c    --check: a scratch database, the counts compared
  *   relay.c    the relay stage (pgbak-restore --relay): counts, roles, progress
@@ -21,7 +22,10 @@
 #include "argv.h"
 #include "conf.h"
 #include "log.h"
+#include "spawn.h"
 #include "../pgbak-run/env.h"
+
+#define OPT_TABLES_MAX 64	/* -t TABLE given at most this often */
 
 struct opts {
 	const char *settings;	/* -c; NULL: /etc/pgbak/pgbak.yaml */
@@ -31,12 +35,17 @@ struct opts {
 	const char *host, *port, *user;	/* -h -p -U: on top of PG* and the entry */
 	const char *database;	/* the entry's database */
 	int force, globals, dry_run, check, keep;
+	const char *tables[OPT_TABLES_MAX + 1];	/* -t: pg_restore -t, NULL-terminated */
+	size_t ntables;
+	int jobs;		/* -j: pg_restore -j; 0: the entry's jobs */
 };
 
 /* The programs a restore runs, resolved once. */
 struct tools {
 	char *get, *age, *gunzip, *psql, *self;
 	char *unzstd;		/* zstd, for a .zst backup */
+	char *pg_restore;	/* a custom or directory backup (archive.c) */
+	char *tar;		/* a directory backup, stored as a tar */
 };
 
 /* Where psql connects: NULL fields are libpq's defaults. */
@@ -71,6 +80,9 @@ int argv_gunzip(struct argv *a, const struct ctx *x);
 int argv_unzstd(struct argv *a, const struct ctx *x);
 int argv_relay(struct argv *a, const struct ctx *x, int count, int globals, int progress);
 int argv_psql(struct argv *a, const struct ctx *x, const char *db, int tuples, const char *sql);
+int argv_untar(struct argv *a, const struct ctx *x, const char *dir);
+int argv_pg_restore(struct argv *a, const struct ctx *x, const char *db, const char *path);
+int argv_pg_list(struct argv *a, const struct ctx *x, const char *path);
 
 /* plan.c: the keys to restore */
 struct plan {
@@ -78,7 +90,8 @@ struct plan {
 	char *key;		/* the database's dump */
 	char *globals_key;	/* with --globals */
 	int age;		/* the dump is .gz.age */
-	int comp;		/* its compression's lib/name flags: NAME_ZSTD, NAME_RAW, 0 */
+	int comp;		/* its lib/name NAME_KINDS: compression (NAME_ZSTD, NAME_RAW,
+				 * 0) and format (NAME_CUSTOM, NAME_DIR, 0 plain) */
 };
 int plan_make(const struct ctx *x, struct plan *p, struct log_err *e);
 void plan_free(struct plan *p);
@@ -87,6 +100,7 @@ void ctx_close(struct ctx *x);
 void ctx_server(struct ctx *x, const struct conn *base, const struct conf_restore_check *pin);
 int ctx_age(struct ctx *x, struct log_err *e);
 int ctx_zstd(struct ctx *x, struct log_err *e);
+int ctx_archive(struct ctx *x, int flags, struct log_err *e);
 
 /* pipe.c: one object into one database */
 struct outcome {
@@ -99,6 +113,18 @@ struct outcome {
 	char why[1024];		/* the culprit's line */
 };
 enum { ST_GET, ST_AGE, ST_GUNZIP, ST_RELAY, ST_PSQL };
+/* A pipeline's stages and their argv (pipe.c). */
+#define STAGES_MAX 5
+struct stages {
+	struct argv a[STAGES_MAX];
+	struct spawn_stage st[STAGES_MAX];
+	const char *label[STAGES_MAX];
+	size_t n;
+	int psql;		/* index of psql */
+};
+int stages_fetch(struct stages *s, const struct ctx *x, const char *key);
+void stage(struct stages *s, const char *name, char **env);
+void stages_free(struct stages *s);
 int pipe_restore(const struct ctx *x, const char *key, const char *db, int globals,
     int count_fd, struct outcome *out);
 void pipe_show(FILE *f, const struct ctx *x, const char *key, const char *db, int globals,
@@ -110,6 +136,12 @@ double now_s(void);
 void human_bytes(uint64_t n, char *buf, size_t len);
 void human_count(uint64_t n, char *buf, size_t len);
 void human_time(double s, char *buf, size_t len);
+
+/* archive.c: a custom or directory backup (lib/name's NAME_CUSTOM,
+ * NAME_DIR) through a temporary file or directory and pg_restore -j */
+int archive_restore(const struct ctx *x, const char *key, const char *db,
+    struct outcome *out);
+void archive_show(FILE *f, const struct ctx *x, const char *key, const char *db);
 
 /* target.c */
 int psql_run(const struct ctx *x, const char *db, const char *sql, int in_fd, int out_fd,

@@ -69,6 +69,10 @@ job_dry_run(const struct run_ctx *x, const struct conf_db *db, int globals,
 		return;
 	}
 	fprintf(f, "%s:\n", key);
+	if (d.dir_format && dir_dry_run(x, &d, local, f) < 0) {
+		dump_release(&d);
+		return;
+	}
 	if (!x->o->force && c->s3.enable)
 		dry_show(f, "  ", &a, argv_exists(&a, x, key), "\n");
 	fputs("  ", f);

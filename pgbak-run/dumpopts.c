@@ -4,7 +4,7 @@
  * what a plain dump holds (schemas, tables, their data, owners, grants,
  * comments, ...) and how long pg_dump waits for a lock.  Refused, naming
  * the option (exit 100): what would break the pipeline (-f writes
- * elsewhere, -F another format, -j needs the directory format, -Z
+ * elsewhere, -F and -j are the format and jobs keys' to set, -Z
  * compresses twice, -v floods the captured stderr), what would carry or
  * ask for a secret (-W, a connection string through -d), and what the
  * entry's own keys set (-h, -p, -U, -d), so the settings stay the one
@@ -49,8 +49,8 @@ static const struct {
 	const char *s, *l, *why;
 } refused[] = {
 	{ "-f", "--file", "the dump must go to pgbak-run's pipe" },
-	{ "-F", "--format", "pgbak stores the plain format" },
-	{ "-j", "--jobs", "parallel dumps need the directory format" },
+	{ "-F", "--format", "set the format key" },
+	{ "-j", "--jobs", "set the jobs key (format: directory)" },
 	{ "-Z", "--compress", "the dump is compressed by the pipeline's own stage" },
 	{ "-W", "--password", "the password goes in the entry's password key, never argv" },
 	{ "-w", "--no-password", "pgbak-run gives it already" },

@@ -84,6 +84,8 @@ job_env_free(struct run_ctx *x)
 void
 dump_release(struct dump *d)
 {
+	if (d->dir)
+		dir_remove(d);
 	if (d->pw) {
 		OPENSSL_cleanse(d->pw, strlen(d->pw));
 		free(d->pw);
@@ -108,6 +110,7 @@ dump_prepare(const struct run_ctx *x, const struct conf_db *db, int globals, str
 		if (env_name_is(*ev, "PGPASSWORD"))
 			inherited = *ev;
 	d->name = globals ? "pg_dumpall" : "pg_dump";
+	d->dir_format = !globals && conf_format(x->c, db) == CONF_DIRECTORY;
 	if (argv_dump(&d->argv, x, db, globals) < 0 ||
 	    argv_compress(&d->gz_argv, x, db, &d->gz_name) < 0 ||
 	    (x->c->encrypt.present && argv_age(&d->age_argv, x) < 0))
@@ -308,8 +311,9 @@ fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe
 }
 
 /* The key and local name of a job: the dump's or the globals', ".zst" or
- * ".sql" by its compression, ".age" added when encrypting.  The one place
- * that decides. */
+ * ".sql" by its compression, ".dump.*" or ".tar.*" by its format (the
+ * globals are plain SQL whatever the format), ".age" added when
+ * encrypting.  The one place that decides. */
 int
 job_name(const struct conf *c, const struct conf_db *db, int globals, const char *ymd,
     char **key, char **local, struct log_err *e)
@@ -317,6 +321,8 @@ job_name(const struct conf *c, const struct conf_db *db, int globals, const char
 	int flags = (globals ? NAME_GLOBALS : 0) | (c->encrypt.present ? NAME_AGE : 0) |
 	    conf_name_flags(c, db);
 
+	if (globals)
+		flags &= ~NAME_FORMATS;
 	return name_object(db->backup_file_prefix, db->database, ymd, flags, key, local, e);
 }
 
@@ -351,6 +357,8 @@ job_run(const struct run_ctx *x, struct run_result *r)
 	}
 	if (dump_prepare(x, db, r->globals, &d) < 0) {
 		set_reason(r, RUN_FAILED, "out of memory");
+	} else if (d.dir_format && dir_dump(x, r, &d, deadline, timeout) < 0) {
+		;	/* pg_dump -Fd failed: its reason is set, nothing stored */
 	} else if (!c->s3.enable) {
 		store_local(x, r, &d, deadline, timeout);
 	} else if (c->use_temp_file) {

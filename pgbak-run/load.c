@@ -36,6 +36,7 @@ tools_free(struct run_tools *t)
 	free(t->pg_dumpall), free(t->age);
 	free(t->zstd);
 	free(t->psql);
+	free(t->tar);
 	memset(t, 0, sizeof *t);
 }
 
@@ -89,6 +90,18 @@ any_zstd(const struct conf *c)
 	return 0;
 }
 
+/* Whether a database has format: directory: the tar program is needed. */
+static int
+any_directory(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndbs; i++)
+		if (conf_format(c, &c->dbs[i]) == CONF_DIRECTORY)
+			return 1;
+	return 0;
+}
+
 /* Resolve the programs; in a dry run a missing one is shown by its name.
  * pgbak-verify is needed only when verify is on (--verify or the setting). */
 static int
@@ -134,6 +147,11 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: zstd not found in PATH (compression: zstd "
 		    "needs it): install the zstd package", c->path);
+	}
+	if (any_directory(c) && (t->tar = setting_prog("tar", dry)) == NULL) {
+		tools_free(t);
+		return log_fail(e, EXIT_NOTFOUND, "%s: tar not found in PATH (format: directory "
+		    "needs it): install the tar package", c->path);
 	}
 	for (i = 0; i < 4; i++) {
 		if ((*slot[i] = spawn_sibling(names[i])) == NULL && dry)

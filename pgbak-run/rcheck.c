@@ -91,7 +91,9 @@ rcheck_after(const struct run_ctx *x, struct run_result *r, const char *ymd, lon
 	double t0 = now_s();
 	int out;
 
-	if (r->globals || r->state != RUN_OK || !due(x, r->db))
+	/* --check counts the rows of a plain dump's SQL: no check for the others */
+	if (r->globals || r->state != RUN_OK || conf_format(x->c, r->db) != CONF_PLAIN ||
+	    !due(x, r->db))
 		return;
 	r->checked = -1;
 	if ((restore = spawn_sibling("pgbak-restore")) == NULL) {
@@ -142,7 +144,7 @@ rcheck_dry_run(const struct run_ctx *x, const struct conf_db *db, FILE *f)
 	struct argv argv ARGV_AUTO = { 0 };
 	char *restore, ymd[9];
 
-	if (x->c->restore_check.every <= 0)
+	if (x->c->restore_check.every <= 0 || conf_format(x->c, db) != CONF_PLAIN)
 		return;
 	name_today(ymd);
 	if ((restore = spawn_sibling("pgbak-restore")) == NULL)

@@ -10,6 +10,7 @@
  *              check whether it is already there
  *   after.c    what follows a stored backup: verify, stale uploads, prune
  *   dryrun.c   --dry-run's lines for a database
+ *   dirfmt.c   format: directory: pg_dump -Fd into temp_dir, then tar in its place
  *   argv.c     every child's argv, built once to run it and to print it (-n, -v)
  *   env.c      which variables each kind of child gets
  *   report.c   a database's line of the summary, or its --json object
@@ -49,6 +50,7 @@ struct run_tools {
 	char *age;		/* when the settings have encrypt */
 	char *zstd;		/* when a database has compression: zstd */
 	char *psql;		/* when a database is "*" (discover.c) */
+	char *tar;		/* when a database has format: directory (dirfmt.c) */
 };
 
 enum run_state { RUN_NOTRUN, RUN_OK, RUN_SKIPPED, RUN_FAILED };
@@ -95,6 +97,7 @@ int argv_compress(struct argv *a, const struct run_ctx *x, const struct conf_db 
 int argv_psql(struct argv *a, const struct run_ctx *x, const struct conf_db *db,
     const char *dbname, const char *sql);
 int argv_age(struct argv *a, const struct run_ctx *x);
+int argv_tar(struct argv *a, const struct run_ctx *x, const char *dir);
 int argv_exists(struct argv *a, const struct run_ctx *x, const char *key);
 int argv_put(struct argv *a, const struct run_ctx *x, const char *key, const char *size);
 int argv_stale(struct argv *a, const struct run_ctx *x, const char *key, long timeout);
@@ -130,6 +133,8 @@ struct dump {
 	char **env;		/* pg_dump's: env_bare plus PGPASSWORD */
 	char *pw;		/* "PGPASSWORD=...", wiped when done */
 	int has_pw;		/* show PGPASSWORD=*** */
+	int dir_format;		/* format: directory: pg_dump -Fd first (dirfmt.c) */
+	char *dir;		/* its temporary directory, removed by dump_release */
 };
 
 struct spawn_stage;
@@ -161,6 +166,15 @@ void set_reason(struct run_result *r, enum run_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void fail_pipe(const struct run_ctx *x, struct run_result *r, const struct spawn_pipe *p,
     const struct log_err *e, long timeout);
+
+/* dirfmt.c: format: directory.  dir_dump runs pg_dump -Fd into a new
+ * temporary directory and, once it exited 0, puts tar in pg_dump's place in
+ * d (0); -1 with r's reason set.  dir_remove removes it (dump_release calls
+ * it).  dir_dry_run shows pg_dump's line and puts tar in its place. */
+int dir_dump(const struct run_ctx *x, struct run_result *r, struct dump *d, double deadline,
+    long timeout);
+void dir_remove(struct dump *d);
+int dir_dry_run(const struct run_ctx *x, struct dump *d, const char *local, FILE *f);
 
 /* store.c: whether today's backup is there (1, 0, -1 reason set), and the
  * three ways to store it, each setting r's state */

@@ -7,7 +7,8 @@
  * an object can be replaced by hand.  So the object (or a local file) is
  * streamed through the checks of lib/verify: gzip magic, every member's
  * deflate data, CRC-32 and ISIZE, no truncation, nothing after the last
- * member, and pg_dump's completion comment at the end of the SQL.
+ * member, and pg_dump's completion comment at the end of the SQL; for a
+ * custom or directory backup, its archive instead of the SQL (arc.h).
  *
  * Three answers, as in pgbak(7): 0 good, 1 damaged (one line says how),
  * 111 could not read it (no such object, S3, network, file errors): a
@@ -28,6 +29,7 @@
 #include "s3get.h"
 #include "s3open.h"
 #include "verify.h"
+#include "arc.h"
 #include "vz.h"
 
 #define USAGE "usage: pgbak-verify [-v] [-c FILE] [-b BUCKET] [-e URL] [-r REGION] " \
@@ -44,6 +46,10 @@ static struct log_err feed_err;
 enum { KIND_GZ, KIND_ZST, KIND_SQL };
 static int kind;
 static struct vz z;
+/* A custom or directory backup (.dump*, .tar*): its archive is checked by
+ * arc (archive.c) where a plain dump's SQL gets the completion line check. */
+static int archive = -1;	/* ARC_CUSTOM, ARC_TAR; -1: plain SQL */
+static struct arc arch;
 
 static int
 kind_of(const char *name)
@@ -53,6 +59,7 @@ kind_of(const char *name)
 
 	if (name_parse(base ? base + 1 : name, &p, NULL) < 0 || (p.flags & NAME_AGE))
 		return KIND_GZ;
+	archive = p.flags & NAME_CUSTOM ? ARC_CUSTOM : p.flags & NAME_DIR ? ARC_TAR : -1;
 	return p.flags & NAME_ZSTD ? KIND_ZST : p.flags & NAME_RAW ? KIND_SQL : KIND_GZ;
 }
 
@@ -93,7 +100,8 @@ usage(void)
 {
 	printf("%s\n"
 	    "Check that the backup KEY (or FILE) is a whole gzip'd (.gz), zstd'd (.zst) or\n"
-	    "plain (.sql) pg_dump: exit 0 good,\n"
+	    "plain (.sql) pg_dump, or custom archive (.dump*) or directory's tar (.tar*):\n"
+	    "exit 0 good,\n"
 	    "1 damaged, 111 when it cannot be read.\n"
 	    "  -f, --file FILE           check a local file (- for standard input), not S3\n"
 	    S3_FLAGS_HELP
@@ -224,6 +232,11 @@ main(int argc, char **argv)
 	if (verify_init(&v, &e) < 0)
 		die_err(&e);
 	kind = kind_of(file ? file : argv[optind]);
+	if (archive >= 0) {
+		arc_init(&arch, archive);
+		v.sink = arc_feed;	/* every byte out of the compression, to arc */
+		v.sink_ctx = &arch;
+	}
 	if (kind == KIND_ZST && vz_start(&z, &e) < 0)
 		die_err(&e);
 	if (file)
@@ -233,13 +246,18 @@ main(int argc, char **argv)
 	/* zstd's verdict comes at its end, even when it stopped reading early */
 	if ((!damaged || kind == KIND_ZST) && feed_end() != 0)
 		damaged = 1;
+	if (!damaged && archive >= 0 && arc_end(&arch) != 0) {
+		damaged = 1;
+		snprintf(v.why, sizeof v.why, "%s", arch.why);
+	}
 	if (kind == KIND_ZST)
 		vz_free(&z);
 	verify_free(&v);
 	if (damaged)
 		die(EXIT_NO, "%s: %s", name, v.why);
 	if (log_verbose)
-		printf("%s: ok, %llu bytes compressed, %llu bytes of SQL\n", name,
-		    (unsigned long long)v.in, (unsigned long long)v.out);
+		printf("%s: ok, %llu bytes compressed, %llu bytes of %s\n", name,
+		    (unsigned long long)v.in, (unsigned long long)v.out,
+		    archive == ARC_CUSTOM ? "custom archive" : archive == ARC_TAR ? "tar" : "SQL");
 	return log_stdout_done(EXIT_OK);
 }

@@ -23,7 +23,7 @@ plan 9
 code=$(code_keys "$SRC_DIR/lib/conf.c")
 doc=$(doc_keys "$SRC_DIR/man/pgbak.yaml.5")
 like "$code" 'backup_file_prefix' "keys found in lib/conf.c"
-is "$(printf '%s\n' "$code" | wc -l | tr -d ' ')" 59 "lib/conf.c has 59 distinct keys (enable, timeout, retention, compression, compression_level, pg_dump_options twice; host, port, user, password also in restore_check)"
+is "$(printf '%s\n' "$code" | wc -l | tr -d ' ')" 61 "lib/conf.c has 61 distinct keys (enable, timeout, retention, compression, compression_level, format, jobs, pg_dump_options twice; host, port, user, password also in restore_check)"
 is "$doc" "$code" "pgbak.yaml(5) documents exactly the keys lib/conf.c accepts"
 # The negative twin: a page missing one key does not pass.
 grep -v '^\.It Ic storage_class :' "$SRC_DIR/man/pgbak.yaml.5" >"$T/short.5"

@@ -63,7 +63,7 @@ import json, sys
 n = 0
 for line in open(sys.argv[1], encoding="utf-8"):
     o = json.loads(line)
-    assert set(o) == {"key", "date", "size", "encrypted", "globals", "last_modified"}, o
+    assert set(o) == {"key", "date", "size", "encrypted", "globals", "format", "last_modified"}, o
     assert o["encrypted"] == o["key"].endswith(".age"), o
     assert o["globals"] == ("/globals-" in o["key"]), o
     assert o["date"].replace("-", "") in o["key"], o

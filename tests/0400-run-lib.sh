@@ -178,3 +178,40 @@ SQL
 		psql_q -p "$1" -d template1 -c \
 			"create event trigger on_create on ddl_command_end execute function public.on_create()"
 }
+
+# drop_at_exit DB...: drop these databases when the test ends.
+drop_at_exit() {
+	for _d in "$@"; do
+		at_exit "psql -X -q -d postgres -c 'drop database if exists $_d'"
+	done
+}
+
+# mixed_db DB: a new database (dropped at exit) with what a restore must
+# bring back whole: non-ASCII text, quotes, tabs and newlines, bytea, a
+# large object.  The caller adds its own big table.
+mixed_db() {
+	psql_q -d postgres -c "create database $1" || return 1
+	drop_at_exit "$1"
+	psql_q -d "$1" >/dev/null <<'SQL'
+create table words (id int primary key, t text);
+insert into words values (1, 'Grüße aus Köln'), (2, '日本語のテキスト'), (3, 'emoji 🐘 tab	here'),
+	(4, E'quote '' and backslash \\ and newline\n');
+create table blobs (id int primary key, b bytea);
+insert into blobs select g, decode(md5(g::text) || '00ff0a0d', 'hex') from generate_series(1, 1000) g;
+select lo_from_bytea(0, convert_to(repeat('large object ☃ ', 1000), 'UTF8'));
+SQL
+}
+
+# fake_zstd DIR: DIR/zstd, a zstd that reads a little, writes 20 MB, then
+# fails ("zstd: error: broken on purpose", exit 1); put DIR first in PATH.
+fake_zstd() {
+	mkdir -p "$1"
+	cat >"$1/zstd" <<'EOF'
+#!/bin/sh
+head -c 100000 >/dev/null
+head -c 20000000 /dev/urandom
+echo "zstd: error: broken on purpose" >&2
+exit 1
+EOF
+	chmod 755 "$1/zstd"
+}

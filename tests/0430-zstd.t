@@ -18,18 +18,8 @@ need_s3
 err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
 
 Z=zs_$$
-drop_at_exit() { for _d in "$@"; do at_exit "psql -X -q -d postgres -c 'drop database if exists $_d'"; done; }
-psql_q -d postgres -c "create database $Z" || exit 1
-drop_at_exit "$Z"
-psql_q -d "$Z" >/dev/null <<'SQL' || exit 1
-create table words (id int primary key, t text);
-insert into words values (1, 'Grüße aus Köln'), (2, '日本語のテキスト'), (3, 'emoji 🐘 tab	here'),
-	(4, E'quote '' and backslash \\ and newline\n');
-create table blobs (id int primary key, b bytea);
-insert into blobs select g, decode(md5(g::text) || '00ff0a0d', 'hex') from generate_series(1, 1000) g;
-select lo_from_bytea(0, convert_to(repeat('large object ☃ ', 1000), 'UTF8'));
-create table big as select g as id, md5(g::text) as h from generate_series(1, 100000) g;
-SQL
+mixed_db "$Z" || exit 1
+psql_q -d "$Z" -c "create table big as select g as id, md5(g::text) as h from generate_series(1, 100000) g;" >/dev/null || exit 1
 
 # keys PREFIX: the keys stored under PREFIX, as the reference client lists them
 keys() {
@@ -109,15 +99,7 @@ is "$st" 1 "verify: a .sql without the completion line exits 1"
 
 # The zstd stage's failures.  A zstd that fails after some output: no
 # object, no upload, the culprit named.
-mkdir -p "$T/fz"
-cat >"$T/fz/zstd" <<'EOF'
-#!/bin/sh
-head -c 100000 >/dev/null
-head -c 20000000 /dev/urandom
-echo "zstd: error: broken on purpose" >&2
-exit 1
-EOF
-chmod 755 "$T/fz/zstd"
+fake_zstd "$T/fz"
 settings "$T/fz.yml" "compression: zstd" "" "$(db_yaml "$Z" fz/)"
 out=$(with_env PATH="$T/fz:$PATH" run pgbak-run "$T/fz.yml" 2>"$T/err"); st=$?
 is "$st" 111 "zstd failing: exit 111"

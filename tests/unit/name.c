@@ -400,9 +400,19 @@ test_compression(void)
 		{ NAME_RAW | NAME_AGE, "b/db-20250909.sql.age" },
 		{ NAME_ZSTD | NAME_GLOBALS, "b/globals-20250909.zst" },
 		{ NAME_RAW | NAME_GLOBALS | NAME_AGE, "b/globals-20250909.sql.age" },
+		/* format: custom and directory (issue 18) */
+		{ NAME_CUSTOM, "b/db-20250909.dump.gz" },
+		{ NAME_CUSTOM | NAME_ZSTD, "b/db-20250909.dump.zst" },
+		{ NAME_CUSTOM | NAME_RAW, "b/db-20250909.dump" },
+		{ NAME_CUSTOM | NAME_ZSTD | NAME_AGE, "b/db-20250909.dump.zst.age" },
+		{ NAME_DIR, "b/db-20250909.tar.gz" },
+		{ NAME_DIR | NAME_ZSTD, "b/db-20250909.tar.zst" },
+		{ NAME_DIR | NAME_RAW | NAME_AGE, "b/db-20250909.tar.age" },
 	};
 	static const char *const undated[] = { "b/db-20250909.zstd", "b/db-20250909.zst.gz",
-	    "b/db-20250909.SQL", "b/db-20250909.sql.bak", "b/db-20250909.age.zst" };
+	    "b/db-20250909.SQL", "b/db-20250909.sql.bak", "b/db-20250909.age.zst",
+	    "b/db-20250909.dump.bz2", "b/db-20250909.tar.sql", "b/db-20250909.dump.tar",
+	    "b/db-20250909.custom", "b/db-20250909.tgz", "b/db-20250909.age.dump" };
 	struct name_parts p;
 	struct log_err e;
 	char *key, *local, *stem;
@@ -428,6 +438,9 @@ test_compression(void)
 	}
 	ok(strcmp(name_suffix(0), ".gz") == 0 && strcmp(name_suffix(NAME_ZSTD), ".zst") == 0 &&
 	    strcmp(name_suffix(NAME_RAW | NAME_AGE), ".sql") == 0, "name_suffix");
+	ok(strcmp(name_suffix(NAME_CUSTOM | NAME_ZSTD), ".dump.zst") == 0 &&
+	    strcmp(name_suffix(NAME_DIR | NAME_RAW), ".tar") == 0 &&
+	    strcmp(name_suffix(NAME_DIR), ".tar.gz") == 0, "name_suffix of the formats");
 	for (i = 0; i < sizeof undated / sizeof undated[0]; i++)
 		ok(name_parse(undated[i], &p, &e) == -1 && p.stem == 0, "%s: not a backup's key",
 		    undated[i]);
