@@ -88,11 +88,10 @@ argv_gzip(struct argv *a, const struct run_ctx *x, int level)
 }
 
 /*
- * zstd -q -c -LEVEL -T2 [--zstd=minMatch=6] --check: the zstd program as a
- * stage, as
- * pgbak-gzip is one, rather than libzstd in pgbak-gzip: no new library to
- * build against, zstd's own worker threads, and a process of its own, so
- * the pipeline's rules (its exit status decides the commit; a failure
+ * zstd -q -c -LEVEL -T2 [--zstd=minMatch=6] --check: the zstd program as
+ * a stage, as pgbak-gzip is one, rather than libzstd in pgbak-gzip: no new
+ * library to build against, zstd's own worker threads, and a process of its
+ * own, so the pipeline's rules (its exit status decides the commit; a failure
  * names it, "zstd exited 1") hold unchanged.  -T2: two workers at most,
  * a bound a database host can plan for, where -T0 would take every core
  * from the server being dumped.  --check (zstd's default, written out
