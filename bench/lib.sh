@@ -429,7 +429,9 @@ case_11() {
 # bare pg_dump (wall); 13b: the bytes of pgbak-run's zstd argv against
 # gzip -6 on the saved dump; 13c: that zstd's CPU against pgbak-gzip -6's,
 # one run each on the saved dump, so the stage is measured without pg_dump.
+# 13d, 13e (INFO): zstd's own -3 (minMatch 5) and -1, for the record.
 case_13() {
+	z3="zstd -q -c -3 -T2 --zstd=minMatch=6 --check"	# pgbak-run/argv.c's
 	t="pgbak-run zstd -3 / pg_dump >/dev/null"
 	n=$(have pgbak-run pgbak-gzip pgbak-put pgbak-exists) ||
 		{ bench skip --case 13 --title "$t" --note "$n"; return 0; }
@@ -443,21 +445,27 @@ case_13() {
 		--cmd "pg_dump=pg_dump $(dump_args) >/dev/null" || return 1
 	bench verdict --case 13 --title "$t (wall)" --metric time \
 		--subject "$W/g13.json:pgbak-run-zstd" --baseline "$W/g13.json:pg_dump" --le 1.05 \
-		--note "compression: zstd, compression_level: 3 (zstd -q -c -3 -T2 --check)"
+		--note "compression: zstd, compression_level: 3 ($z3)"
 	cpu_info 13a g13 pgbak-run-zstd pg_dump
 	bench measure --out "$W/g13s.json" --runs 1 \
-		--cmd "zstd=zstd -q -c -3 -T2 --check <$(q "$DUMP") >$(q "$W/dump.zst")" \
+		--cmd "zstd=$z3 <$(q "$DUMP") >$(q "$W/dump.zst")" \
 		--cmd "pgbak-gzip=$(q "$B/pgbak-gzip") -6 <$(q "$DUMP") >/dev/null" \
 		--cmd "gzip=gzip -6 <$(q "$DUMP") >$(q "$W/dump.gz")" || return 1
 	zstd -d -c -q "$W/dump.zst" | cmp -s - "$DUMP" ||
 		{ echo "zstd -3 output does not decompress to the dump" >&2; return 1; }
 	a=$(stat -c %s "$W/dump.zst") b=$(stat -c %s "$W/dump.gz")
+	a3=$(zstd -q -c -3 -T2 --check <"$DUMP" | wc -c) || return 1
+	a1=$(zstd -q -c -1 -T2 --check <"$DUMP" | wc -c) || return 1
 	rm -f "$W/dump.zst" "$W/dump.gz"
 	bench verdict --case 13b --title "zstd -3 / gzip -6 (compressed bytes)" --metric bytes \
-		--subject-value "$a" --baseline-value "$b" --le 0.85
+		--subject-value "$a" --baseline-value "$b" --le 0.85 --note "$z3"
 	bench verdict --case 13c --title "zstd -3 -T2 / pgbak-gzip -6 on the dump (CPU s, 1 run)" \
 		--metric cpu --subject "$W/g13s.json:zstd" --baseline "$W/g13s.json:pgbak-gzip" \
 		--le 0.35
+	bench verdict --case 13d --title "  zstd's own -3 (minMatch 5) / gzip -6 (bytes)" \
+		--metric bytes --subject-value "$a3" --baseline-value "$b"
+	bench verdict --case 13e --title "  zstd -1 / gzip -6 (bytes)" \
+		--metric bytes --subject-value "$a1" --baseline-value "$b"
 }
 
 # Case 14 (issue 18): where a custom-format dump is compressed.  pg_dump

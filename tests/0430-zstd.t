@@ -58,7 +58,7 @@ out=$(run pgbak-run --verify --force "$T/zstd.yml" 2>"$T/err"); st=$?
 like "$st: $out" "^0: zstd/$Z-$TODAY\.zst: .*: ok, verified$" \
 	"zstd: pgbak-run --verify reads the stored .zst back: ok, verified"
 out=$(run pgbak-run -n "$T/zstd.yml" 2>&1)
-like "$out" "pg_dump .* \| [^ ]*zstd -q -c -3 -T2 --check \| [^ ]*pgbak-put " \
+like "$out" "pg_dump .* \| [^ ]*zstd -q -c -3 -T2 --zstd=minMatch=6 --check \| [^ ]*pgbak-put " \
 	"zstd: -n shows the stage's fixed argv"
 out=$(run pgbak-run -n "$T/none.yml" 2>&1)
 like "$out" "pg_dump [^|]* \| [^ ]*pgbak-put " "none: -n shows pg_dump straight into pgbak-put"
@@ -159,6 +159,6 @@ settings "$T/lv.yml" "gzip_level: 1" "" "$(db_yaml "$Z" lv/)
         compression: zstd
         compression_level: 12"
 out=$(run pgbak-run -n "$T/lv.yml" 2>&1); st=$?
-[ "$st" -eq 0 ] && printf '%s\n' "$out" | grep -q -- 'zstd -q -c -12 -T2 --check'
+[ "$st" -eq 0 ] && printf '%s\n' "$out" | grep -q -- 'zstd -q -c -12 -T2 --zstd=minMatch=6 --check'
 ok $? "compression_level: 12 with zstd per database: accepted"
 is "$(keys bad/)" None "no refused settings stored anything"
