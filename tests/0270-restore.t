@@ -15,7 +15,6 @@ need_pg
 need_s3
 # err: the test's stderr without valgrind's own notes ("--PID-- WARNING:
 # unhandled syscall"); an error valgrind finds shows as exit 99 all the same.
-err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$T/err"; }
 
 S=rs_$$ ROLE=rs_reader_$$
 # drop DB...: at exit, the databases a test made

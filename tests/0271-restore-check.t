@@ -15,7 +15,6 @@ need_pg
 need_s3
 # err: the test's stderr without valgrind's own notes ("--PID-- WARNING:
 # unhandled syscall"); an error valgrind finds shows as exit 99 all the same.
-err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$T/err"; }
 
 C=chk_$$ SCR=pgbak_check_chk_$$_$TODAY
 at_exit "psql -X -q -d postgres -c 'drop database if exists $C' -c 'drop database if exists $SCR'"

@@ -15,7 +15,6 @@ plan 55
 need_pg
 need_s3
 # err FILE: stderr without valgrind's own notes
-err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
 
 Z=zs_$$
 mixed_db "$Z" || exit 1

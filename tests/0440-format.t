@@ -15,7 +15,6 @@ command -v pg_restore >/dev/null || skip_all "pg_restore is not installed"
 plan 71
 need_pg
 need_s3
-err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "$1"; }
 
 Z=fm_$$
 mixed_db "$Z" || exit 1

@@ -144,6 +144,10 @@ unlike() {
 # tests that compare the rest of -v's output exactly (0220 checks the line).
 sans_creds() { grep -v '^pgbak-[a-z]*: credentials: ' "$1"; }
 
+# err [FILE]: FILE ($T/err by default) without the lines valgrind writes
+# (==PID== , --PID-- ) when a test's stderr is its.
+err() { grep -v '^\(--\|==\)[0-9]*\(--\|==\) ' "${1:-$T/err}"; }
+
 # lines TEXT: how many lines TEXT has.
 lines() { printf '%s' "$1" | grep -c ''; }
 
