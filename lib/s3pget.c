@@ -15,8 +15,17 @@
  * object's length and its ETag is the object every other range must come
  * from.  An object of one range or less is that one request.  A server
  * that ignores Range (200), or an empty object (416), is fetched by
- * s3_get's one GET instead.  A range broken mid-body is resumed from its
- * first byte not yet received, as s3_get resumes a body.
+ * s3_get's one GET instead.
+ *
+ * That first answer's first byte also tells whether the round trip bounds
+ * one stream: only then are the other ranges opened, at once.  Below
+ * S3_GET_LATENCY_MS (loopback, a LAN) one stream is as fast, and N ranges
+ * only cost the server and us CPU (bench case 8a: RGW and pgbak-get a third
+ * more per GiB on loopback), so the rest of the object comes as one more
+ * range, in the one slot, which is always the head and needs no buffer.
+ *
+ * A range broken mid-body is resumed from its first byte not yet received,
+ * as s3_get resumes a body.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +55,7 @@ struct rslot {
 	struct s3_req req;
 	struct s3_xfer x;
 	long long wake;		/* R_WAITING: ms when to try again */
+	long long sent;		/* ms this attempt was started */
 	struct pget *pg;
 };
 
@@ -59,7 +69,23 @@ struct pget {
 	uint64_t range;
 	uint64_t next;		/* the first byte no slot was given */
 	int resumes;
+	int width;		/* slots given ranges: 1 until the first byte says n */
+	int decided;		/* ...which it did */
 };
+
+/* The first byte of the object came: open the other slots if it was late. */
+static void
+decide(struct pget *pg, struct rslot *r)
+{
+	long long ms = s3_mono_ms() - r->sent;
+
+	pg->decided = 1;
+	if (ms >= pg->s->cfg->get_latency)
+		pg->width = pg->n;
+	if (pg->g->total > r->len)
+		info("first byte after %lld ms: %s", ms, pg->width > 1 ?
+		    "ranges in flight" : "one stream");
+}
 
 /* Is this answer bytes start + got .. of the object we started? The first
  * one tells the object: its length and ETag. */
@@ -101,6 +127,8 @@ to_slot(void *ctx, const char *p, size_t n)
 			errno = ESTALE;
 			return -1;
 		}
+		if (!r->pg->decided)
+			decide(r->pg, r);
 	}
 	if (n > r->len - r->got) {
 		r->changed = 1;
@@ -116,6 +144,10 @@ to_slot(void *ctx, const char *p, size_t n)
 		r->got = r->out += n;
 		g->written += n;
 		return 0;
+	}
+	if (r->buf == NULL) {
+		errno = EIO;	/* cannot be: only one slot, always the head, has none */
+		return -1;
 	}
 	memcpy(r->buf + r->got, p, n);
 	r->got += n;
@@ -146,6 +178,7 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 		r->fresh = 0;
 	}
 	r->checked = 0;
+	r->sent = s3_mono_ms();
 	if (s3_xfer_start(pg->s, &r->x, &r->req, e) < 0)
 		return -1;
 	if ((mc = curl_multi_add_handle(pg->multi, r->x.h)) != CURLM_OK)
@@ -155,19 +188,20 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 	return 0;
 }
 
-/* Give the next range of the object to r. */
+/* Give the next range of the object to r: all the rest, when one stream
+ * was found enough (it is the head, so it needs no buffer). */
 static int
 assign(struct pget *pg, struct rslot *r, struct log_err *e)
 {
 	uint64_t left = pg->g->have_total ? pg->g->total - pg->next : pg->range;
 
 	r->start = pg->next;
-	r->len = left < pg->range ? left : pg->range;
+	r->len = left < pg->range || (pg->decided && pg->width == 1) ? left : pg->range;
 	r->got = r->out = 0;
 	r->changed = r->sink_errno = 0;
 	r->fresh = 1;
 	pg->next += r->len;
-	if (r->buf == NULL && (r->buf = malloc(pg->range)) == NULL)
+	if (pg->width > 1 && r->buf == NULL && (r->buf = malloc(pg->range)) == NULL)
 		return log_fail_sys(e, EXIT_TEMP, "unable to allocate a range buffer");
 	return start(pg, r, e);
 }
@@ -275,8 +309,8 @@ due(struct pget *pg, struct log_err *e)
 	for (i = 0; i < pg->n; i++) {
 		struct rslot *r = &pg->slots[i];
 
-		if (r->st == R_FREE && pg->g->have_total && pg->next < pg->g->total &&
-		    assign(pg, r, e) < 0)
+		if (r->st == R_FREE && i < pg->width && pg->g->have_total &&
+		    pg->next < pg->g->total && assign(pg, r, e) < 0)
 			return -1;
 		if (r->st != R_WAITING)
 			continue;
@@ -328,7 +362,7 @@ int
 s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
     struct log_err *e)
 {
-	struct pget pg = { .s = s, .g = g, .key = key, .n = parallel,
+	struct pget pg = { .s = s, .g = g, .key = key, .n = parallel, .width = 1,
 	    .range = (uint64_t)s->cfg->get_range };
 	int i, rc = -1;
 

@@ -11,7 +11,8 @@
  *
  * Where one stream is bound by the round trip, not the link, -p N ranged
  * GETs in flight (lib/s3pget) fill it; they are written out in order, in
- * N x 6 MiB of memory.
+ * N x 6 MiB of memory.  The first byte's latency tells which case it is:
+ * on a short round trip the rest comes as one stream.
  */
 #include <errno.h>
 #include <getopt.h>
