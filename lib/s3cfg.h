@@ -21,11 +21,14 @@
 #define S3_PARALLEL	4		/* parts in flight by default */
 #define S3_TRIES	5		/* attempts per request by default */
 #define S3_STALL	60		/* seconds under 1 KiB/s before a transfer is dropped */
-/* pgbak-get's ranges: 8 in flight of 6 MiB.  At 50 ms round trip (bench
- * case 8) 8 ranges beat 4 by a fifth to a quarter; 6 MiB keeps 8 of them
- * within 64 MiB of RSS (61 MiB measured; 8 of 8 MiB were 77). */
+/* pgbak-get's ranges: 16 in flight of 6 MiB, at most 7 of them held.  At
+ * 50 ms round trip (bench case 8c) a range waits longer for its first byte
+ * than it takes to come, so 16 in flight sharing 7 buffers beat 8 by a
+ * fifth (1.6-1.8 s against 2.2-2.3 s for 1 GiB), in 54-59 MiB of RSS; 8
+ * buffers were 65 MiB, over case 8d's 64. */
 #define S3_GET_RANGE	(6L << 20)	/* bytes of one ranged GET (pgbak-get -p) */
-#define S3_GET_PARALLEL	8		/* ranged GETs in flight by default */
+#define S3_GET_PARALLEL	16		/* ranged GETs in flight by default */
+#define S3_GET_BUFFERS	7		/* ranges held at the most, whatever -p */
 /* pgbak-get opens its other ranges only when the first byte took this long:
  * a round trip that bounds one stream.  Below it (loopback, a LAN) one
  * stream is as fast and costs the server less (bench case 8a). */

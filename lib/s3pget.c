@@ -3,13 +3,19 @@
  * s3get.h, s3_get_ranges).
  *
  * One stream at a high round trip is bound by its window, not by the link:
- * N ranged GETs at once fill it.  Each of the N slots owns a buffer of one
- * range and a curl handle in one multi handle, as lib/s3put drives its
- * parts; the slot that holds the next bytes of the object is written to
- * the sink as they come, and frees its buffer once that range is written;
- * a range is given to a slot only when one is free.  So memory is N x
- * range, whatever the object.  The head slot's bytes go from curl to the
- * sink without a copy while nothing of its range is held.
+ * N ranged GETs at once fill it.  Each of the N slots is a curl handle in
+ * one multi handle, as lib/s3put drives its parts; the slot that holds the
+ * next bytes of the object (the head) gives them to the sink as they come,
+ * without a copy; a range is given to a slot only when one is free.
+ *
+ * Only the bytes that came before their turn are held, each slot's in a
+ * buffer of one range, taken when its first such byte comes and given back
+ * once the head has written them.  At 50 ms round trip a range spends more
+ * of its time waiting for its first byte (66-91 ms) than receiving (45 ms
+ * for 6 MiB; bench case 8c), so N slots share fewer buffers, at most
+ * S3_GET_BUFFERS: a slot that has bytes and no buffer free pauses (curl
+ * keeps them, TCP stops the server) until the head frees one, or it is the
+ * head.  So memory is min(N, S3_GET_BUFFERS) x range, whatever the object.
  *
  * The first request asks for the first range: its Content-Range tells the
  * object's length and its ETag is the object every other range must come
@@ -56,6 +62,7 @@ struct rslot {
 	struct s3_xfer x;
 	long long wake;		/* R_WAITING: ms when to try again */
 	long long sent;		/* ms this attempt was started */
+	int paused;		/* bytes came, no buffer was free: curl holds them */
 	struct pget *pg;
 };
 
@@ -71,7 +78,34 @@ struct pget {
 	int resumes;
 	int width;		/* slots given ranges: 1 until the first byte says n */
 	int decided;		/* ...which it did */
+	char **pool;		/* buffers free */
+	int npool;
+	int nbufs;		/* buffers made, at most maxbufs */
+	int maxbufs;
+	int paused;		/* slots paused */
+	int waits;		/* times a slot paused */
 };
+
+/* A buffer of one range for r, or -1: none free, none more to make. */
+static int
+take_buf(struct pget *pg, struct rslot *r)
+{
+	if (pg->npool > 0)
+		r->buf = pg->pool[--pg->npool];
+	else if (pg->nbufs < pg->maxbufs && (r->buf = malloc(pg->range)) != NULL)
+		pg->nbufs++;
+	return r->buf ? 0 : -1;
+}
+
+/* r holds nothing the sink has not taken: its buffer back to the pool. */
+static void
+put_buf(struct pget *pg, struct rslot *r)
+{
+	if (r->buf != NULL) {
+		pg->pool[pg->npool++] = r->buf;
+		r->buf = NULL;
+	}
+}
 
 /* The first byte of the object came: open the other slots if it was late. */
 static void
@@ -145,9 +179,11 @@ to_slot(void *ctx, const char *p, size_t n)
 		g->written += n;
 		return 0;
 	}
-	if (r->buf == NULL) {
-		errno = EIO;	/* cannot be: only one slot, always the head, has none */
-		return -1;
+	if (r->buf == NULL && take_buf(r->pg, r) < 0) {
+		r->paused = 1;
+		r->pg->paused++;
+		r->pg->waits++;
+		return 1;	/* curl keeps p until unpause() */
 	}
 	memcpy(r->buf + r->got, p, n);
 	r->got += n;
@@ -189,7 +225,7 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 }
 
 /* Give the next range of the object to r: all the rest, when one stream
- * was found enough (it is the head, so it needs no buffer). */
+ * was found enough (it is the head, so it never takes a buffer). */
 static int
 assign(struct pget *pg, struct rslot *r, struct log_err *e)
 {
@@ -201,8 +237,6 @@ assign(struct pget *pg, struct rslot *r, struct log_err *e)
 	r->changed = r->sink_errno = 0;
 	r->fresh = 1;
 	pg->next += r->len;
-	if (pg->width > 1 && r->buf == NULL && (r->buf = malloc(pg->range)) == NULL)
-		return log_fail_sys(e, EXIT_TEMP, "unable to allocate a range buffer");
 	return start(pg, r, e);
 }
 
@@ -238,10 +272,38 @@ flush(struct pget *pg, struct log_err *e)
 			return write_failed(pg, e);
 		g->written += r->got - r->out;
 		r->out = r->got;
+		put_buf(pg, r);	/* the rest of its range comes straight */
 		if (r->st == R_DONE && r->out == r->len)
 			r->st = R_FREE;
 	}
 	return 0;
+}
+
+/* Let paused slots go on, nearest the head first, while they can hold
+ * their bytes (curl may give them at once, from curl_easy_pause). */
+static void
+unpause(struct pget *pg)
+{
+	struct rslot *r, *h;
+	int i;
+
+	while (pg->paused > 0) {
+		for (r = NULL, i = 0; i < pg->n; i++)
+			if (pg->slots[i].paused && (r == NULL || pg->slots[i].start < r->start))
+				r = &pg->slots[i];
+		if (r == NULL) {
+			pg->paused = 0;	/* cannot be: the count is of flags set */
+			return;
+		}
+		h = head(pg);
+		if (r != h && pg->npool == 0 && pg->nbufs == pg->maxbufs)
+			return;
+		r->paused = 0;
+		pg->paused--;
+		curl_easy_pause(r->x.h, CURLPAUSE_CONT);
+		if (r->paused)
+			return;	/* a buffer it counted on went to another (cannot be) */
+	}
 }
 
 /*
@@ -256,9 +318,15 @@ judge(struct pget *pg, struct rslot *r, CURLcode cc, struct log_err *e)
 
 	curl_multi_remove_handle(pg->multi, r->x.h);
 	r->st = R_WAITING;
+	if (r->paused) {
+		r->paused = 0;
+		pg->paused--;
+	}
 	rc = s3_xfer_end(pg->s, &r->x, cc, e);
 	if (rc == 0 && r->got == r->len && r->checked) {
 		r->st = r->out == r->len ? R_FREE : R_DONE;
+		if (r->out == r->len)
+			put_buf(pg, r);
 		return 0;
 	}
 	if (r->x.sink_errno == WHOLE || (rc == 0 && first && !r->checked))
@@ -354,7 +422,10 @@ run(struct pget *pg, struct log_err *e)
 		}
 		if (flush(pg, e) < 0)
 			return -1;
+		unpause(pg);
 	}
+	if (pg->waits > 0)
+		info("ranges waited %d times for one of %d buffers", pg->waits, pg->maxbufs);
 	return 0;
 }
 
@@ -363,7 +434,8 @@ s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
     struct log_err *e)
 {
 	struct pget pg = { .s = s, .g = g, .key = key, .n = parallel, .width = 1,
-	    .range = (uint64_t)s->cfg->get_range };
+	    .range = (uint64_t)s->cfg->get_range,
+	    .maxbufs = parallel < S3_GET_BUFFERS ? parallel : S3_GET_BUFFERS };
 	int i, rc = -1;
 
 	if (parallel <= 1)
@@ -374,7 +446,8 @@ s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
 	if ((pg.multi = curl_multi_init()) == NULL)
 		return log_fail(e, EXIT_TEMP, "unable to start libcurl");
 	curl_multi_setopt(pg.multi, CURLMOPT_MAXCONNECTS, (long)parallel + 1);
-	if ((pg.slots = calloc((size_t)parallel, sizeof *pg.slots)) == NULL) {
+	if ((pg.slots = calloc((size_t)parallel, sizeof *pg.slots)) == NULL ||
+	    (pg.pool = calloc((size_t)pg.maxbufs, sizeof *pg.pool)) == NULL) {
 		log_fail_sys(e, EXIT_TEMP, "unable to allocate the ranges");
 		goto out;
 	}
@@ -392,6 +465,9 @@ out:
 		s3_hdr_wipe(&pg.slots[i].sh);
 		free(pg.slots[i].buf);
 	}
+	while (pg.pool && pg.npool > 0)
+		free(pg.pool[--pg.npool]);
+	free(pg.pool);
 	free(pg.slots);
 	curl_multi_cleanup(pg.multi);
 	if (rc == 1 && g->written == 0)

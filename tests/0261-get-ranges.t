@@ -7,7 +7,7 @@
 # ranges are opened only when the first byte was late (the proxy holds the
 # first answer): else the rest comes as one stream.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 55
 need_s3
 
 R=262144	# bytes a range: 13 ranges for 3 MiB + a bit
@@ -29,10 +29,26 @@ gets() { grep -c "^get [0-9]* ${1:-}" "$PROXY_LOG"; }
 # Round trips, through a proxy that counts the requests.
 start_proxy
 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "13 ranges, 8 in flight (the default): exit 0"
+is $? 0 "13 ranges, 16 in flight (the default): exit 0"
 check "...the bytes are exact" cmp -s "$T/out" "$T/big"
 is "$(gets)" 13 "...in 13 GET requests"
 like "$(cat "$T/err")" "^pgbak-get: fetched s3://$PGBAK_BUCKET/r/big: 3158073 bytes, " "...and -v says fetched"
+
+# More ranges in flight than buffers: while the head range is late (the
+# proxy holds its answer 5 s), 7 later ones fill the 7 buffers and the
+# others wait, paused, until the head frees one; the bytes stay exact.
+start_proxy --rule get:2:hold=5
+run pgbak-get -v -p 16 -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
+is $? 0 "-p 16, the second range 5 s late: exit 0"
+check "...the bytes are exact" cmp -s "$T/out" "$T/big"
+is "$(gets)" 13 "...in 13 GET requests"
+like "$(cat "$T/err")" "ranges waited [0-9]+ times for one of 7 buffers" "...ranges waited for a buffer"
+# The negative twin: -p 7, a buffer for each range in flight, none waits.
+start_proxy --rule get:2:hold=5
+run pgbak-get -v -p 7 -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
+is $? 0 "-p 7, the second range 5 s late: exit 0"
+check "...the bytes are exact" cmp -s "$T/out" "$T/big"
+unlike "$(cat "$T/err")" "waited" "...and no range waited for a buffer"
 
 # Ranges in flight only when the first byte was late.  The bar is 1 s here,
 # so that a loaded machine's own latency stays under it; the proxy holds
