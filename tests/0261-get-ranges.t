@@ -33,43 +33,6 @@ is $? 0 "13 ranges, 16 in flight (the default): exit 0"
 check "...the bytes are exact" cmp -s "$T/out" "$T/big"
 is "$(gets)" 13 "...in 13 GET requests"
 like "$(cat "$T/err")" "^pgbak-get: fetched s3://$PGBAK_BUCKET/r/big: 3158073 bytes, " "...and -v says fetched"
-
-# More ranges in flight than buffers: while the head range is late (the
-# proxy holds its answer 5 s), 7 later ones fill the 7 buffers and the
-# others wait, paused, until the head frees one; the bytes stay exact.
-start_proxy --rule get:2:hold=5
-run pgbak-get -v -p 16 -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "-p 16, the second range 5 s late: exit 0"
-check "...the bytes are exact" cmp -s "$T/out" "$T/big"
-is "$(gets)" 13 "...in 13 GET requests"
-like "$(cat "$T/err")" "ranges waited [0-9]+ times for one of 7 buffers" "...ranges waited for a buffer"
-# The negative twin: -p 7, a buffer for each range in flight, none waits.
-start_proxy --rule get:2:hold=5
-run pgbak-get -v -p 7 -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "-p 7, the second range 5 s late: exit 0"
-check "...the bytes are exact" cmp -s "$T/out" "$T/big"
-unlike "$(cat "$T/err")" "waited" "...and no range waited for a buffer"
-
-# Ranges in flight only when the first byte was late.  The bar is 1 s here,
-# so that a loaded machine's own latency stays under it; the proxy holds
-# the first answer 3 s, over it.
-start_proxy --rule get:1:hold=3
-PGBAK_GET_LATENCY_MS=1000 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "the first byte 3 s late: exit 0"
-check "...the bytes are exact" cmp -s "$T/out" "$T/big"
-is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
-like "$(cat "$T/err")" "first byte after [0-9]+ ms: ranges in flight" "...and -v says why"
-start_proxy
-PGBAK_GET_LATENCY_MS=1000 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "the first byte in time: exit 0"
-check "...the bytes are exact" cmp -s "$T/out" "$T/big"
-is "$(gets)" 2 "...in 2 GETs: the first range, then the rest as one stream"
-like "$(cat "$T/err")" "first byte after [0-9]+ ms: one stream" "...and -v says why"
-start_proxy --rule get:2:drop-after=1000000
-PGBAK_GET_LATENCY_MS=1000 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "the one stream cut mid-body: exit 0"
-check "...the bytes are exact" cmp -s "$T/out" "$T/big"
-is "$(gets)" 3 "...resumed by one more GET"
 for p in 1 2 64; do
 	run pgbak-get -p $p r/big >"$T/out"
 	is $? 0 "-p $p: exit 0"
@@ -88,6 +51,45 @@ is "$?:$(wc -c <"$T/out" | tr -d ' ')" "0:0" "an empty object: exit 0, no bytes"
 run pgbak-get r/absent >"$T/out" 2>"$T/err"
 is "$?:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "an absent object: exit 1, no bytes"
 is "$(cat "$T/err")" "pgbak-get: s3://$PGBAK_BUCKET/r/absent does not exist" "...and says so"
+
+# big DESC ARGS...: pgbak-get -v ARGS r/big through the proxy: exit 0, the
+# bytes exact (2 tests); -v's lines in $T/err.
+big() {
+	d=$1
+	shift
+	run pgbak-get -v "$@" -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
+	is $? 0 "$d: exit 0"
+	check "...the bytes are exact" cmp -s "$T/out" "$T/big"
+}
+
+# More ranges in flight than buffers: while the head range is late (the
+# proxy holds its answer 5 s), 7 later ones fill the 7 buffers and the
+# others wait, paused, until the head frees one; the bytes stay exact.
+start_proxy --rule get:2:hold=5
+big "-p 16, the second range 5 s late" -p 16
+is "$(gets)" 13 "...in 13 GET requests"
+like "$(cat "$T/err")" "ranges waited [0-9]+ times for one of 7 buffers" "...ranges waited for a buffer"
+# The negative twin: -p 7, a buffer for each range in flight, none waits.
+start_proxy --rule get:2:hold=5
+big "-p 7, the second range 5 s late" -p 7
+unlike "$(cat "$T/err")" "waited" "...and no range waited for a buffer"
+
+# Ranges in flight only when the first byte was late.  The bar is 1 s here,
+# so that a loaded machine's own latency stays under it; the proxy holds
+# the first answer 3 s, over it.
+PGBAK_GET_LATENCY_MS=1000
+start_proxy --rule get:1:hold=3
+big "the first byte 3 s late"
+is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms: ranges in flight" "...and -v says why"
+start_proxy
+big "the first byte in time"
+is "$(gets)" 2 "...in 2 GETs: the first range, then the rest as one stream"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms: one stream" "...and -v says why"
+start_proxy --rule get:2:drop-after=1000000
+big "the one stream cut mid-body"
+is "$(gets)" 3 "...resumed by one more GET"
+PGBAK_GET_LATENCY_MS=0
 
 # A range cut mid-body: resumed from its first byte not received.
 start_proxy --rule get:3:drop-after=100000 --rule get:7:drop-after=5000
