@@ -29,10 +29,14 @@
 #define S3_GET_RANGE	(6L << 20)	/* bytes of one ranged GET (pgbak-get -p) */
 #define S3_GET_PARALLEL	16		/* ranged GETs in flight by default */
 #define S3_GET_BUFFERS	7		/* ranges held at the most, whatever -p */
-/* pgbak-get opens its other ranges only when the first byte took this long:
- * a round trip that bounds one stream.  Below it (loopback, a LAN) one
- * stream is as fast and costs the server less (bench case 8a). */
-#define S3_GET_LATENCY_MS 20L
+/* pgbak-get opens its other ranges only when the first byte took this long
+ * (a round trip that bounds one stream), or the first range came slower
+ * than this many MiB/s (a server that serves each stream slowly, as S3
+ * does).  Else (loopback, a LAN, a fast server) one stream is as fast and
+ * costs the server less (bench case 8a).  Loopback's first byte took 5-15
+ * ms under load, now and then over 20; across 50 ms of round trip 114 ms. */
+#define S3_GET_LATENCY_MS 50L
+#define S3_GET_STREAM_MIBS 100L
 
 /* What the command line said; NULL: not given. */
 struct s3_flags {
@@ -70,6 +74,7 @@ struct s3_cfg {
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
 	long get_range;		/* PGBAK_GET_RANGE bytes (tests), default S3_GET_RANGE */
 	long get_latency;	/* PGBAK_GET_LATENCY_MS (tests), default S3_GET_LATENCY_MS */
+	long get_stream_mibs;	/* PGBAK_GET_STREAM_MIBS (tests), default S3_GET_STREAM_MIBS */
 	uint64_t max_rate;	/* bytes/s over all transfers of a program; 0: no cap */
 	const char *file;	/* the settings file read, or NULL (for messages) */
 	char *sse;		/* "aws:kms" or "AES256"; NULL: the bucket's default */

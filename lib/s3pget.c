@@ -24,11 +24,13 @@
  * s3_get's one GET instead.
  *
  * That first answer's first byte also tells whether the round trip bounds
- * one stream: only then are the other ranges opened, at once.  Below
- * S3_GET_LATENCY_MS (loopback, a LAN) one stream is as fast, and N ranges
- * only cost the server and us CPU (bench case 8a: RGW and pgbak-get a third
- * more per GiB on loopback), so the rest of the object comes as one more
- * range, in the one slot, which is always the head and needs no buffer.
+ * one stream: if so the other ranges are opened at once.  If not, the first
+ * range's rate tells whether the server serves one stream slowly (S3 does,
+ * about 90 MB/s): if so, they are opened when it is done.  Else (loopback,
+ * a LAN, a fast server) one stream is as fast, and N ranges only cost the
+ * server and us CPU (bench case 8a: RGW and pgbak-get a third more per GiB
+ * on loopback), so the rest of the object comes as one more range, in the
+ * one slot, which is always the head and needs no buffer.
  *
  * A range broken mid-body is resumed from its first byte not yet received,
  * as s3_get resumes a body.
@@ -78,6 +80,8 @@ struct pget {
 	int resumes;
 	int width;		/* slots given ranges: 1 until the first byte says n */
 	int decided;		/* ...which it did */
+	long long first;	/* ms the object's first byte came, or 0 */
+	long long latency;	/* ...and how long after it was asked for */
 	char **pool;		/* buffers free */
 	int npool;
 	int nbufs;		/* buffers made, at most maxbufs */
@@ -109,16 +113,31 @@ put_buf(struct pget *pg, struct rslot *r)
 
 /* The first byte of the object came: open the other slots if it was late. */
 static void
-decide(struct pget *pg, struct rslot *r)
+first_byte(struct pget *pg, struct rslot *r)
 {
-	long long ms = s3_mono_ms() - r->sent;
+	pg->first = s3_mono_ms();
+	pg->latency = pg->first - r->sent;
+	if (pg->latency < pg->s->cfg->get_latency && pg->g->total > r->len)
+		return;		/* first_range() decides */
+	pg->decided = 1;
+	pg->width = pg->n;
+	if (pg->g->total > r->len)
+		info("first byte after %lld ms: ranges in flight", pg->latency);
+}
+
+/* The first range came whole, its first byte soon: open the other slots
+ * if it came slowly, else the rest is one stream. */
+static void
+first_range(struct pget *pg, struct rslot *r)
+{
+	long long ms = s3_mono_ms() - pg->first;
+	double mibs = (double)r->len / (1 << 20) / (ms > 0 ? (double)ms / 1000 : 0.001);
 
 	pg->decided = 1;
-	if (ms >= pg->s->cfg->get_latency)
+	if (mibs < (double)pg->s->cfg->get_stream_mibs)
 		pg->width = pg->n;
-	if (pg->g->total > r->len)
-		info("first byte after %lld ms: %s", ms, pg->width > 1 ?
-		    "ranges in flight" : "one stream");
+	info("first byte after %lld ms, the first range at %.0f MiB/s: %s", pg->latency, mibs,
+	    pg->width > 1 ? "ranges in flight" : "one stream");
 }
 
 /* Is this answer bytes start + got .. of the object we started? The first
@@ -161,8 +180,8 @@ to_slot(void *ctx, const char *p, size_t n)
 			errno = ESTALE;
 			return -1;
 		}
-		if (!r->pg->decided)
-			decide(r->pg, r);
+		if (!r->pg->decided && r->pg->first == 0)
+			first_byte(r->pg, r);
 	}
 	if (n > r->len - r->got) {
 		r->changed = 1;
@@ -324,6 +343,8 @@ judge(struct pget *pg, struct rslot *r, CURLcode cc, struct log_err *e)
 	}
 	rc = s3_xfer_end(pg->s, &r->x, cc, e);
 	if (rc == 0 && r->got == r->len && r->checked) {
+		if (!pg->decided)
+			first_range(pg, r);
 		r->st = r->out == r->len ? R_FREE : R_DONE;
 		if (r->out == r->len)
 			put_buf(pg, r);

@@ -11,8 +11,9 @@
  *
  * Where one stream is bound by the round trip, not the link, -p N ranged
  * GETs in flight (lib/s3pget) fill it; they are written out in order, at
- * most 7 x 6 MiB of them held in memory.  The first byte's latency tells which case it is:
- * on a short round trip the rest comes as one stream.
+ * most 7 x 6 MiB of them held in memory.  The first byte's latency and the
+ * first range's rate tell which case it is: on a short round trip, from a
+ * fast server, the rest comes as one stream.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -7,7 +7,7 @@
 # ranges are opened only when the first byte was late (the proxy holds the
 # first answer): else the rest comes as one stream.
 . "$(dirname "$0")/lib.sh"
-plan 55
+plan 59
 need_s3
 
 R=262144	# bytes a range: 13 ranges for 3 MiB + a bit
@@ -74,18 +74,26 @@ start_proxy --rule get:2:hold=5
 big "-p 7, the second range 5 s late" -p 7
 unlike "$(cat "$T/err")" "waited" "...and no range waited for a buffer"
 
-# Ranges in flight only when the first byte was late.  The bar is 1 s here,
-# so that a loaded machine's own latency stays under it; the proxy holds
-# the first answer 3 s, over it.
-PGBAK_GET_LATENCY_MS=1000
+# Ranges in flight only when the first byte was late, or the first range
+# slow.  The bars are 1 s and 1 MiB/s here, so that a loaded machine stays
+# within them; the proxy holds the first answer 3 s, or sends it at 256
+# KiB/s, beyond them.
+PGBAK_GET_LATENCY_MS=1000 PGBAK_GET_STREAM_MIBS=1
+export PGBAK_GET_STREAM_MIBS
 start_proxy --rule get:1:hold=3
 big "the first byte 3 s late"
 is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
 like "$(cat "$T/err")" "first byte after [0-9]+ ms: ranges in flight" "...and -v says why"
+start_proxy --rule get:1:trickle=262144
+big "the first range at 256 KiB/s"
+is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms, the first range at 0 MiB/s: ranges in flight" \
+	"...and -v says why"
 start_proxy
-big "the first byte in time"
+big "the first byte in time, the first range fast"
 is "$(gets)" 2 "...in 2 GETs: the first range, then the rest as one stream"
-like "$(cat "$T/err")" "first byte after [0-9]+ ms: one stream" "...and -v says why"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms, the first range at [0-9]+ MiB/s: one stream" \
+	"...and -v says why"
 start_proxy --rule get:2:drop-after=1000000
 big "the one stream cut mid-body"
 is "$(gets)" 3 "...resumed by one more GET"
