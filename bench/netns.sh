@@ -79,7 +79,7 @@ netns_get_case() {
 	echo "$NS_HOW"
 	bench measure --out "$W/g8n.json" --runs "$BENCH_RUNS" \
 		--cmd "pgbak-get=exec $NS_EXEC $(q "$B/pgbak-get") -e $NS_EP bench/get-1g >/dev/null" \
-		--cmd "pgbak-get-p4=exec $NS_EXEC $(q "$B/pgbak-get") -p 4 -e $NS_EP bench/get-1g >/dev/null" \
+		--cmd "pgbak-get-p8=exec $NS_EXEC $(q "$B/pgbak-get") -p 8 -e $NS_EP bench/get-1g >/dev/null" \
 		--cmd "aws-cp=exec $NS_EXEC $AWS --endpoint-url $NS_EP s3 cp s3://$PGBAK_BUCKET/bench/get-1g - --only-show-errors >/dev/null"
 	st=$?
 	netns_down
@@ -87,9 +87,9 @@ netns_get_case() {
 	bench verdict --case 8c --title "$1 (wall)" --metric time \
 		--subject "$W/g8n.json:pgbak-get" --baseline "$W/g8n.json:aws-cp" --le 0.5 \
 		--note "$NS_HOW"
-	bench verdict --case 8d --title "pgbak-get -p 8 peak RSS at 50 ms RTT (target in KiB)" \
+	bench verdict --case 8d --title "pgbak-get peak RSS at 50 ms RTT (target in KiB)" \
 		--metric rss --subject "$W/g8n.json:pgbak-get" --le 65536
-	bench verdict --case 8e --title "  pgbak-get -p 4 / aws s3 cp at 50 ms RTT (wall)" --metric time \
-		--subject "$W/g8n.json:pgbak-get-p4" --baseline "$W/g8n.json:aws-cp"
+	bench verdict --case 8e --title "  pgbak-get -p 8 / aws s3 cp at 50 ms RTT (wall)" --metric time \
+		--subject "$W/g8n.json:pgbak-get-p8" --baseline "$W/g8n.json:aws-cp"
 	cpu_info 8f g8n pgbak-get aws-cp
 }

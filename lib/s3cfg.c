@@ -416,6 +416,14 @@ resolve(struct s3_cfg *c, const struct s3_flags *f, const struct conf_s3 *fs,
 	/* small ranges make a multi-range object of a test's few MiB */
 	if (env_int("PGBAK_GET_RANGE", 1024, 1L << 30, S3_GET_RANGE, &c->get_range, e) < 0)
 		return -1;
+	/* 0: always the ranges in flight; a large one: always one stream */
+	if (env_int("PGBAK_GET_LATENCY_MS", 0, 86400000, S3_GET_LATENCY_MS, &c->get_latency,
+	    e) < 0)
+		return -1;
+	/* 0: never the ranges for a slow first range */
+	if (env_int("PGBAK_GET_STREAM_MIBS", 0, 1000000, S3_GET_STREAM_MIBS,
+	    &c->get_stream_mibs, e) < 0)
+		return -1;
 	if (env_int("PGBAK_S3_STALL", 1, 86400, S3_STALL, &c->stall, e) < 0)
 		return -1;
 	return protection(c, f, fs, e);

@@ -21,11 +21,22 @@
 #define S3_PARALLEL	4		/* parts in flight by default */
 #define S3_TRIES	5		/* attempts per request by default */
 #define S3_STALL	60		/* seconds under 1 KiB/s before a transfer is dropped */
-/* pgbak-get's ranges: 8 in flight of 6 MiB.  At 50 ms round trip (bench
- * case 8) 8 ranges beat 4 by a fifth to a quarter; 6 MiB keeps 8 of them
- * within 64 MiB of RSS (61 MiB measured; 8 of 8 MiB were 77). */
+/* pgbak-get's ranges: 16 in flight of 6 MiB, at most 7 of them held.  At
+ * 50 ms round trip (bench case 8c) a range waits longer for its first byte
+ * than it takes to come, so 16 in flight sharing 7 buffers beat 8 by a
+ * fifth (1.6-1.8 s against 2.2-2.3 s for 1 GiB), in 54-59 MiB of RSS; 8
+ * buffers were 65 MiB, over case 8d's 64. */
 #define S3_GET_RANGE	(6L << 20)	/* bytes of one ranged GET (pgbak-get -p) */
-#define S3_GET_PARALLEL	8		/* ranged GETs in flight by default */
+#define S3_GET_PARALLEL	16		/* ranged GETs in flight by default */
+#define S3_GET_BUFFERS	7		/* ranges held at the most, whatever -p */
+/* pgbak-get opens its other ranges only when the first byte took this long
+ * (a round trip that bounds one stream), or the first range came slower
+ * than this many MiB/s (a server that serves each stream slowly, as S3
+ * does).  Else (loopback, a LAN, a fast server) one stream is as fast and
+ * costs the server less (bench case 8a).  Loopback's first byte took 5-15
+ * ms under load, now and then over 20; across 50 ms of round trip 114 ms. */
+#define S3_GET_LATENCY_MS 50L
+#define S3_GET_STREAM_MIBS 100L
 
 /* What the command line said; NULL: not given. */
 struct s3_flags {
@@ -62,6 +73,8 @@ struct s3_cfg {
 	int tries;		/* attempts per request: PGBAK_S3_TRIES, default S3_TRIES */
 	long stall;		/* PGBAK_S3_STALL seconds, default S3_STALL */
 	long get_range;		/* PGBAK_GET_RANGE bytes (tests), default S3_GET_RANGE */
+	long get_latency;	/* PGBAK_GET_LATENCY_MS (tests), default S3_GET_LATENCY_MS */
+	long get_stream_mibs;	/* PGBAK_GET_STREAM_MIBS (tests), default S3_GET_STREAM_MIBS */
 	uint64_t max_rate;	/* bytes/s over all transfers of a program; 0: no cap */
 	const char *file;	/* the settings file read, or NULL (for messages) */
 	char *sse;		/* "aws:kms" or "AES256"; NULL: the bucket's default */

@@ -47,9 +47,11 @@ int s3_get(struct s3 *s, const char *key, struct s3_get *g, struct log_err *e);
 #define S3_GET_PARALLEL_MAX 64	/* ranges in flight at the most */
 
 /* s3_get with up to parallel ranged GETs of s->cfg->get_range bytes in
- * flight (lib/s3pget), given to g->sink in order; memory parallel x
- * get_range.  An object of one range or less is one GET; parallel 1 is
- * s3_get.  The same results as s3_get's. */
+ * flight (lib/s3pget), given to g->sink in order; memory at most
+ * min(parallel, S3_GET_BUFFERS) x get_range.  An object of one range or
+ * less is one GET; parallel 1 is s3_get; a first byte sooner than
+ * s->cfg->get_latency ms and a first range faster than get_stream_mibs
+ * make the rest one more GET.  The same results as s3_get's. */
 int s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
     struct log_err *e);
 

@@ -3,20 +3,37 @@
  * s3get.h, s3_get_ranges).
  *
  * One stream at a high round trip is bound by its window, not by the link:
- * N ranged GETs at once fill it.  Each of the N slots owns a buffer of one
- * range and a curl handle in one multi handle, as lib/s3put drives its
- * parts; the slot that holds the next bytes of the object is written to
- * the sink as they come, and frees its buffer once that range is written;
- * a range is given to a slot only when one is free.  So memory is N x
- * range, whatever the object.  The head slot's bytes go from curl to the
- * sink without a copy while nothing of its range is held.
+ * N ranged GETs at once fill it.  Each of the N slots is a curl handle in
+ * one multi handle, as lib/s3put drives its parts; the slot that holds the
+ * next bytes of the object (the head) gives them to the sink as they come,
+ * without a copy; a range is given to a slot only when one is free.
+ *
+ * Only the bytes that came before their turn are held, each slot's in a
+ * buffer of one range, taken when its first such byte comes and given back
+ * once the head has written them.  At 50 ms round trip a range spends more
+ * of its time waiting for its first byte (66-91 ms) than receiving (45 ms
+ * for 6 MiB; bench case 8c), so N slots share fewer buffers, at most
+ * S3_GET_BUFFERS: a slot that has bytes and no buffer free pauses (curl
+ * keeps them, TCP stops the server) until the head frees one, or it is the
+ * head.  So memory is min(N, S3_GET_BUFFERS) x range, whatever the object.
  *
  * The first request asks for the first range: its Content-Range tells the
  * object's length and its ETag is the object every other range must come
  * from.  An object of one range or less is that one request.  A server
  * that ignores Range (200), or an empty object (416), is fetched by
- * s3_get's one GET instead.  A range broken mid-body is resumed from its
- * first byte not yet received, as s3_get resumes a body.
+ * s3_get's one GET instead.
+ *
+ * That first answer's first byte also tells whether the round trip bounds
+ * one stream: if so the other ranges are opened at once.  If not, the first
+ * range's rate tells whether the server serves one stream slowly (S3 does,
+ * about 90 MB/s): if so, they are opened when it is done.  Else (loopback,
+ * a LAN, a fast server) one stream is as fast, and N ranges only cost the
+ * server and us CPU (bench case 8a: RGW and pgbak-get a third more per GiB
+ * on loopback), so the rest of the object comes as one more range, in the
+ * one slot, which is always the head and needs no buffer.
+ *
+ * A range broken mid-body is resumed from its first byte not yet received,
+ * as s3_get resumes a body.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +63,8 @@ struct rslot {
 	struct s3_req req;
 	struct s3_xfer x;
 	long long wake;		/* R_WAITING: ms when to try again */
+	long long sent;		/* ms this attempt was started */
+	int paused;		/* bytes came, no buffer was free: curl holds them */
 	struct pget *pg;
 };
 
@@ -59,7 +78,67 @@ struct pget {
 	uint64_t range;
 	uint64_t next;		/* the first byte no slot was given */
 	int resumes;
+	int width;		/* slots given ranges: 1 until the first byte says n */
+	int decided;		/* ...which it did */
+	long long first;	/* ms the object's first byte came, or 0 */
+	long long latency;	/* ...and how long after it was asked for */
+	char **pool;		/* buffers free */
+	int npool;
+	int nbufs;		/* buffers made, at most maxbufs */
+	int maxbufs;
+	int paused;		/* slots paused */
+	int waits;		/* times a slot paused */
 };
+
+/* A buffer of one range for r, or -1: none free, none more to make. */
+static int
+take_buf(struct pget *pg, struct rslot *r)
+{
+	if (pg->npool > 0)
+		r->buf = pg->pool[--pg->npool];
+	else if (pg->nbufs < pg->maxbufs && (r->buf = malloc(pg->range)) != NULL)
+		pg->nbufs++;
+	return r->buf ? 0 : -1;
+}
+
+/* r holds nothing the sink has not taken: its buffer back to the pool. */
+static void
+put_buf(struct pget *pg, struct rslot *r)
+{
+	if (r->buf != NULL) {
+		pg->pool[pg->npool++] = r->buf;
+		r->buf = NULL;
+	}
+}
+
+/* The first byte of the object came: open the other slots if it was late. */
+static void
+first_byte(struct pget *pg, struct rslot *r)
+{
+	pg->first = s3_mono_ms();
+	pg->latency = pg->first - r->sent;
+	if (pg->latency < pg->s->cfg->get_latency && pg->g->total > r->len)
+		return;		/* first_range() decides */
+	pg->decided = 1;
+	pg->width = pg->n;
+	if (pg->g->total > r->len)
+		info("first byte after %lld ms: ranges in flight", pg->latency);
+}
+
+/* The first range came whole, its first byte soon: open the other slots
+ * if it came slowly, else the rest is one stream. */
+static void
+first_range(struct pget *pg, struct rslot *r)
+{
+	long long ms = s3_mono_ms() - pg->first;
+	double mibs = (double)r->len / (1 << 20) / (ms > 0 ? (double)ms / 1000 : 0.001);
+
+	pg->decided = 1;
+	if (mibs < (double)pg->s->cfg->get_stream_mibs)
+		pg->width = pg->n;
+	info("first byte after %lld ms, the first range at %.0f MiB/s: %s", pg->latency, mibs,
+	    pg->width > 1 ? "ranges in flight" : "one stream");
+}
 
 /* Is this answer bytes start + got .. of the object we started? The first
  * one tells the object: its length and ETag. */
@@ -101,6 +180,8 @@ to_slot(void *ctx, const char *p, size_t n)
 			errno = ESTALE;
 			return -1;
 		}
+		if (!r->pg->decided && r->pg->first == 0)
+			first_byte(r->pg, r);
 	}
 	if (n > r->len - r->got) {
 		r->changed = 1;
@@ -116,6 +197,12 @@ to_slot(void *ctx, const char *p, size_t n)
 		r->got = r->out += n;
 		g->written += n;
 		return 0;
+	}
+	if (r->buf == NULL && take_buf(r->pg, r) < 0) {
+		r->paused = 1;
+		r->pg->paused++;
+		r->pg->waits++;
+		return 1;	/* curl keeps p until unpause() */
 	}
 	memcpy(r->buf + r->got, p, n);
 	r->got += n;
@@ -146,6 +233,7 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 		r->fresh = 0;
 	}
 	r->checked = 0;
+	r->sent = s3_mono_ms();
 	if (s3_xfer_start(pg->s, &r->x, &r->req, e) < 0)
 		return -1;
 	if ((mc = curl_multi_add_handle(pg->multi, r->x.h)) != CURLM_OK)
@@ -155,20 +243,19 @@ start(struct pget *pg, struct rslot *r, struct log_err *e)
 	return 0;
 }
 
-/* Give the next range of the object to r. */
+/* Give the next range of the object to r: all the rest, when one stream
+ * was found enough (it is the head, so it never takes a buffer). */
 static int
 assign(struct pget *pg, struct rslot *r, struct log_err *e)
 {
 	uint64_t left = pg->g->have_total ? pg->g->total - pg->next : pg->range;
 
 	r->start = pg->next;
-	r->len = left < pg->range ? left : pg->range;
+	r->len = left < pg->range || (pg->decided && pg->width == 1) ? left : pg->range;
 	r->got = r->out = 0;
 	r->changed = r->sink_errno = 0;
 	r->fresh = 1;
 	pg->next += r->len;
-	if (r->buf == NULL && (r->buf = malloc(pg->range)) == NULL)
-		return log_fail_sys(e, EXIT_TEMP, "unable to allocate a range buffer");
 	return start(pg, r, e);
 }
 
@@ -204,10 +291,38 @@ flush(struct pget *pg, struct log_err *e)
 			return write_failed(pg, e);
 		g->written += r->got - r->out;
 		r->out = r->got;
+		put_buf(pg, r);	/* the rest of its range comes straight */
 		if (r->st == R_DONE && r->out == r->len)
 			r->st = R_FREE;
 	}
 	return 0;
+}
+
+/* Let paused slots go on, nearest the head first, while they can hold
+ * their bytes (curl may give them at once, from curl_easy_pause). */
+static void
+unpause(struct pget *pg)
+{
+	struct rslot *r, *h;
+	int i;
+
+	while (pg->paused > 0) {
+		for (r = NULL, i = 0; i < pg->n; i++)
+			if (pg->slots[i].paused && (r == NULL || pg->slots[i].start < r->start))
+				r = &pg->slots[i];
+		if (r == NULL) {
+			pg->paused = 0;	/* cannot be: the count is of flags set */
+			return;
+		}
+		h = head(pg);
+		if (r != h && pg->npool == 0 && pg->nbufs == pg->maxbufs)
+			return;
+		r->paused = 0;
+		pg->paused--;
+		curl_easy_pause(r->x.h, CURLPAUSE_CONT);
+		if (r->paused)
+			return;	/* a buffer it counted on went to another (cannot be) */
+	}
 }
 
 /*
@@ -222,9 +337,17 @@ judge(struct pget *pg, struct rslot *r, CURLcode cc, struct log_err *e)
 
 	curl_multi_remove_handle(pg->multi, r->x.h);
 	r->st = R_WAITING;
+	if (r->paused) {
+		r->paused = 0;
+		pg->paused--;
+	}
 	rc = s3_xfer_end(pg->s, &r->x, cc, e);
 	if (rc == 0 && r->got == r->len && r->checked) {
+		if (!pg->decided)
+			first_range(pg, r);
 		r->st = r->out == r->len ? R_FREE : R_DONE;
+		if (r->out == r->len)
+			put_buf(pg, r);
 		return 0;
 	}
 	if (r->x.sink_errno == WHOLE || (rc == 0 && first && !r->checked))
@@ -275,8 +398,8 @@ due(struct pget *pg, struct log_err *e)
 	for (i = 0; i < pg->n; i++) {
 		struct rslot *r = &pg->slots[i];
 
-		if (r->st == R_FREE && pg->g->have_total && pg->next < pg->g->total &&
-		    assign(pg, r, e) < 0)
+		if (r->st == R_FREE && i < pg->width && pg->g->have_total &&
+		    pg->next < pg->g->total && assign(pg, r, e) < 0)
 			return -1;
 		if (r->st != R_WAITING)
 			continue;
@@ -320,7 +443,10 @@ run(struct pget *pg, struct log_err *e)
 		}
 		if (flush(pg, e) < 0)
 			return -1;
+		unpause(pg);
 	}
+	if (pg->waits > 0)
+		info("ranges waited %d times for one of %d buffers", pg->waits, pg->maxbufs);
 	return 0;
 }
 
@@ -328,8 +454,9 @@ int
 s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
     struct log_err *e)
 {
-	struct pget pg = { .s = s, .g = g, .key = key, .n = parallel,
-	    .range = (uint64_t)s->cfg->get_range };
+	struct pget pg = { .s = s, .g = g, .key = key, .n = parallel, .width = 1,
+	    .range = (uint64_t)s->cfg->get_range,
+	    .maxbufs = parallel < S3_GET_BUFFERS ? parallel : S3_GET_BUFFERS };
 	int i, rc = -1;
 
 	if (parallel <= 1)
@@ -340,7 +467,8 @@ s3_get_ranges(struct s3 *s, const char *key, struct s3_get *g, int parallel,
 	if ((pg.multi = curl_multi_init()) == NULL)
 		return log_fail(e, EXIT_TEMP, "unable to start libcurl");
 	curl_multi_setopt(pg.multi, CURLMOPT_MAXCONNECTS, (long)parallel + 1);
-	if ((pg.slots = calloc((size_t)parallel, sizeof *pg.slots)) == NULL) {
+	if ((pg.slots = calloc((size_t)parallel, sizeof *pg.slots)) == NULL ||
+	    (pg.pool = calloc((size_t)pg.maxbufs, sizeof *pg.pool)) == NULL) {
 		log_fail_sys(e, EXIT_TEMP, "unable to allocate the ranges");
 		goto out;
 	}
@@ -358,6 +486,9 @@ out:
 		s3_hdr_wipe(&pg.slots[i].sh);
 		free(pg.slots[i].buf);
 	}
+	while (pg.pool && pg.npool > 0)
+		free(pg.pool[--pg.npool]);
+	free(pg.pool);
 	free(pg.slots);
 	curl_multi_cleanup(pg.multi);
 	if (rc == 1 && g->written == 0)

@@ -269,10 +269,14 @@ take_body(char *p, size_t size, size_t nmemb, void *data)
 	/* the sink may look at the status and headers of the answer it takes */
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->status / 100 == 2 && x->req->sink) {
-		if (x->req->sink(x->req->sink_ctx, p, n) < 0) {
+		int rc = x->req->sink(x->req->sink_ctx, p, n);
+
+		if (rc < 0) {
 			x->sink_errno = errno ? errno : EIO;
 			return 0;
 		}
+		if (rc > 0)
+			return CURL_WRITEFUNC_PAUSE;
 		r->sunk += n;
 		return n;
 	}

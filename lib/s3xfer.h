@@ -55,7 +55,8 @@ struct s3_resp {
 };
 
 /* Takes a 2xx response body (resp.status and headers are set by then);
- * 0, or -1 with errno set (the transfer ends). */
+ * 0, or -1 with errno set (the transfer ends), or 1: not now, the same
+ * bytes again after curl_easy_pause(CURLPAUSE_CONT) (the transfer waits). */
 typedef int s3_sink_fn(void *ctx, const char *p, size_t n);
 
 /* Room for the extra headers of one request: lib/s3hdr's for a new object

@@ -10,8 +10,10 @@
  * does all that, for pgbak-verify too.
  *
  * Where one stream is bound by the round trip, not the link, -p N ranged
- * GETs in flight (lib/s3pget) fill it; they are written out in order, in
- * N x 6 MiB of memory.
+ * GETs in flight (lib/s3pget) fill it; they are written out in order, at
+ * most 7 x 6 MiB of them held in memory.  The first byte's latency and the
+ * first range's rate tell which case it is: on a short round trip, from a
+ * fast server, the rest comes as one stream.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +40,8 @@ usage(void)
 	    "Write the object KEY to standard output; exit 1 when it does not exist.\n"
 	    S3_FLAGS_HELP
 	    S3_TIMEOUT_HELP
-	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 8; 6 MiB each)\n"
+	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 16; at most 7\n"
+	    "                            of 6 MiB held)\n"
 	    "      --max-rate RATE       receive at most RATE bytes/s, e.g. 40MB, 40MiB\n"
 	    "  -v, --verbose             report resumed transfers and the rate\n"
 	    "      --help                print this help\n"

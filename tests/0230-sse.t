@@ -8,7 +8,7 @@
 # the setting.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/lib/s3obj.sh"
-plan 53
+plan 54
 need_s3
 
 B=$PGBAK_BUCKET
@@ -99,8 +99,13 @@ run pgbak-get -p 1 -c "$T/c.yml" -e "$PROXY_URL" ssec/big >"$T/out" 2>"$T/err"
 is $? 0 "SSE-C: pgbak-get cut twice mid-body: exit 0"
 cmp -s "$T/out" "$T/big"; ok $? "...the bytes are exact"
 is "$(grep -c '^get ' "$PROXY_LOG")" 3 "...three GETs, two of them ranged"
-PGBAK_GET_RANGE=1048576 run pgbak-get -c "$T/c.yml" ssec/big | cmp -s - "$T/big"
-ok $? "SSE-C: pgbak-get -p 4 (the default) with small ranges: each range has the key"
+PGBAK_GET_LATENCY_MS=0 PGBAK_GET_RANGE=1048576 run pgbak-get -c "$T/c.yml" ssec/big |
+	cmp -s - "$T/big"
+ok $? "SSE-C: pgbak-get -p 16 (the default), small ranges in flight: each range has the key"
+PGBAK_GET_LATENCY_MS=86400000 PGBAK_GET_STREAM_MIBS=0 PGBAK_GET_RANGE=1048576 \
+	run pgbak-get -c "$T/c.yml" ssec/big |
+	cmp -s - "$T/big"
+ok $? "SSE-C: the first range, then the rest as one stream: both have the key"
 
 NOKEY="^pgbak-[a-z]+: s3://$B/ssec/[a-z.]+ is encrypted with a customer key \(SSE-C\): set sse_customer_key .*to the key it was written with"
 WRONG="^pgbak-[a-z]+: s3://$B/ssec/[a-z.]+ cannot be read with this customer key \(SSE-C\): check sse_customer_key is the key it was written with"

@@ -3,13 +3,18 @@
 # bytes are exact over many ranges (PGBAK_GET_RANGE makes them small), a
 # range cut mid-body is resumed, a range that keeps failing is exit 111
 # and never "fetched"; an object of one range is one GET; the stored
-# objects are written with awscli, the independent client.
+# objects are written with awscli, the independent client.  The other
+# ranges are opened only when the first byte was late (the proxy holds the
+# first answer): else the rest comes as one stream.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 59
 need_s3
 
 R=262144	# bytes a range: 13 ranges for 3 MiB + a bit
 export PGBAK_GET_RANGE=$R
+# The ranges in flight whatever the first byte's latency, but where a test
+# says otherwise: these tests are of the ranges themselves.
+export PGBAK_GET_LATENCY_MS=0
 head -c $((3 * 1024 * 1024 + 12345)) /dev/urandom >"$T/big"
 head -c $((R - 1)) /dev/urandom >"$T/one"
 head -c $R /dev/urandom >"$T/exact"
@@ -24,7 +29,7 @@ gets() { grep -c "^get [0-9]* ${1:-}" "$PROXY_LOG"; }
 # Round trips, through a proxy that counts the requests.
 start_proxy
 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "13 ranges, 4 in flight (the default): exit 0"
+is $? 0 "13 ranges, 16 in flight (the default): exit 0"
 check "...the bytes are exact" cmp -s "$T/out" "$T/big"
 is "$(gets)" 13 "...in 13 GET requests"
 like "$(cat "$T/err")" "^pgbak-get: fetched s3://$PGBAK_BUCKET/r/big: 3158073 bytes, " "...and -v says fetched"
@@ -46,6 +51,53 @@ is "$?:$(wc -c <"$T/out" | tr -d ' ')" "0:0" "an empty object: exit 0, no bytes"
 run pgbak-get r/absent >"$T/out" 2>"$T/err"
 is "$?:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "an absent object: exit 1, no bytes"
 is "$(cat "$T/err")" "pgbak-get: s3://$PGBAK_BUCKET/r/absent does not exist" "...and says so"
+
+# big DESC ARGS...: pgbak-get -v ARGS r/big through the proxy: exit 0, the
+# bytes exact (2 tests); -v's lines in $T/err.
+big() {
+	d=$1
+	shift
+	run pgbak-get -v "$@" -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
+	is $? 0 "$d: exit 0"
+	check "...the bytes are exact" cmp -s "$T/out" "$T/big"
+}
+
+# More ranges in flight than buffers: while the head range is late (the
+# proxy holds its answer 5 s), 7 later ones fill the 7 buffers and the
+# others wait, paused, until the head frees one; the bytes stay exact.
+start_proxy --rule get:2:hold=5
+big "-p 16, the second range 5 s late" -p 16
+is "$(gets)" 13 "...in 13 GET requests"
+like "$(cat "$T/err")" "ranges waited [0-9]+ times for one of 7 buffers" "...ranges waited for a buffer"
+# The negative twin: -p 7, a buffer for each range in flight, none waits.
+start_proxy --rule get:2:hold=5
+big "-p 7, the second range 5 s late" -p 7
+unlike "$(cat "$T/err")" "waited" "...and no range waited for a buffer"
+
+# Ranges in flight only when the first byte was late, or the first range
+# slow.  The bars are 1 s and 1 MiB/s here, so that a loaded machine stays
+# within them; the proxy holds the first answer 3 s, or sends it at 256
+# KiB/s, beyond them.
+PGBAK_GET_LATENCY_MS=1000 PGBAK_GET_STREAM_MIBS=1
+export PGBAK_GET_STREAM_MIBS
+start_proxy --rule get:1:hold=3
+big "the first byte 3 s late"
+is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms: ranges in flight" "...and -v says why"
+start_proxy --rule get:1:trickle=262144
+big "the first range at 256 KiB/s"
+is "$(gets)" 13 "...in 13 ranged GETs, the other ranges opened"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms, the first range at 0 MiB/s: ranges in flight" \
+	"...and -v says why"
+start_proxy
+big "the first byte in time, the first range fast"
+is "$(gets)" 2 "...in 2 GETs: the first range, then the rest as one stream"
+like "$(cat "$T/err")" "first byte after [0-9]+ ms, the first range at [0-9]+ MiB/s: one stream" \
+	"...and -v says why"
+start_proxy --rule get:2:drop-after=1000000
+big "the one stream cut mid-body"
+is "$(gets)" 3 "...resumed by one more GET"
+PGBAK_GET_LATENCY_MS=0
 
 # A range cut mid-body: resumed from its first byte not received.
 start_proxy --rule get:3:drop-after=100000 --rule get:7:drop-after=5000

@@ -18,6 +18,8 @@ ACTION is one of
   deny-keys                    answer 200 with a DeleteResult refusing every
                                key (and version id) of the request (for multidelete)
   drop-after=BYTES             forward, but cut the response body after BYTES
+  trickle=RATE                 forward, the body in 16 KiB pieces at RATE bytes/s
+                               after the first (a slow link, not a late one)
   flip                         forward with one byte of the body changed (the
                                middle one, bits inverted), headers as signed:
                                what a bad NIC, cable or proxy does, which the
@@ -226,6 +228,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         if self.command != 'HEAD':
+            if action and action.startswith('trickle='):
+                pause = 16384 / float(action.split('=', 1)[1])
+                for i in range(0, len(data), 16384):
+                    if i:
+                        time.sleep(pause)
+                    self.wfile.write(data[i:i + 16384])
+                    self.wfile.flush()
+                conn.close()
+                return
             if cut is not None and cut < len(data):
                 self.wfile.write(data[:cut])
                 self.wfile.flush()
