@@ -68,26 +68,37 @@ unlocked() {
 	[ "$_m" = None ] || { diag "$1: $_m"; return 1; }
 }
 # version_of KEY: the id of KEY's current version, from the bucket's
-# version listing (no SSE-C key needed, unlike head-object).
+# version listing (no SSE-C key needed), else from head-object with the key.
 version_of() {
-	awsref s3api list-object-versions --bucket "$B" --prefix "$1" \
-		--query "Versions[?Key=='$1' && IsLatest].VersionId" --output text
+	_v=$(awsref s3api list-object-versions --bucket "$B" --prefix "$1" \
+		--query "Versions[?Key=='$1' && IsLatest].VersionId" --output text)
+	case $_v in
+	'' | None)
+		awsref s3api head-object --bucket "$B" --key "$1" --sse-customer-algorithm AES256 \
+			--sse-customer-key "fileb://$T/key.raw" --query VersionId --output text ;;
+	*) echo "$_v" ;;
+	esac
 }
-# delete_version KEY: awscli deletes KEY's current version; its stderr is
-# kept in del.err.  Only an answer from the server counts: a version that
-# cannot be found, or an error before any answer (a refused or timed-out
-# connection on a loaded machine), is tried again, three times at most.
+# delete_version KEY: awscli deletes KEY's current version: 0, or 1 when the
+# server refused; what awscli said is in del.err.  Only an answer from the
+# server counts: a version that cannot be found, or an error before any
+# answer (a refused or timed-out connection on a loaded machine), is tried
+# again, three times at most (2: never answered; del.err says each try).
 delete_version() {
+	: >"$T/del.log"
 	for _try in 1 2 3; do
-		_v=$(version_of "$1" 2>"$T/del.err")
+		_v=$(version_of "$1" 2>>"$T/del.log")
+		echo "try $_try: version '$_v'" >>"$T/del.log"
 		case $_v in
-		'' | None) continue ;;
+		'' | None) sleep "$_try"; continue ;;
 		esac
 		awsref s3api delete-object --bucket "$B" --key "$1" --version-id "$_v" \
 			>/dev/null 2>"$T/del.err" && return 0
 		grep -q 'An error occurred (' "$T/del.err" && return 1
+		cat "$T/del.err" >>"$T/del.log"
+		sleep "$_try"	# pacing for a server that stalled, as awscli's own retries do
 	done
-	echo "no answer from the server for $1 (version '$_v'): $(cat "$T/del.err")" >"$T/del.err"
+	cp "$T/del.log" "$T/del.err"
 	return 2
 }
 
@@ -106,7 +117,11 @@ check "the day's backup is locked GOVERNANCE for 3 days" retain_ok "locked/$D-$T
 check "the globals object too" retain_ok "locked/globals-$TODAY.gz" 3 GOVERNANCE
 delete_version "locked/$D-$TODAY.gz"
 is $? 1 "awscli delete-object of the locked version is refused by the server"
-grep -q "AccessDenied" "$T/del.err"; ok $? "...AccessDenied" || diag "awscli said: $(cat "$T/del.err")"
+grep -q "AccessDenied" "$T/del.err"
+r=$?
+ok $r "...AccessDenied"
+[ $r -eq 0 ] || diag "awscli said: $(cat "$T/del.err")" \
+	"versions: $(awsref s3api list-object-versions --bucket "$B" --prefix locked/ --output json 2>&1)"
 check "...and the backup is still there" run pgbak-exists --sse-customer-key-file "$T/key.b64" \
 	"locked/$D-$TODAY.gz"
 fails "awscli without the key cannot read the backup: it is SSE-C" \
