@@ -445,11 +445,24 @@ case_13() {
 		"$W/run6.yml" >"$W/zst.yml" && chmod 600 "$W/zst.yml" || return 1
 	bench measure --out "$W/g13.json" --runs "$BENCH_RUNS" --prepare "$PREP" \
 		--cmd "pgbak-run-zstd=$(q "$B/pgbak-run") --force $(q "$W/zst.yml")" \
+		--cmd "pg_dump|zstd=pg_dump $(dump_args) | $z3 >/dev/null" \
+		--cmd "nice-run=nice -n 10 $(q "$B/pgbak-run") --force $(q "$W/zst.yml")" \
 		--cmd "pg_dump=pg_dump $(dump_args) >/dev/null" || return 1
 	bench verdict --case 13 --title "$t (wall)" --metric time \
 		--subject "$W/g13.json:pgbak-run-zstd" --baseline "$W/g13.json:pg_dump" --le 1.05 \
 		--note "compression: zstd, compression_level: 3 ($z3)"
 	cpu_info 13a g13 pgbak-run-zstd pg_dump
+	# the floor without pgbak or a store: what zstd alone costs the dump's
+	# wall on these cores, and what pgbak-run and the upload add on top
+	bench verdict --case 13f --title "  pg_dump | zstd -3 >/dev/null / pg_dump (wall)" \
+		--metric time --subject "$W/g13.json:pg_dump|zstd" --baseline "$W/g13.json:pg_dump"
+	bench verdict --case 13g --title "  pgbak-run zstd -3 / pg_dump | zstd -3 (wall)" \
+		--metric time --subject "$W/g13.json:pgbak-run-zstd" --baseline "$W/g13.json:pg_dump|zstd"
+	# whether the database backend, which the backup's stages compete with
+	# for the cores, gains when they run niced (the backend is not: it is
+	# the postmaster's child)
+	bench verdict --case 13h --title "  nice -n 10 pgbak-run zstd -3 / pg_dump (wall)" \
+		--metric time --subject "$W/g13.json:nice-run" --baseline "$W/g13.json:pg_dump"
 	bench measure --out "$W/g13s.json" --runs 1 \
 		--cmd "zstd=$z3 <$(q "$DUMP") >$(q "$W/dump.zst")" \
 		--cmd "pgbak-gzip=$(q "$B/pgbak-gzip") -6 <$(q "$DUMP") >/dev/null" \
