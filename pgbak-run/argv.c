@@ -41,6 +41,9 @@ argv_conn(struct argv *a, const struct conf_db *db)
  * for 0.90x the bytes, and | pgbak-gzip -6 0.62-0.90x the wall for the same
  * bytes at 1.06-1.16x the CPU: pg_dump compresses in the process that also
  * waits on the server, on one core, zlib only (PostgreSQL 15).
+ * The directory also gets --no-sync: tar reads it once from the page cache
+ * and it is removed, so pg_dump's closing fsync of every file (its
+ * default) would only make the database host's disk write the whole dump.
  */
 static void
 argv_format(struct argv *a, const struct run_ctx *x, const struct conf_db *db)
@@ -50,7 +53,7 @@ argv_format(struct argv *a, const struct run_ctx *x, const struct conf_db *db)
 		argv_add(a, "-Fc"), argv_add(a, "-Z0");
 		break;
 	case CONF_DIRECTORY:
-		argv_add(a, "-Fd"), argv_add(a, "-Z0");
+		argv_add(a, "-Fd"), argv_add(a, "-Z0"), argv_add(a, "--no-sync");
 		argv_add(a, "-j"), argv_addf(a, "%d", conf_jobs(x->c, db));
 		break;
 	default:

@@ -180,9 +180,9 @@ out=$(run pgbak-restore -c "$T/customzstd.yml" --check "$Z" 2>&1); st=$?
 like "$st: $out" "^100: .*is a custom backup: --check reads the SQL of a plain one" \
 	"--check on a custom backup is refused (exit 100)"
 out=$(run pgbak-run -n "$T/directoryzstd.yml" 2>&1)
-like "$out" "pg_dump .* -Fd -Z0 -j 2 -f [^ ]*/tmp/[^ ]*\.XXXXXX/dump \(a temporary directory, removed at the end\)
+like "$out" "pg_dump .* -Fd -Z0 --no-sync -j 2 -f [^ ]*/tmp/[^ ]*\.XXXXXX/dump \(a temporary directory, removed at the end\)
   [^ ]*tar -C [^ ]*\.XXXXXX/dump -cf - \. \| [^ ]*zstd -q -c -3 -T2 --check \| [^ ]*pgbak-put " \
-	"directory: -n shows pg_dump -Fd -j 2 into temp_dir, then tar | zstd | pgbak-put"
+	"directory: -n shows pg_dump -Fd --no-sync -j 2 into temp_dir, then tar | zstd | pgbak-put"
 out=$(run pgbak-run -n "$T/customgzip.yml" 2>&1)
 like "$out" "pg_dump .* -Fc -Z0 \| [^ ]*pgbak-gzip \| [^ ]*pgbak-put " \
 	"custom: -n shows pg_dump -Fc -Z0 | pgbak-gzip | pgbak-put"
