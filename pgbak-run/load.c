@@ -56,50 +56,27 @@ setting_prog(const char *name, int dry)
 	return p;
 }
 
-static int
-any_star(const struct conf *c)
+/* What the databases' settings need beyond pg_dump, in one pass: each bit
+ * names the program that it brings in. */
+enum { NEED_PSQL = 1, NEED_DUMPALL = 2, NEED_ZSTD = 4, NEED_TAR = 8 };
+
+static unsigned
+settings_need(const struct conf *c)
 {
+	unsigned need = 0;
 	size_t i;
 
-	for (i = 0; i < c->ndbs; i++)
+	for (i = 0; i < c->ndbs; i++) {
 		if (strcmp(c->dbs[i].database, CONF_DB_ALL) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-any_globals(const struct conf *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndbs; i++)
+			need |= NEED_PSQL;	/* database "*" is listed with it */
 		if (c->dbs[i].globals)
-			return 1;
-	return 0;
-}
-
-/* Whether a database's compression is zstd: the zstd program is needed. */
-static int
-any_zstd(const struct conf *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndbs; i++)
+			need |= NEED_DUMPALL;
 		if (conf_compression(c, &c->dbs[i]) == CONF_ZSTD)
-			return 1;
-	return 0;
-}
-
-/* Whether a database has format: directory: the tar program is needed. */
-static int
-any_directory(const struct conf *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndbs; i++)
+			need |= NEED_ZSTD;
 		if (conf_format(c, &c->dbs[i]) == CONF_DIRECTORY)
-			return 1;
-	return 0;
+			need |= NEED_TAR;
+	}
+	return need;
 }
 
 /* Resolve the programs; in a dry run a missing one is shown by its name.
@@ -115,6 +92,7 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 	const char *names[] = { "pgbak-gzip", "pgbak-put", "pgbak-exists", "pgbak-verify" };
 	char **slot[] = { &t->gzip, &t->put, &t->exists, &t->verify };
 	int need[] = { 1, c->s3.enable, c->s3.enable, verify || c->verify };
+	unsigned needs = settings_need(c);
 	size_t i;
 
 	memset(t, 0, sizeof *t);
@@ -123,13 +101,13 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dump %s not found or not executable",
 		    c->path, dump);
 	}
-	if (any_globals(c) && (t->pg_dumpall = setting_prog(dumpall, dry)) == NULL) {
+	if ((needs & NEED_DUMPALL) && (t->pg_dumpall = setting_prog(dumpall, dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: pg_dumpall %s not found or not executable "
 		    "(globals: true needs it): install the PostgreSQL client tools or set "
 		    "pg_dumpall", c->path, dumpall);
 	}
-	if (any_star(c) && (t->psql = setting_prog(psql, dry)) == NULL) {
+	if ((needs & NEED_PSQL) && (t->psql = setting_prog(psql, dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: psql %s not found or not executable "
 		    "(database \"*\" lists the databases with it): install the PostgreSQL "
@@ -143,12 +121,12 @@ tools_find(struct run_tools *t, const struct conf *c, int dry, int verify, struc
 		return log_fail(e, EXIT_NOTFOUND, "%s: age not found or not executable (%s): "
 		    "install the age package or set encrypt.age", c->path, age);
 	}
-	if (any_zstd(c) && (t->zstd = setting_prog("zstd", dry)) == NULL) {
+	if ((needs & NEED_ZSTD) && (t->zstd = setting_prog("zstd", dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: zstd not found in PATH (compression: zstd "
 		    "needs it): install the zstd package", c->path);
 	}
-	if (any_directory(c) && (t->tar = setting_prog("tar", dry)) == NULL) {
+	if ((needs & NEED_TAR) && (t->tar = setting_prog("tar", dry)) == NULL) {
 		tools_free(t);
 		return log_fail(e, EXIT_NOTFOUND, "%s: tar not found in PATH (format: directory "
 		    "needs it): install the tar package", c->path);

@@ -4,7 +4,7 @@
 # warning.  No server is needed: nothing may be run here.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/0400-run-lib.sh"
-plan 31
+plan 38
 
 PGHOST=127.0.0.1 PGPORT=1 PGUSER=postgres
 PW='Sekr3t-pw-0401'
@@ -95,3 +95,30 @@ while ! grep -q "nothing to do" "$T/off.err" && [ $i -lt 600 ]; do sleep 0.1; i=
 kill -TERM $bg; wait $bg; st=$?
 is "$st" 0 "--daemon, enable: false: says nothing to do, exit 0 on TERM (no invalid free)"
 like "$(cat "$T/off.err")" "enable is false: nothing to do" "...naming why"
+
+# Each setting that brings in a program of its own, with that program
+# missing from PATH: exit 127 before anything runs, naming the program, the
+# setting and the fix.  The twin: the same PATH and a plain entry, which
+# needs none of them, gets past that check (and fails on the store, which
+# is not there).  pg_dump is given by path, so psql is not asked for it.
+mkdir "$T/nobin"
+v=$(command -v valgrind) && ln -s "$v" "$T/nobin/valgrind" &&
+	ln -s "$v.bin" "$T/nobin/valgrind.bin"	# Debian's valgrind execs $0.bin
+P=$(command -v pgbak-run)
+need() {	# PROGRAM SETTING TASK_LINES DB_YAML
+	settings "$T/need.yml" "pg_dump: $T/pg_dump
+$3" "" "$4"
+	err=$(PATH="$T/nobin" run "$P" "$T/need.yml" 2>&1); st=$?
+	like "$st: $err" "^127: .*$1 .*not found.*$2 .*install" \
+		"$2, no $1 in PATH: exit 127, naming $1, the setting and the fix"
+}
+need zstd "compression: zstd" "compression: zstd" "$(db_yaml appdb x/)"
+need tar "format: directory" "format: directory" "$(db_yaml appdb x/)"
+need pg_dumpall "globals: true" "" "$(db_yaml appdb x/)
+        globals: true"
+need psql 'database "\*"' "" "$(db_yaml '*' all/)"
+settings "$T/need.yml" "pg_dump: $T/pg_dump" "" "$(db_yaml appdb x/)"
+err=$(PATH="$T/nobin" run "$P" "$T/need.yml" 2>&1); st=$?
+[ "$st" -ne 127 ] && [ "$st" -ne 0 ]; ok $? "a plain entry with none of those programs in PATH: past that check (exit $st)"
+unlike "$err" "not found" "...and nothing is said to be missing"
+test ! -e "$T/ran"; ok $? "nothing was run for the settings whose program is missing"
