@@ -147,7 +147,7 @@ i=0
 while [ ! -f "$T/psql-started" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 [ -f "$T/psql-started" ]; ok $? "the stalled psql started"
 kill -TERM $bg
-wait $bg; st=$?
+wait $bg 2>/dev/null; st=$?	# the shell's "Terminated" line
 is "$st" 143 "SIGTERM mid-check: exit 143"
 check "...no stage is left running" no_procs "sleep 300\.$$"
 is "$(scratch_left)" 0 "...and the scratch database is dropped"

@@ -31,7 +31,7 @@ grep -qxF "PGPASSWORD=$PGBAK_PW_PASS" "$T/env.dump"; ok $? "pg_dump has PGPASSWO
 gz= put= i=0
 while { [ -z "$gz" ] || [ -z "$put" ]; } && [ $i -lt 300 ]; do
 	for p in $(pgrep -g "$pgid"); do
-		case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+		case $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") in
 		*pgbak-gzip*) gz=$p ;;
 		*pgbak-put*) put=$p ;;
 		esac
@@ -69,7 +69,7 @@ unlike "$out$(cat "$T/err")" "Wr0ng-pw-0406" "but without the password in stdout
 sh -c 'sleep 60' "$PGBAK_PW_PASS" &
 sp=$!
 i=0	# until sh has been exec'd with its argv (30 s at most)
-until tr '\0' ' ' <"/proc/$sp/cmdline" 2>/dev/null | grep -q 'sleep 60' || [ $i -ge 300 ]; do
+until tr '\0' ' ' 2>/dev/null <"/proc/$sp/cmdline" | grep -q 'sleep 60' || [ $i -ge 300 ]; do
 	sleep 0.1; i=$((i + 1)); done
 tr '\0' ' ' <"/proc/$sp/cmdline" | grep -qF -f "$T/pw"; ok $? "the /proc sampler does see a password put in argv"
 kill $sp 2>/dev/null; wait $sp 2>/dev/null

@@ -150,7 +150,7 @@ i=0
 while [ ! -s "$T/stall.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ -n "$(ls -A "$TMPD")" ]; ok $? "SIGTERM: the directory exists while pg_dump -Fd runs"
 kill -TERM $bg
-wait $bg; st=$?
+wait $bg 2>/dev/null; st=$?	# the shell's "Terminated" line
 is "$st" 143 "directory: SIGTERM while pg_dump -Fd runs: exit 143"
 like "$(cat "$T/out")" "failed: cancelled by a signal" "SIGTERM: the summary says cancelled"
 check "SIGTERM: no stage is left running" no_procs "1000\.$U"
@@ -204,7 +204,7 @@ i=0
 while [ ! -s "$T/pr.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$TMPD"/pgbak-restore.*/dump ]; ok $? "restore: the archive is fetched into temp_dir while pg_restore runs"
 kill -TERM $bg
-wait $bg; st=$?
+wait $bg 2>/dev/null; st=$?	# the shell's "Terminated" line
 is "$st" 143 "restore: SIGTERM while pg_restore runs: exit 143"
 check "restore: pg_restore is not left running" no_procs "1000\.$U"
 is "$(ls -A "$TMPD")" "" "restore: SIGTERM leaves nothing in temp_dir"
