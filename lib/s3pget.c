@@ -201,7 +201,9 @@ to_slot(void *ctx, const char *p, size_t n)
 	if (r->buf == NULL && take_buf(r->pg, r) < 0) {
 		r->paused = 1;
 		r->pg->paused++;
-		r->pg->waits++;
+		if (r->pg->waits++ == 0)	/* said once, as it happens (tests wait on it) */
+			info("bytes %" PRIu64 "- wait for one of %d buffers", r->start + r->got,
+			    r->pg->maxbufs);
 		return 1;	/* curl keeps p until unpause() */
 	}
 	memcpy(r->buf + r->got, p, n);

@@ -34,6 +34,8 @@ ACTION is one of
                                region: no Location, an <Endpoint> in the body
   hold=SECONDS                 forward at once, send the reply SECONDS late (S3
                                did it; its answer is on the way)
+  hold-until=PATH              forward at once, send the reply once PATH exists
+                               (at most 120 s): a test releases it on an event
   delay=SECONDS                forward only after SECONDS, and only if the
                                client is still connected then (the request
                                had not reached S3 when its sender died)
@@ -50,6 +52,7 @@ exits by itself after --lifetime seconds (default 900).
 """
 import argparse
 import http.client
+import os
 import re
 import socket
 import socketserver
@@ -213,6 +216,10 @@ class Handler(BaseHTTPRequestHandler):
         data = r.read()
         if action and action.startswith('hold='):
             time.sleep(float(action.split('=', 1)[1]))
+        if action and action.startswith('hold-until='):
+            path, end = action.split('=', 1)[1], time.monotonic() + 120
+            while not os.path.exists(path) and time.monotonic() < end:
+                time.sleep(0.02)
         cut = None
         if action and action.startswith('drop-after='):
             cut = int(action.split('=', 1)[1])
