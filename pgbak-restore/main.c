@@ -104,73 +104,6 @@ signals(void)
 	signal(SIGPIPE, SIG_IGN);	/* a dead stage shows as EPIPE in spawn's relay */
 }
 
-/* A custom or directory backup (archive.c): --globals (plain SQL, through
- * psql), then pg_restore; the summary line.  The target is prepared. */
-static int
-restore_archive(struct ctx *x, const struct plan *p, const char *db)
-{
-	char b[32], tm[32];
-	struct outcome out;
-
-	if (p->globals_key && pipe_restore(x, p->globals_key, db, 1, -1, &out) < 0) {
-		warn("restore of %s failed: %s; the database %s is left as it is, for inspection",
-		    p->globals_key, out.why, db);
-		return EXIT_TEMP;
-	}
-	if (archive_restore(x, p->key, db, &out) < 0) {
-		warn("restore of %s into %s failed: %s; the database is left as it is, "
-		    "for inspection", p->key, db, out.why);
-		return EXIT_TEMP;
-	}
-	human_bytes(out.got, b, sizeof b);
-	human_time(out.seconds, tm, sizeof tm);
-	printf("restored %s into %s: %s in %s (pg_restore -j %d%s)\n", p->key, db, b, tm,
-	    x->o->jobs ? x->o->jobs : conf_jobs(x->c, x->db),
-	    x->o->ntables ? ", selected tables" : "");
-	return log_stdout_done(EXIT_OK);
-}
-
-/* --globals, then the database, into the target; the summary line. */
-static int
-restore(struct ctx *x, const struct plan *p)
-{
-	const char *db = x->o->into ? x->o->into : x->db->database;
-	char b[32], sql[32], tm[32], rate[32];
-	struct outcome out;
-	struct log_err e;
-
-	if (x->o->dry_run) {
-		if (p->globals_key)
-			pipe_show(stdout, x, p->globals_key, db, 1, 0);
-		if (p->comp & NAME_FORMATS)
-			archive_show(stdout, x, p->key, db);
-		else
-			pipe_show(stdout, x, p->key, db, 0, 0);
-		return log_stdout_done(EXIT_OK);
-	}
-	if (target_prepare(x, db, x->o->into == NULL, &e) < 0)
-		die_err(&e);
-	if (p->comp & NAME_FORMATS)
-		return restore_archive(x, p, db);
-	if (p->globals_key && pipe_restore(x, p->globals_key, db, 1, -1, &out) < 0) {
-		warn("restore of %s failed: %s; the database %s is left as it is, for inspection",
-		    p->globals_key, out.why, db);
-		return EXIT_TEMP;
-	}
-	if (pipe_restore(x, p->key, db, 0, -1, &out) < 0) {
-		warn("restore of %s into %s failed: %s; the database is left as it is, "
-		    "for inspection", p->key, db, out.why);
-		return EXIT_TEMP;
-	}
-	human_bytes(out.got, b, sizeof b);
-	human_bytes(out.sql, sql, sizeof sql);
-	human_time(out.seconds, tm, sizeof tm);
-	human_bytes(out.seconds > 0 ? (uint64_t)((double)out.got / out.seconds) : 0, rate,
-	    sizeof rate);
-	printf("restored %s into %s: %s (%s of SQL) in %s, %s/s\n", p->key, db, b, sql, tm, rate);
-	return log_stdout_done(EXIT_OK);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -288,7 +221,7 @@ main(int argc, char **argv)
 		    "custom or directory backup (format: custom)", p.key, o.ntables ? "-t TABLE" :
 		    "-j JOBS");
 	}
-	rc = o.check ? check_run(&x, &p) : restore(&x, &p);
+	rc = o.check ? check_run(&x, &p) : restore_run(&x, &p);
 	plan_free(&p);
 	ctx_close(&x);
 	conf_free(&c);

@@ -153,6 +153,9 @@ int target_create(const struct ctx *x, const char *db, struct log_err *e);
 int target_drop(const struct ctx *x, const char *db, struct log_err *e);
 void target_show(FILE *f, const struct ctx *x, const char *db, int create);
 
+/* restore.c: --globals, then the database, into the target; the summary */
+int restore_run(struct ctx *x, const struct plan *p);
+
 /* check.c */
 int check_run(struct ctx *x, const struct plan *p);
 
