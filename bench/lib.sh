@@ -343,7 +343,7 @@ case_7() {
 # netns.sh) they must beat awscli's download, in bounded memory.  The
 # object is stored once (pgbak-put) and read by every run: no --prepare.
 case_8() {
-	t="pgbak-get 1 GiB, -p 16 (default) / -p 1 on loopback"
+	t="pgbak-get 1 GiB, -p 24 (default) / -p 1 on loopback"
 	n=$(have pgbak-get pgbak-put) || { bench skip --case 8 --title "$t" --note "$n"; return 0; }
 	bash -c "$(gen_cmd $GIB)" | "$B/pgbak-put" bench/get-1g || return 1
 	bench measure --out "$W/g8.json" --runs "$BENCH_RUNS" \

@@ -21,13 +21,16 @@
 #define S3_PARALLEL	4		/* parts in flight by default */
 #define S3_TRIES	5		/* attempts per request by default */
 #define S3_STALL	60		/* seconds under 1 KiB/s before a transfer is dropped */
-/* pgbak-get's ranges: 16 in flight of 6 MiB, at most 7 of them held.  At
+/* pgbak-get's ranges: 24 in flight of 6 MiB, at most 7 of them held.  At
  * 50 ms round trip (bench case 8c) a range waits longer for its first byte
- * than it takes to come, so 16 in flight sharing 7 buffers beat 8 by a
- * fifth (1.6-1.8 s against 2.2-2.3 s for 1 GiB), in 54-59 MiB of RSS; 8
- * buffers were 65 MiB, over case 8d's 64. */
+ * than it takes to come, so more in flight than buffers pays: 16 sharing 7
+ * beat 8 by a fifth (1.6-1.8 s against 2.2-2.3 s for 1 GiB), and on an idle
+ * machine 24 beat 16 again (1.24 s against 1.34 s, 0.45x awscli's time), in
+ * 60-61 MiB of RSS.  32 were 1.21 s but 62-66 MiB, over case 8d's 64 (each
+ * slot's curl handle has its own receive buffer); so were 8 buffers (65),
+ * and 10-12 buffers of 3-4 MiB ranges were slower (1.30-1.40 s). */
 #define S3_GET_RANGE	(6L << 20)	/* bytes of one ranged GET (pgbak-get -p) */
-#define S3_GET_PARALLEL	16		/* ranged GETs in flight by default */
+#define S3_GET_PARALLEL	24		/* ranged GETs in flight by default */
 #define S3_GET_BUFFERS	7		/* ranges held at the most, whatever -p */
 /* pgbak-get opens its other ranges only when the first byte took this long
  * (a round trip that bounds one stream), or the first range came slower

@@ -40,7 +40,7 @@ usage(void)
 	    "Write the object KEY to standard output; exit 1 when it does not exist.\n"
 	    S3_FLAGS_HELP
 	    S3_TIMEOUT_HELP
-	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 16; at most 7\n"
+	    "  -p, --parallel N          ranged GETs in flight, 1 to 64 (default 24; at most 7\n"
 	    "                            of 6 MiB held)\n"
 	    "      --max-rate RATE       receive at most RATE bytes/s, e.g. 40MB, 40MiB\n"
 	    "  -v, --verbose             report resumed transfers and the rate\n"

@@ -29,7 +29,7 @@ gets() { grep -c "^get [0-9]* ${1:-}" "$PROXY_LOG"; }
 # Round trips, through a proxy that counts the requests.
 start_proxy
 run pgbak-get -v -e "$PROXY_URL" r/big >"$T/out" 2>"$T/err"
-is $? 0 "13 ranges, 16 in flight (the default): exit 0"
+is $? 0 "13 ranges, 24 in flight (the default): exit 0"
 check "...the bytes are exact" cmp -s "$T/out" "$T/big"
 is "$(gets)" 13 "...in 13 GET requests"
 like "$(cat "$T/err")" "^pgbak-get: fetched s3://$PGBAK_BUCKET/r/big: 3158073 bytes, " "...and -v says fetched"
