@@ -63,9 +63,12 @@ cleanup() {
 		while kill -0 "$CASE_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		sleep 0.5	# the measured command's last moments, before its servers go
 	fi
-	. "$BENCH_DIR/netns.sh" && netns_down
+	# The servers first, and netns.sh in a subshell: a sourced file that
+	# does not parse ends the shell that sources it, and that must not
+	# leave this run's RGW or PostgreSQL behind.
 	[ -f "$W/s3/env" ] || [ -d "$W/s3/run" ] && "$TESTS_DIR/lib/s3-server" stop "$W/s3" >/dev/null 2>&1
 	[ -n "${pg_started:-}" ] && "$BENCH_DIR/pg-cache" stop "$CACHE/pg" >/dev/null 2>&1
+	(. "$BENCH_DIR/netns.sh" && netns_down)
 	rm -rf "$W"
 	exit $rc
 }
