@@ -79,6 +79,9 @@ version_of() {
 # server counts: a version that cannot be found, or an error before any
 # answer (a refused or timed-out connection on a loaded machine), is tried
 # again, three times at most (2: never answered; del.err says each try).
+# The id goes as --version-id=ID: an RGW version id may begin with "-"
+# (about one in 63), and awscli takes "--version-id -Tb..." for an option
+# it does not know and prints its usage.
 delete_version() {
 	: >"$T/del.log"
 	for _try in 1 2 3; do
@@ -87,7 +90,7 @@ delete_version() {
 		case $_v in
 		'' | None) sleep "$_try"; continue ;;
 		esac
-		awsref s3api delete-object --bucket "$B" --key "$1" --version-id "$_v" \
+		awsref s3api delete-object --bucket "$B" --key "$1" --version-id="$_v" \
 			>/dev/null 2>"$T/del.err" && return 0
 		grep -q 'An error occurred (' "$T/del.err" && return 1
 		cat "$T/del.err" >>"$T/del.log"
@@ -95,6 +98,13 @@ delete_version() {
 	done
 	cp "$T/del.log" "$T/del.err"
 	return 2
+}
+
+# delete_diag PREFIX: what awscli said to the last delete, and the versions
+# under PREFIX, for a delete check that did not go as expected.
+delete_diag() {
+	diag "awscli said: $(cat "$T/del.err")" \
+		"versions: $(awsref s3api list-object-versions --bucket "$B" --prefix "$1" --output json 2>&1)"
 }
 
 globals_yaml() { db_yaml "$@"; printf '        globals: true\n'; }
@@ -115,8 +125,7 @@ is $? 1 "awscli delete-object of the locked version is refused by the server"
 grep -q "AccessDenied" "$T/del.err"
 r=$?
 ok $r "...AccessDenied"
-[ $r -eq 0 ] || diag "awscli said: $(cat "$T/del.err")" \
-	"versions: $(awsref s3api list-object-versions --bucket "$B" --prefix locked/ --output json 2>&1)"
+[ $r -eq 0 ] || delete_diag locked/
 check "...and the backup is still there" run pgbak-exists --sse-customer-key-file "$T/key.b64" \
 	"locked/$D-$TODAY.gz"
 fails "awscli without the key cannot read the backup: it is SSE-C" \
@@ -144,8 +153,7 @@ check "twin: nor its globals" unlocked "free/globals-$TODAY.gz"
 delete_version "free/$D-$TODAY.gz"
 r=$?
 ok $r "twin: awscli deletes its version"
-[ $r -eq 0 ] || diag "awscli said: $(cat "$T/del.err")" \
-	"versions: $(awsref s3api list-object-versions --bucket "$B" --prefix free/ --output json 2>&1)"
+[ $r -eq 0 ] || delete_diag free/
 
 # .gz.age objects (encrypt) are locked as well, COMPLIANCE this time.
 if command -v age-keygen >/dev/null 2>&1; then
