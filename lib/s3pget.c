@@ -202,7 +202,7 @@ to_slot(void *ctx, const char *p, size_t n)
 		r->paused = 1;
 		r->pg->paused++;
 		if (r->pg->waits++ == 0)	/* said once, as it happens (tests wait on it) */
-			info("bytes %" PRIu64 "- wait for one of %d buffers", r->start + r->got,
+			info("range from byte %" PRIu64 " waits for one of %d buffers", r->start + r->got,
 			    r->pg->maxbufs);
 		return 1;	/* curl keeps p until unpause() */
 	}

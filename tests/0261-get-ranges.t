@@ -84,7 +84,7 @@ held() {
 	is $? 0 "$3: exit 0"
 	check "...the bytes are exact" cmp -s "$T/out" "$T/big"
 }
-held 16 'grep -q "wait for one of 7 buffers" "$T/err"' "-p 16, the second range held"
+held 16 'grep -q "waits for one of 7 buffers" "$T/err"' "-p 16, the second range held"
 is "$(gets)" 13 "...in 13 GET requests"
 like "$(cat "$T/err")" "ranges waited [0-9]+ times for one of 7 buffers" "...ranges waited for a buffer"
 # The negative twin: -p 7, a buffer for each range in flight, none waits
